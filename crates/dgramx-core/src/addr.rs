@@ -1,0 +1,167 @@
+//! Socket addresses: IP endpoints and the three kinds of Unix datagram address.
+//!
+//! A Unix address travels as raw bytes: a filesystem path, a Linux abstract name written with
+//! its leading NUL (`b"\0name"`, whose length is part of the name), or empty for an unnamed
+//! socket. Keeping bytes (not `String`/`Path`) means a reply to `rinfo.address` reaches exactly
+//! the name the kernel reported.
+
+use std::net::{IpAddr, SocketAddr};
+
+use socket2::SockAddr;
+
+use crate::error::{SysError, SysResult};
+
+/// What the kernel reports for either end of a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Ip(SocketAddr),
+    /// Path bytes, `\0`-prefixed abstract name, or empty when unnamed.
+    Unix(Vec<u8>),
+}
+
+impl Endpoint {
+    pub fn from_sockaddr(addr: &SockAddr) -> Endpoint {
+        if let Some(ip) = addr.as_socket() {
+            return Endpoint::Ip(ip);
+        }
+        Endpoint::Unix(unix_name(addr))
+    }
+
+    /// The address as JavaScript shows it: an IP string, or the unix name (lossy UTF-8).
+    pub fn address_string(&self) -> String {
+        match self {
+            Endpoint::Ip(sa) => sa.ip().to_string(),
+            Endpoint::Unix(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn unix_name(addr: &SockAddr) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    if let Some(path) = addr.as_pathname() {
+        return path.as_os_str().as_bytes().to_vec();
+    }
+    if let Some(name) = addr.as_abstract_namespace() {
+        let mut v = Vec::with_capacity(name.len() + 1);
+        v.push(0);
+        v.extend_from_slice(name);
+        return v;
+    }
+    Vec::new()
+}
+
+#[cfg(not(unix))]
+fn unix_name(_addr: &SockAddr) -> Vec<u8> {
+    Vec::new()
+}
+
+/// Builds a Unix address from raw name bytes.
+///
+/// `sun_path` is fixed-size (108 bytes on Linux, 104 on macOS/BSD): a longer name is an error,
+/// never a silently truncated name. A path must not contain NUL; an abstract name may.
+#[cfg(unix)]
+pub fn unix_sockaddr(name: &[u8], syscall: &'static str) -> SysResult<SockAddr> {
+    use socket2::SockAddrStorage;
+    use std::mem;
+    let mut storage = SockAddrStorage::zeroed();
+    // SAFETY: SockAddrStorage is large and aligned enough for sockaddr_un.
+    let un: &mut libc::sockaddr_un = unsafe { storage.view_as() };
+    un.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let capacity = un.sun_path.len();
+    let is_abstract = name.first() == Some(&0);
+    if !is_abstract && name.contains(&0) {
+        return Err(SysError::coded("ERR_INVALID_ARG_VALUE", syscall));
+    }
+    // A path needs room for its terminating NUL; an abstract name is length-delimited.
+    let limit = if is_abstract { capacity } else { capacity - 1 };
+    if name.len() > limit {
+        return Err(SysError::coded("ERR_SOCKET_PATH_TOO_LONG", syscall));
+    }
+    for (dst, src) in un.sun_path.iter_mut().zip(name) {
+        *dst = *src as libc::c_char;
+    }
+    let base = mem::offset_of!(libc::sockaddr_un, sun_path);
+    let len = if is_abstract || name.is_empty() {
+        base + name.len()
+    } else {
+        base + name.len() + 1
+    };
+    // SAFETY: storage holds an initialised sockaddr_un and len never exceeds its size.
+    Ok(unsafe { SockAddr::new(storage, len as libc::socklen_t) })
+}
+
+/// The longest path `bind`/`connect` accept on this platform (excluding the NUL).
+#[cfg(unix)]
+pub fn max_unix_path_len() -> usize {
+    let s: libc::sockaddr_un = unsafe {
+        // SAFETY: plain old data, only used for its field size.
+        std::mem::zeroed()
+    };
+    s.sun_path.len() - 1
+}
+
+/// Parses an IP literal, rejecting anything else (names are resolved before reaching us).
+pub fn parse_ip(text: &str, syscall: &'static str) -> SysResult<IpAddr> {
+    // A scope suffix (`fe80::1%eth0`) names an interface; only the address part matters here.
+    let bare = text.split('%').next().unwrap_or(text);
+    bare.parse::<IpAddr>().map_err(|_| SysError::einval(syscall))
+}
+
+/// The IPv6 scope id in `addr%scope` (an interface name or number), 0 when absent.
+#[cfg(unix)]
+pub fn parse_scope(text: &str) -> u32 {
+    let Some((_, scope)) = text.split_once('%') else { return 0 };
+    if let Ok(n) = scope.parse::<u32>() {
+        return n;
+    }
+    let Ok(c) = std::ffi::CString::new(scope) else { return 0 };
+    // SAFETY: c is a valid NUL-terminated string for the duration of the call.
+    unsafe { libc::if_nametoindex(c.as_ptr()) }
+}
+
+#[cfg(not(unix))]
+pub fn parse_scope(text: &str) -> u32 {
+    text.split_once('%').and_then(|(_, s)| s.parse().ok()).unwrap_or(0)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_round_trips() {
+        let a = unix_sockaddr(b"/tmp/x.sock", "bind").unwrap();
+        assert_eq!(Endpoint::from_sockaddr(&a), Endpoint::Unix(b"/tmp/x.sock".to_vec()));
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn abstract_name_keeps_exact_length() {
+        let a = unix_sockaddr(b"\0name", "bind").unwrap();
+        let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+        assert_eq!(a.len() as usize, base + 5);
+        assert_eq!(Endpoint::from_sockaddr(&a), Endpoint::Unix(b"\0name".to_vec()));
+    }
+
+    #[test]
+    fn too_long_path_is_an_error_not_a_truncation() {
+        let long = vec![b'a'; max_unix_path_len() + 1];
+        let err = unix_sockaddr(&long, "bind").unwrap_err();
+        assert_eq!(err.code, "ERR_SOCKET_PATH_TOO_LONG");
+        assert!(unix_sockaddr(&long[..max_unix_path_len()], "bind").is_ok());
+    }
+
+    #[test]
+    fn nul_inside_a_path_is_rejected() {
+        assert_eq!(unix_sockaddr(b"/tmp/a\0b", "bind").unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+    }
+
+    #[test]
+    fn ip_literals_only() {
+        assert!(parse_ip("127.0.0.1", "send").is_ok());
+        assert!(parse_ip("::1", "send").is_ok());
+        assert!(parse_ip("fe80::1%1", "send").is_ok());
+        assert_eq!(parse_ip("localhost", "send").unwrap_err().code, "EINVAL");
+    }
+}

@@ -1,0 +1,19 @@
+//! dgramx-core: datagram sockets (udp4, udp6, Unix) on socket2 and mio.
+//!
+//! The crate is readiness-agnostic and knows nothing of JavaScript: sockets are non-blocking,
+//! receives come in batches, sends that the kernel refuses with EAGAIN wait in an ordered queue,
+//! and every failure is a [`SysError`] naming its errno and syscall. The Node binding
+//! (`dgramx-node`) drives it from Node's event loop.
+
+pub mod addr;
+pub mod error;
+#[cfg(unix)]
+pub mod reactor;
+#[cfg(unix)]
+pub mod recv;
+pub mod send_queue;
+pub mod socket;
+
+pub use addr::Endpoint;
+pub use error::{SysError, SysResult};
+pub use socket::{BindFlags, DgramSocket, Kind};

@@ -1,0 +1,177 @@
+//! Batched, non-blocking receive into a reusable arena.
+//!
+//! Linux uses one `recvmmsg` for up to `slots` datagrams; other Unix systems loop `recvmsg`.
+//! Every datagram is reported with its real size, so a datagram larger than its slot is marked
+//! truncated instead of being passed off as whole (quinn-udp drops that information).
+
+use socket2::{SockAddr, SockAddrStorage};
+
+use crate::error::{SysError, SysResult};
+use crate::socket::DgramSocket;
+
+/// Where a batch lands. One arena can serve every socket on a thread, since a batch is
+/// consumed before the next receive starts.
+pub struct RecvArena {
+    buf: Vec<u8>,
+    slot_size: usize,
+    slots: usize,
+    names: Vec<SockAddrStorage>,
+}
+
+/// One received datagram, borrowed from the arena.
+pub struct Received<'a> {
+    pub data: &'a [u8],
+    /// The datagram's size on the wire; larger than `data.len()` when truncated.
+    pub size: usize,
+    pub from: SockAddr,
+}
+
+impl Received<'_> {
+    pub fn truncated(&self) -> bool {
+        self.size > self.data.len()
+    }
+}
+
+impl Default for RecvArena {
+    fn default() -> Self {
+        RecvArena::new()
+    }
+}
+
+impl RecvArena {
+    pub fn new() -> RecvArena {
+        RecvArena { buf: Vec::new(), slot_size: 0, slots: 0, names: Vec::new() }
+    }
+
+    /// Makes room for `slots` datagrams of up to `slot_size` bytes each.
+    pub fn reserve(&mut self, slot_size: usize, slots: usize) {
+        if self.slot_size == slot_size && self.slots == slots {
+            return;
+        }
+        self.slot_size = slot_size;
+        self.slots = slots;
+        // Pages are only touched where datagrams land, so a large arena costs address space,
+        // not resident memory, for small datagrams.
+        self.buf = vec![0u8; slot_size * slots];
+        self.names = (0..slots).map(|_| SockAddrStorage::zeroed()).collect();
+    }
+
+    pub fn slot_size(&self) -> usize {
+        self.slot_size
+    }
+}
+
+/// Receives up to one arena-full of datagrams, calling `each` for every one in arrival order.
+/// Returns how many arrived; `Err` with EAGAIN when none were waiting.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn recv_batch(
+    sock: &DgramSocket,
+    arena: &mut RecvArena,
+    mut each: impl FnMut(Received<'_>),
+) -> SysResult<usize> {
+    use std::mem;
+    let slots = arena.slots;
+    let slot = arena.slot_size;
+    let mut iovs: Vec<libc::iovec> = Vec::with_capacity(slots);
+    let base = arena.buf.as_mut_ptr();
+    for i in 0..slots {
+        iovs.push(libc::iovec {
+            // SAFETY: i * slot stays within buf, whose length is slots * slot.
+            iov_base: unsafe { base.add(i * slot) } as *mut libc::c_void,
+            iov_len: slot,
+        });
+    }
+    let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(slots);
+    for i in 0..slots {
+        // SAFETY: mmsghdr is plain old data; every pointer we need is set below.
+        let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
+        h.msg_hdr.msg_name = &mut arena.names[i] as *mut SockAddrStorage as *mut libc::c_void;
+        h.msg_hdr.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
+        h.msg_hdr.msg_iov = &mut iovs[i];
+        h.msg_hdr.msg_iovlen = 1;
+        hdrs.push(h);
+    }
+    let n = loop {
+        // SAFETY: hdrs, iovs, names and buf outlive the call and describe valid memory.
+        // MSG_TRUNC makes msg_len the datagram's real size, which is how truncation is seen.
+        let rc = unsafe {
+            libc::recvmmsg(sock.raw_fd(), hdrs.as_mut_ptr(), slots as u32, libc::MSG_TRUNC, std::ptr::null_mut())
+        };
+        if rc >= 0 {
+            break rc as usize;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(SysError::from_io(&err, "recvmsg"));
+        }
+    };
+    for (i, h) in hdrs.iter().take(n).enumerate() {
+        let size = h.msg_len as usize;
+        let kept = size.min(slot);
+        let namelen = h.msg_hdr.msg_namelen;
+        let from = copy_name(&arena.names[i], namelen);
+        let data = &arena.buf[i * slot..i * slot + kept];
+        each(Received { data, size, from });
+    }
+    Ok(n)
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+pub fn recv_batch(
+    sock: &DgramSocket,
+    arena: &mut RecvArena,
+    mut each: impl FnMut(Received<'_>),
+) -> SysResult<usize> {
+    use std::mem;
+    let slot = arena.slot_size;
+    let mut count = 0;
+    while count < arena.slots {
+        let mut iov = libc::iovec {
+            iov_base: arena.buf.as_mut_ptr() as *mut libc::c_void,
+            iov_len: slot,
+        };
+        // SAFETY: msghdr is plain old data; the pointers set below are valid for the call.
+        let mut h: libc::msghdr = unsafe { mem::zeroed() };
+        h.msg_name = &mut arena.names[0] as *mut SockAddrStorage as *mut libc::c_void;
+        h.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
+        h.msg_iov = &mut iov;
+        h.msg_iovlen = 1;
+        // SAFETY: h describes valid memory owned by the arena.
+        let rc = unsafe { libc::recvmsg(sock.raw_fd(), &mut h, 0) };
+        if rc < 0 {
+            let err = std::io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                _ if count > 0 && err.kind() == std::io::ErrorKind::WouldBlock => break,
+                _ => return Err(SysError::from_io(&err, "recvmsg")),
+            }
+        }
+        let kept = rc as usize;
+        // Without MSG_TRUNC's size report, a truncated datagram is known only by its flag.
+        let size = if h.msg_flags & libc::MSG_TRUNC != 0 { kept + 1 } else { kept };
+        let from = copy_name(&arena.names[0], h.msg_namelen);
+        each(Received { data: &arena.buf[..kept], size, from });
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Copies a sender address out of the arena so the arena can be reused at once.
+#[cfg(unix)]
+fn copy_name(src: &SockAddrStorage, len: libc::socklen_t) -> SockAddr {
+    let size = std::mem::size_of::<SockAddrStorage>();
+    // SAFETY: both sides are SockAddrStorage-sized; the kernel initialised `len` bytes of src
+    // and the rest was zeroed when the arena was made.
+    let result = unsafe {
+        SockAddr::try_init(|dst, dst_len| {
+            std::ptr::copy_nonoverlapping(src as *const SockAddrStorage as *const u8, dst as *mut u8, size);
+            *dst_len = len.min(size as libc::socklen_t);
+            Ok(())
+        })
+    };
+    match result {
+        Ok(((), addr)) => addr,
+        // try_init only fails if the closure does, and ours cannot.
+        Err(_) => unreachable!("copying a socket address cannot fail"),
+    }
+}

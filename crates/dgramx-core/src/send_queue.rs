@@ -1,0 +1,71 @@
+//! Sends the kernel could not take yet, kept in order until the socket turns writable.
+//!
+//! Order is the promise: once anything is queued, later sends queue behind it, so datagrams
+//! leave in the order they were sent and none is dropped because a buffer was full.
+
+use std::collections::VecDeque;
+
+use socket2::SockAddr;
+
+use crate::error::SysResult;
+use crate::socket::DgramSocket;
+
+struct Pending {
+    data: Vec<u8>,
+    dest: Option<SockAddr>,
+}
+
+#[derive(Default)]
+pub struct SendQueue {
+    items: VecDeque<Pending>,
+    bytes: usize,
+}
+
+impl SendQueue {
+    pub fn new() -> SendQueue {
+        SendQueue::default()
+    }
+
+    pub fn push(&mut self, data: Vec<u8>, dest: Option<SockAddr>) {
+        self.bytes += data.len();
+        self.items.push_back(Pending { data, dest });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Datagrams waiting.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Bytes waiting.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Sends from the front until the kernel pushes back, appending one result per finished
+    /// datagram (bytes sent, or the error that ended it). Returns true once the queue is empty.
+    pub fn flush(&mut self, sock: &DgramSocket, results: &mut Vec<SysResult<usize>>) -> bool {
+        while let Some(front) = self.items.front() {
+            match sock.send_to(&front.data, front.dest.as_ref()) {
+                Err(e) if e.is_would_block() => return false,
+                outcome => {
+                    self.bytes -= front.data.len();
+                    self.items.pop_front();
+                    results.push(outcome);
+                }
+            }
+        }
+        true
+    }
+
+    /// Drops everything queued (the socket is closing); returns how many were dropped.
+    pub fn clear(&mut self) -> usize {
+        let n = self.items.len();
+        self.items.clear();
+        self.bytes = 0;
+        n
+    }
+}

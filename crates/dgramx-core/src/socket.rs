@@ -1,0 +1,414 @@
+//! One datagram socket: creation, addressing and options, all through socket2.
+//!
+//! Every method is non-blocking and returns `SysResult`, tagging failures with the syscall name
+//! Node would report. Nothing here knows about readiness; see `reactor` for that.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::addr::{parse_ip, parse_scope, Endpoint};
+use crate::error::{SysError, SysResult, Syscall};
+
+/// The three socket types of the dgram API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Udp4,
+    Udp6,
+    Unix,
+}
+
+impl Kind {
+    pub fn parse(name: &str) -> Option<Kind> {
+        match name {
+            "udp4" => Some(Kind::Udp4),
+            "udp6" => Some(Kind::Udp6),
+            "unix_dgram" => Some(Kind::Unix),
+            _ => None,
+        }
+    }
+
+    pub fn is_udp(self) -> bool {
+        self != Kind::Unix
+    }
+}
+
+/// Options applied at bind time, with node:dgram's meaning.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BindFlags {
+    pub reuse_addr: bool,
+    pub ipv6_only: bool,
+    pub reuse_port: bool,
+}
+
+impl BindFlags {
+    pub const REUSE_ADDR: u32 = 1;
+    pub const IPV6_ONLY: u32 = 2;
+    pub const REUSE_PORT: u32 = 4;
+
+    pub fn from_bits(bits: u32) -> BindFlags {
+        BindFlags {
+            reuse_addr: bits & Self::REUSE_ADDR != 0,
+            ipv6_only: bits & Self::IPV6_ONLY != 0,
+            reuse_port: bits & Self::REUSE_PORT != 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct DgramSocket {
+    sock: Socket,
+    kind: Kind,
+}
+
+impl DgramSocket {
+    /// A new non-blocking, close-on-exec socket of the given kind.
+    pub fn new(kind: Kind) -> SysResult<DgramSocket> {
+        let (domain, proto) = match kind {
+            Kind::Udp4 => (Domain::IPV4, Some(Protocol::UDP)),
+            Kind::Udp6 => (Domain::IPV6, Some(Protocol::UDP)),
+            Kind::Unix => (unix_domain()?, None),
+        };
+        let sock = Socket::new(domain, Type::DGRAM, proto).syscall("socket")?;
+        sock.set_nonblocking(true).syscall("socket")?;
+        Ok(DgramSocket { sock, kind })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
+    #[cfg(unix)]
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.sock.as_raw_fd()
+    }
+
+    // ---- addressing -------------------------------------------------------------------------
+
+    /// Binds a UDP socket. `ip` must be a literal of the socket's family.
+    pub fn bind_ip(&self, ip: &str, port: u16, flags: BindFlags) -> SysResult<()> {
+        const SYSCALL: &str = "bind";
+        if self.kind == Kind::Udp4 && flags.ipv6_only {
+            // libuv refuses IPV6_V6ONLY on an IPv4 socket, and node:dgram reports it as bind EINVAL.
+            return Err(SysError::einval(SYSCALL));
+        }
+        let addr = self.ip_sockaddr(ip, port, SYSCALL)?;
+        if flags.reuse_addr {
+            self.sock.set_reuse_address(true).syscall(SYSCALL)?;
+        }
+        if flags.reuse_port {
+            set_reuse_port(&self.sock).syscall(SYSCALL)?;
+        }
+        if self.kind == Kind::Udp6 {
+            // Explicit either way: the platform default differs (Linux off, Windows on).
+            self.sock.set_only_v6(flags.ipv6_only).syscall(SYSCALL)?;
+        }
+        self.sock.bind(&addr).syscall(SYSCALL)
+    }
+
+    pub fn connect_ip(&self, ip: &str, port: u16) -> SysResult<()> {
+        let addr = self.ip_sockaddr(ip, port, "connect")?;
+        self.sock.connect(&addr).syscall("connect")
+    }
+
+    #[cfg(unix)]
+    pub fn bind_unix(&self, name: &[u8]) -> SysResult<()> {
+        let addr = crate::addr::unix_sockaddr(name, "bind")?;
+        self.sock.bind(&addr).syscall("bind")
+    }
+
+    #[cfg(unix)]
+    pub fn connect_unix(&self, name: &[u8]) -> SysResult<()> {
+        let addr = crate::addr::unix_sockaddr(name, "connect")?;
+        self.sock.connect(&addr).syscall("connect")
+    }
+
+    /// Dissolves a datagram association by connecting to AF_UNSPEC.
+    #[cfg(unix)]
+    pub fn disconnect(&self) -> SysResult<()> {
+        use socket2::SockAddrStorage;
+        let mut storage = SockAddrStorage::zeroed();
+        // SAFETY: a sockaddr fits in the storage.
+        let sa: &mut libc::sockaddr = unsafe { storage.view_as() };
+        sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+        let len = std::mem::size_of::<libc::sockaddr>() as libc::socklen_t;
+        // SAFETY: storage is initialised up to len.
+        let addr = unsafe { SockAddr::new(storage, len) };
+        match self.sock.connect(&addr) {
+            Ok(()) => Ok(()),
+            // Linux reports EAFNOSUPPORT on some socket types even though the peer is cleared.
+            Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
+            Err(e) => Err(SysError::from_io(&e, "connect")),
+        }
+    }
+
+    pub fn local_endpoint(&self) -> SysResult<Endpoint> {
+        let a = self.sock.local_addr().syscall("getsockname")?;
+        Ok(Endpoint::from_sockaddr(&a))
+    }
+
+    pub fn peer_endpoint(&self) -> SysResult<Endpoint> {
+        let a = self.sock.peer_addr().syscall("getpeername")?;
+        Ok(Endpoint::from_sockaddr(&a))
+    }
+
+    /// The destination for an unconnected UDP send.
+    pub fn ip_sockaddr(&self, ip: &str, port: u16, syscall: &'static str) -> SysResult<SockAddr> {
+        let parsed = parse_ip(ip, syscall)?;
+        let sa = match (self.kind, parsed) {
+            (Kind::Udp4, IpAddr::V4(v4)) => SocketAddr::new(IpAddr::V4(v4), port),
+            (Kind::Udp6, IpAddr::V6(v6)) => {
+                SocketAddr::V6(std::net::SocketAddrV6::new(v6, port, 0, parse_scope(ip)))
+            }
+            // A literal of the other family is EINVAL in libuv, before any syscall.
+            _ => return Err(SysError::einval(syscall)),
+        };
+        Ok(SockAddr::from(sa))
+    }
+
+    // ---- data -------------------------------------------------------------------------------
+
+    /// One non-blocking send. `WouldBlock` comes back as an EAGAIN `SysError`.
+    pub fn send_to(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
+        let flags = send_flags();
+        let r = match dest {
+            Some(d) => self.sock.send_to_with_flags(data, d, flags),
+            None => self.sock.send_with_flags(data, flags),
+        };
+        r.syscall("send")
+    }
+
+    // ---- options ----------------------------------------------------------------------------
+
+    pub fn set_broadcast(&self, on: bool) -> SysResult<()> {
+        self.sock.set_broadcast(on).syscall("setBroadcast")
+    }
+
+    pub fn broadcast(&self) -> SysResult<bool> {
+        self.sock.broadcast().syscall("getsockopt")
+    }
+
+    /// Unicast TTL (IPv4) or hop limit (IPv6); libuv accepts 1..=255.
+    pub fn set_ttl(&self, ttl: i64) -> SysResult<()> {
+        const SYSCALL: &str = "setTTL";
+        if !(1..=255).contains(&ttl) {
+            return Err(SysError::einval(SYSCALL));
+        }
+        match self.kind {
+            Kind::Udp4 => self.sock.set_ttl_v4(ttl as u32),
+            Kind::Udp6 => self.sock.set_unicast_hops_v6(ttl as u32),
+            Kind::Unix => return Err(SysError::coded("ERR_SOCKET_DGRAM_UNSUPPORTED", SYSCALL)),
+        }
+        .syscall(SYSCALL)
+    }
+
+    pub fn ttl(&self) -> SysResult<u32> {
+        match self.kind {
+            Kind::Udp4 => self.sock.ttl_v4(),
+            _ => self.sock.unicast_hops_v6(),
+        }
+        .syscall("getsockopt")
+    }
+
+    pub fn set_multicast_ttl(&self, ttl: i64) -> SysResult<()> {
+        const SYSCALL: &str = "setMulticastTTL";
+        if !(0..=255).contains(&ttl) {
+            return Err(SysError::einval(SYSCALL));
+        }
+        match self.kind {
+            Kind::Udp4 => self.sock.set_multicast_ttl_v4(ttl as u32),
+            _ => self.sock.set_multicast_hops_v6(ttl as u32),
+        }
+        .syscall(SYSCALL)
+    }
+
+    pub fn multicast_ttl(&self) -> SysResult<u32> {
+        match self.kind {
+            Kind::Udp4 => self.sock.multicast_ttl_v4(),
+            _ => self.sock.multicast_hops_v6(),
+        }
+        .syscall("getsockopt")
+    }
+
+    pub fn set_multicast_loop(&self, on: bool) -> SysResult<()> {
+        match self.kind {
+            Kind::Udp4 => self.sock.set_multicast_loop_v4(on),
+            _ => self.sock.set_multicast_loop_v6(on),
+        }
+        .syscall("setMulticastLoopback")
+    }
+
+    pub fn multicast_loop(&self) -> SysResult<bool> {
+        match self.kind {
+            Kind::Udp4 => self.sock.multicast_loop_v4(),
+            _ => self.sock.multicast_loop_v6(),
+        }
+        .syscall("getsockopt")
+    }
+
+    /// IPv4: the interface's address. IPv6: `%scope` (name or index) on any address text.
+    pub fn set_multicast_interface(&self, iface: &str) -> SysResult<()> {
+        const SYSCALL: &str = "setMulticastInterface";
+        match self.kind {
+            Kind::Udp4 => {
+                let ip: Ipv4Addr = iface.parse().map_err(|_| SysError::einval(SYSCALL))?;
+                self.sock.set_multicast_if_v4(&ip).syscall(SYSCALL)
+            }
+            _ => {
+                let index = if iface.contains('%') {
+                    parse_scope(iface)
+                } else {
+                    iface.parse::<u32>().map_err(|_| SysError::einval(SYSCALL))?
+                };
+                self.sock.set_multicast_if_v6(index).syscall(SYSCALL)
+            }
+        }
+    }
+
+    pub fn membership(&self, join: bool, group: &str, iface: Option<&str>) -> SysResult<()> {
+        let syscall = if join { "addMembership" } else { "dropMembership" };
+        match (self.kind, parse_ip(group, syscall)?) {
+            (Kind::Udp4, IpAddr::V4(g)) => {
+                let i = match iface {
+                    Some(t) => t.parse::<Ipv4Addr>().map_err(|_| SysError::einval(syscall))?,
+                    None => Ipv4Addr::UNSPECIFIED,
+                };
+                if join {
+                    self.sock.join_multicast_v4(&g, &i)
+                } else {
+                    self.sock.leave_multicast_v4(&g, &i)
+                }
+                .syscall(syscall)
+            }
+            (Kind::Udp6, IpAddr::V6(g)) => {
+                let index = iface.map(parse_scope).unwrap_or_else(|| parse_scope(group));
+                if join {
+                    self.sock.join_multicast_v6(&g, index)
+                } else {
+                    self.sock.leave_multicast_v6(&g, index)
+                }
+                .syscall(syscall)
+            }
+            _ => Err(SysError::einval(syscall)),
+        }
+    }
+
+    pub fn source_membership(
+        &self,
+        join: bool,
+        source: &str,
+        group: &str,
+        iface: Option<&str>,
+    ) -> SysResult<()> {
+        let syscall = if join { "addSourceSpecificMembership" } else { "dropSourceSpecificMembership" };
+        match (self.kind, parse_ip(source, syscall)?, parse_ip(group, syscall)?) {
+            (Kind::Udp4, IpAddr::V4(s), IpAddr::V4(g)) => {
+                let i = match iface {
+                    Some(t) => t.parse::<Ipv4Addr>().map_err(|_| SysError::einval(syscall))?,
+                    None => Ipv4Addr::UNSPECIFIED,
+                };
+                if join {
+                    self.sock.join_ssm_v4(&s, &g, &i)
+                } else {
+                    self.sock.leave_ssm_v4(&s, &g, &i)
+                }
+                .syscall(syscall)
+            }
+            (Kind::Udp6, IpAddr::V6(s), IpAddr::V6(g)) => {
+                let index = iface.map(parse_scope).unwrap_or(0);
+                ssm_v6(&self.sock, join, s, g, index).syscall(syscall)
+            }
+            _ => Err(SysError::einval(syscall)),
+        }
+    }
+
+    pub fn set_recv_buffer_size(&self, size: usize) -> SysResult<()> {
+        self.sock.set_recv_buffer_size(size).syscall("setsockopt")
+    }
+
+    pub fn recv_buffer_size(&self) -> SysResult<usize> {
+        self.sock.recv_buffer_size().syscall("getsockopt")
+    }
+
+    pub fn set_send_buffer_size(&self, size: usize) -> SysResult<()> {
+        self.sock.set_send_buffer_size(size).syscall("setsockopt")
+    }
+
+    pub fn send_buffer_size(&self) -> SysResult<usize> {
+        self.sock.send_buffer_size().syscall("getsockopt")
+    }
+}
+
+#[cfg(unix)]
+fn unix_domain() -> SysResult<Domain> {
+    Ok(Domain::UNIX)
+}
+
+#[cfg(not(unix))]
+fn unix_domain() -> SysResult<Domain> {
+    Err(SysError::coded("ERR_SOCKET_UNIX_DGRAM_UNSUPPORTED", "socket"))
+}
+
+#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+fn set_reuse_port(sock: &Socket) -> std::io::Result<()> {
+    sock.set_reuse_port(true)
+}
+
+#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+fn set_reuse_port(_sock: &Socket) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_flags() -> i32 {
+    // A datagram peer that shut down must surface as EPIPE, never as a process-killing SIGPIPE.
+    libc::MSG_NOSIGNAL
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn send_flags() -> i32 {
+    0
+}
+
+/// IPv6 source-specific multicast (socket2 has only the IPv4 form).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ssm_v6(sock: &Socket, join: bool, source: Ipv6Addr, group: Ipv6Addr, iface: u32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: group_source_req is plain old data; zero is a valid starting value.
+    let mut req: libc::group_source_req = unsafe { std::mem::zeroed() };
+    req.gsr_interface = iface;
+    let put = |dst: &mut libc::sockaddr_storage, ip: Ipv6Addr| {
+        // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
+        let sin6 = unsafe { &mut *(dst as *mut libc::sockaddr_storage as *mut libc::sockaddr_in6) };
+        sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sin6.sin6_addr.s6_addr = ip.octets();
+    };
+    put(&mut req.gsr_source, source);
+    put(&mut req.gsr_group, group);
+    let opt = if join { libc::MCAST_JOIN_SOURCE_GROUP } else { libc::MCAST_LEAVE_SOURCE_GROUP };
+    // SAFETY: req is a valid group_source_req and its size is passed alongside.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            opt,
+            &req as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::group_source_req>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn ssm_v6(_: &Socket, _: bool, _: Ipv6Addr, _: Ipv6Addr, _: u32) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}

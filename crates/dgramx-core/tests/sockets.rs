@@ -1,0 +1,230 @@
+//! End-to-end behaviour of the core over loopback and temp-dir Unix paths.
+#![cfg(unix)]
+
+use std::time::Duration;
+
+use dgramx_core::reactor::{Reactor, Ready};
+use dgramx_core::recv::{recv_batch, RecvArena};
+use dgramx_core::send_queue::SendQueue;
+use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind};
+use mio::Interest;
+
+fn temp_dir() -> std::path::PathBuf {
+    let base = std::env::temp_dir().join(format!("dgramx-core-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&base).unwrap();
+    base
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn port_of(s: &DgramSocket) -> u16 {
+    match s.local_endpoint().unwrap() {
+        Endpoint::Ip(a) => a.port(),
+        other => panic!("not an IP socket: {other:?}"),
+    }
+}
+
+/// Waits (bounded) until `token` is readable, then receives one batch.
+fn receive(reactor: &mut Reactor, sock: &DgramSocket, token: usize, arena: &mut RecvArena) -> Vec<(Vec<u8>, usize, Endpoint)> {
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        let mut ready: Vec<Ready> = Vec::new();
+        reactor.wait_ready(&mut ready, Some(Duration::from_millis(100))).unwrap();
+        if ready.iter().any(|r| r.token == token && r.readable) || !got.is_empty() {
+            let _ = recv_batch(sock, arena, |d| got.push((d.data.to_vec(), d.size, Endpoint::from_sockaddr(&d.from))));
+            if !got.is_empty() {
+                return got;
+            }
+        }
+    }
+    panic!("nothing arrived within 5 s");
+}
+
+#[test]
+fn udp4_round_trip_in_one_batch() {
+    let mut reactor = Reactor::new().unwrap();
+    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    rx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+    reactor.set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE)).unwrap();
+    let tx = DgramSocket::new(Kind::Udp4).unwrap();
+    let dest = tx.ip_sockaddr("127.0.0.1", port_of(&rx), "send").unwrap();
+    for i in 0..5u8 {
+        assert_eq!(tx.send_to(&[i; 3], Some(&dest)).unwrap(), 3);
+    }
+    let mut arena = RecvArena::new();
+    arena.reserve(65536, 32);
+    let got = receive(&mut reactor, &rx, 1, &mut arena);
+    assert_eq!(got.len(), 5, "all five datagrams in one batch");
+    for (i, (data, size, from)) in got.iter().enumerate() {
+        assert_eq!(data, &vec![i as u8; 3]);
+        assert_eq!(*size, 3);
+        // The sender was bound implicitly to 0.0.0.0:port; loopback reports 127.0.0.1:port.
+        assert_eq!(from, &Endpoint::Ip(format!("127.0.0.1:{}", port_of(&tx)).parse().unwrap()));
+    }
+}
+
+#[test]
+fn udp6_round_trip() {
+    let mut reactor = Reactor::new().unwrap();
+    let rx = DgramSocket::new(Kind::Udp6).unwrap();
+    rx.bind_ip("::1", 0, BindFlags::default()).unwrap();
+    reactor.set_interest(rx.raw_fd(), 7, None, Some(Interest::READABLE)).unwrap();
+    let tx = DgramSocket::new(Kind::Udp6).unwrap();
+    tx.connect_ip("::1", port_of(&rx)).unwrap();
+    tx.send_to(b"hello6", None).unwrap();
+    let mut arena = RecvArena::new();
+    arena.reserve(65536, 8);
+    let got = receive(&mut reactor, &rx, 7, &mut arena);
+    assert_eq!(got[0].0, b"hello6");
+    assert_eq!(got[0].2.address_string(), "::1");
+}
+
+#[test]
+fn family_mismatch_is_einval() {
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    assert_eq!(s.ip_sockaddr("::1", 9, "send").unwrap_err().code, "EINVAL");
+    assert_eq!(s.bind_ip("0.0.0.0", 0, BindFlags { ipv6_only: true, ..Default::default() }).unwrap_err().code, "EINVAL");
+}
+
+#[test]
+fn second_bind_to_same_port_is_eaddrinuse() {
+    let a = DgramSocket::new(Kind::Udp4).unwrap();
+    a.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+    let b = DgramSocket::new(Kind::Udp4).unwrap();
+    let e = b.bind_ip("127.0.0.1", port_of(&a), BindFlags::default()).unwrap_err();
+    assert_eq!((e.code, e.syscall), ("EADDRINUSE", "bind"));
+}
+
+#[test]
+fn options_are_set_in_the_kernel() {
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    s.set_broadcast(true).unwrap();
+    assert!(s.broadcast().unwrap());
+    s.set_ttl(17).unwrap();
+    assert_eq!(s.ttl().unwrap(), 17);
+    assert_eq!(s.set_ttl(0).unwrap_err().code, "EINVAL");
+    assert_eq!(s.set_ttl(256).unwrap_err().code, "EINVAL");
+    s.set_multicast_ttl(0).unwrap();
+    assert_eq!(s.multicast_ttl().unwrap(), 0);
+    s.set_multicast_loop(false).unwrap();
+    assert!(!s.multicast_loop().unwrap());
+    s.set_recv_buffer_size(65536).unwrap();
+    assert!(s.recv_buffer_size().unwrap() >= 65536);
+}
+
+#[test]
+fn membership_is_observable_without_traffic() {
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    s.membership(true, "239.1.2.3", Some("127.0.0.1")).unwrap();
+    assert_eq!(s.membership(true, "239.1.2.3", Some("127.0.0.1")).unwrap_err().code, "EADDRINUSE");
+    s.membership(false, "239.1.2.3", Some("127.0.0.1")).unwrap();
+    assert_eq!(s.membership(false, "239.1.2.3", Some("127.0.0.1")).unwrap_err().code, "EADDRNOTAVAIL");
+}
+
+#[test]
+fn unix_round_trip_reports_sender_path_and_unnamed() {
+    let dir = temp_dir();
+    let rx_path = dir.join("rx.sock");
+    let tx_path = dir.join("tx.sock");
+    let mut reactor = Reactor::new().unwrap();
+    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    rx.bind_unix(rx_path.to_str().unwrap().as_bytes()).unwrap();
+    reactor.set_interest(rx.raw_fd(), 3, None, Some(Interest::READABLE)).unwrap();
+    let dest = dgramx_core::addr::unix_sockaddr(rx_path.to_str().unwrap().as_bytes(), "send").unwrap();
+
+    let named = DgramSocket::new(Kind::Unix).unwrap();
+    named.bind_unix(tx_path.to_str().unwrap().as_bytes()).unwrap();
+    named.send_to(b"from named", Some(&dest)).unwrap();
+    let unnamed = DgramSocket::new(Kind::Unix).unwrap();
+    unnamed.send_to(b"from unnamed", Some(&dest)).unwrap();
+
+    let mut arena = RecvArena::new();
+    arena.reserve(256 * 1024, 4);
+    let got = receive(&mut reactor, &rx, 3, &mut arena);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].2, Endpoint::Unix(tx_path.to_str().unwrap().as_bytes().to_vec()));
+    assert_eq!(got[1].2, Endpoint::Unix(Vec::new()));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn abstract_names_round_trip() {
+    let name = format!("\0dgramx-core-test-{}-{}", std::process::id(), rand_suffix());
+    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    rx.bind_unix(name.as_bytes()).unwrap();
+    assert_eq!(rx.local_endpoint().unwrap(), Endpoint::Unix(name.as_bytes().to_vec()));
+}
+
+#[test]
+fn oversized_unix_datagram_is_reported_truncated() {
+    let dir = temp_dir();
+    let path = dir.join("big.sock");
+    let mut reactor = Reactor::new().unwrap();
+    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
+    reactor.set_interest(rx.raw_fd(), 4, None, Some(Interest::READABLE)).unwrap();
+    let tx = DgramSocket::new(Kind::Unix).unwrap();
+    tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
+    tx.send_to(&vec![9u8; 5000], None).unwrap();
+    let mut arena = RecvArena::new();
+    arena.reserve(1024, 2);
+    let got = receive(&mut reactor, &rx, 4, &mut arena);
+    assert_eq!(got[0].0.len(), 1024);
+    assert_eq!(got[0].1, 5000, "the real size is reported");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn send_queue_keeps_order_when_the_peer_is_full() {
+    let dir = temp_dir();
+    let path = dir.join("slow.sock");
+    let mut reactor = Reactor::new().unwrap();
+    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
+    reactor.set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE)).unwrap();
+    let tx = DgramSocket::new(Kind::Unix).unwrap();
+    tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
+
+    // Fill the receiver's queue until the kernel pushes back, then queue the rest.
+    const N: u32 = 2000;
+    let mut queue = SendQueue::new();
+    let mut direct = 0u32;
+    for i in 0..N {
+        let data = i.to_be_bytes().to_vec();
+        if queue.is_empty() {
+            match tx.send_to(&data, None) {
+                Ok(_) => {
+                    direct += 1;
+                    continue;
+                }
+                Err(e) if e.is_would_block() => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        queue.push(data, None);
+    }
+    assert!(!queue.is_empty(), "the peer's queue (max_dgram_qlen) should have filled");
+    assert_eq!(queue.bytes(), queue.len() * 4);
+
+    let mut arena = RecvArena::new();
+    arena.reserve(64, 64);
+    let mut received = Vec::new();
+    let mut results = Vec::new();
+    for _ in 0..10_000 {
+        let _ = recv_batch(&rx, &mut arena, |d| received.push(u32::from_be_bytes(d.data.try_into().unwrap())));
+        queue.flush(&tx, &mut results);
+        if received.len() as u32 == N {
+            break;
+        }
+    }
+    assert_eq!(results.len() as u32, N - direct);
+    assert!(results.iter().all(|r| r == &Ok(4)));
+    assert_eq!(received, (0..N).collect::<Vec<_>>(), "nothing lost, nothing reordered");
+    let _ = &mut reactor;
+    std::fs::remove_dir_all(dir).ok();
+}
