@@ -105,24 +105,31 @@ pub fn max_unix_path_len() -> usize {
 pub fn parse_ip(text: &str, syscall: &'static str) -> SysResult<IpAddr> {
     // A scope suffix (`fe80::1%eth0`) names an interface; only the address part matters here.
     let bare = text.split('%').next().unwrap_or(text);
-    bare.parse::<IpAddr>().map_err(|_| SysError::einval(syscall))
+    bare.parse::<IpAddr>()
+        .map_err(|_| SysError::einval(syscall))
 }
 
 /// The IPv6 scope id in `addr%scope` (an interface name or number), 0 when absent.
 #[cfg(unix)]
 pub fn parse_scope(text: &str) -> u32 {
-    let Some((_, scope)) = text.split_once('%') else { return 0 };
+    let Some((_, scope)) = text.split_once('%') else {
+        return 0;
+    };
     if let Ok(n) = scope.parse::<u32>() {
         return n;
     }
-    let Ok(c) = std::ffi::CString::new(scope) else { return 0 };
+    let Ok(c) = std::ffi::CString::new(scope) else {
+        return 0;
+    };
     // SAFETY: c is a valid NUL-terminated string for the duration of the call.
     unsafe { libc::if_nametoindex(c.as_ptr()) }
 }
 
 #[cfg(not(unix))]
 pub fn parse_scope(text: &str) -> u32 {
-    text.split_once('%').and_then(|(_, s)| s.parse().ok()).unwrap_or(0)
+    text.split_once('%')
+        .and_then(|(_, s)| s.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(all(test, unix))]
@@ -132,7 +139,10 @@ mod tests {
     #[test]
     fn path_round_trips() {
         let a = unix_sockaddr(b"/tmp/x.sock", "bind").unwrap();
-        assert_eq!(Endpoint::from_sockaddr(&a), Endpoint::Unix(b"/tmp/x.sock".to_vec()));
+        assert_eq!(
+            Endpoint::from_sockaddr(&a),
+            Endpoint::Unix(b"/tmp/x.sock".to_vec())
+        );
     }
 
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -141,7 +151,10 @@ mod tests {
         let a = unix_sockaddr(b"\0name", "bind").unwrap();
         let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
         assert_eq!(a.len() as usize, base + 5);
-        assert_eq!(Endpoint::from_sockaddr(&a), Endpoint::Unix(b"\0name".to_vec()));
+        assert_eq!(
+            Endpoint::from_sockaddr(&a),
+            Endpoint::Unix(b"\0name".to_vec())
+        );
     }
 
     #[test]
@@ -154,7 +167,10 @@ mod tests {
 
     #[test]
     fn nul_inside_a_path_is_rejected() {
-        assert_eq!(unix_sockaddr(b"/tmp/a\0b", "bind").unwrap_err().code, "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            unix_sockaddr(b"/tmp/a\0b", "bind").unwrap_err().code,
+            "ERR_INVALID_ARG_VALUE"
+        );
     }
 
     #[test]

@@ -20,19 +20,35 @@ pub struct SysError {
 impl SysError {
     pub fn from_io(err: &io::Error, syscall: &'static str) -> Self {
         match err.raw_os_error() {
-            Some(raw) => SysError { code: errno_name(raw), errno: raw, syscall },
+            Some(raw) => SysError {
+                code: errno_name(raw),
+                errno: raw,
+                syscall,
+            },
             // Errors socket2/std raise themselves (e.g. a path too long for sun_path) carry no errno.
-            None => SysError { code: "ERR_SOCKET_DGRAM_INVALID", errno: 0, syscall },
+            None => SysError {
+                code: "ERR_SOCKET_DGRAM_INVALID",
+                errno: 0,
+                syscall,
+            },
         }
     }
 
     pub fn from_raw(raw: i32, syscall: &'static str) -> Self {
-        SysError { code: errno_name(raw), errno: raw, syscall }
+        SysError {
+            code: errno_name(raw),
+            errno: raw,
+            syscall,
+        }
     }
 
     /// A failure that has no OS errno (bad argument detected before any syscall).
     pub fn coded(code: &'static str, syscall: &'static str) -> Self {
-        SysError { code, errno: 0, syscall }
+        SysError {
+            code,
+            errno: 0,
+            syscall,
+        }
     }
 
     pub fn einval(syscall: &'static str) -> Self {
@@ -85,13 +101,68 @@ pub fn errno_name(raw: i32) -> &'static str {
         };
     }
     table!(
-        EAGAIN, E2BIG, EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EALREADY, EBADF, EBUSY,
-        ECANCELED, ECONNABORTED, ECONNREFUSED, ECONNRESET, EDESTADDRREQ, EEXIST, EFAULT, EFBIG,
-        EHOSTUNREACH, EINTR, EINVAL, EIO, EISCONN, EISDIR, ELOOP, EMFILE, EMSGSIZE, ENAMETOOLONG,
-        ENETDOWN, ENETUNREACH, ENFILE, ENOBUFS, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOSYS, ENOTCONN,
-        ENOTDIR, ENOTEMPTY, ENOTSOCK, ENOTSUP, EOVERFLOW, EPERM, EPIPE, EPROTO, EPROTONOSUPPORT,
-        EPROTOTYPE, ERANGE, EROFS, ESHUTDOWN, ESPIPE, ESRCH, ETIMEDOUT, ETXTBSY, EXDEV, EMLINK,
-        EHOSTDOWN, ENOTTY, EILSEQ, ENOPROTOOPT, EOPNOTSUPP, ENXIO,
+        EAGAIN,
+        E2BIG,
+        EACCES,
+        EADDRINUSE,
+        EADDRNOTAVAIL,
+        EAFNOSUPPORT,
+        EALREADY,
+        EBADF,
+        EBUSY,
+        ECANCELED,
+        ECONNABORTED,
+        ECONNREFUSED,
+        ECONNRESET,
+        EDESTADDRREQ,
+        EEXIST,
+        EFAULT,
+        EFBIG,
+        EHOSTUNREACH,
+        EINTR,
+        EINVAL,
+        EIO,
+        EISCONN,
+        EISDIR,
+        ELOOP,
+        EMFILE,
+        EMSGSIZE,
+        ENAMETOOLONG,
+        ENETDOWN,
+        ENETUNREACH,
+        ENFILE,
+        ENOBUFS,
+        ENODEV,
+        ENOENT,
+        ENOMEM,
+        ENOSPC,
+        ENOSYS,
+        ENOTCONN,
+        ENOTDIR,
+        ENOTEMPTY,
+        ENOTSOCK,
+        ENOTSUP,
+        EOVERFLOW,
+        EPERM,
+        EPIPE,
+        EPROTO,
+        EPROTONOSUPPORT,
+        EPROTOTYPE,
+        ERANGE,
+        EROFS,
+        ESHUTDOWN,
+        ESPIPE,
+        ESRCH,
+        ETIMEDOUT,
+        ETXTBSY,
+        EXDEV,
+        EMLINK,
+        EHOSTDOWN,
+        ENOTTY,
+        EILSEQ,
+        ENOPROTOOPT,
+        EOPNOTSUPP,
+        ENXIO,
     );
     "UNKNOWN"
 }
@@ -133,7 +204,10 @@ mod tests {
     fn io_errors_keep_their_errno() {
         let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         let s = SysError::from_io(&e, "send");
-        assert_eq!((s.code, s.errno, s.syscall), ("ECONNREFUSED", libc::ECONNREFUSED, "send"));
+        assert_eq!(
+            (s.code, s.errno, s.syscall),
+            ("ECONNREFUSED", libc::ECONNREFUSED, "send")
+        );
         assert_eq!(s.to_string(), "send ECONNREFUSED");
     }
 }

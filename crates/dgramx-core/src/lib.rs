@@ -17,3 +17,4 @@ pub mod socket;
 pub use addr::Endpoint;
 pub use error::{SysError, SysResult};
 pub use socket::{BindFlags, DgramSocket, Kind};
+pub use socket2::SockAddr;

@@ -31,7 +31,11 @@ impl Reactor {
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
-        Ok(Reactor { poll, events: Events::with_capacity(256), waker })
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(256),
+            waker,
+        })
     }
 
     /// The descriptor to watch for readability (epoll/kqueue fd).
@@ -72,7 +76,11 @@ impl Reactor {
     }
 
     /// Waits up to `timeout` for readiness (None waits forever).
-    pub fn wait_ready(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> io::Result<()> {
+    pub fn wait_ready(
+        &mut self,
+        out: &mut Vec<Ready>,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         loop {
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => break,

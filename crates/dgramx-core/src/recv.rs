@@ -40,7 +40,12 @@ impl Default for RecvArena {
 
 impl RecvArena {
     pub fn new() -> RecvArena {
-        RecvArena { buf: Vec::new(), slot_size: 0, slots: 0, names: Vec::new() }
+        RecvArena {
+            buf: Vec::new(),
+            slot_size: 0,
+            slots: 0,
+            names: Vec::new(),
+        }
     }
 
     /// Makes room for `slots` datagrams of up to `slot_size` bytes each.
@@ -95,7 +100,13 @@ pub fn recv_batch(
         // SAFETY: hdrs, iovs, names and buf outlive the call and describe valid memory.
         // MSG_TRUNC makes msg_len the datagram's real size, which is how truncation is seen.
         let rc = unsafe {
-            libc::recvmmsg(sock.raw_fd(), hdrs.as_mut_ptr(), slots as u32, libc::MSG_TRUNC, std::ptr::null_mut())
+            libc::recvmmsg(
+                sock.raw_fd(),
+                hdrs.as_mut_ptr(),
+                slots as u32,
+                libc::MSG_TRUNC,
+                std::ptr::null_mut(),
+            )
         };
         if rc >= 0 {
             break rc as usize;
@@ -148,9 +159,17 @@ pub fn recv_batch(
         }
         let kept = rc as usize;
         // Without MSG_TRUNC's size report, a truncated datagram is known only by its flag.
-        let size = if h.msg_flags & libc::MSG_TRUNC != 0 { kept + 1 } else { kept };
+        let size = if h.msg_flags & libc::MSG_TRUNC != 0 {
+            kept + 1
+        } else {
+            kept
+        };
         let from = copy_name(&arena.names[0], h.msg_namelen);
-        each(Received { data: &arena.buf[..kept], size, from });
+        each(Received {
+            data: &arena.buf[..kept],
+            size,
+            from,
+        });
         count += 1;
     }
     Ok(count)
@@ -164,7 +183,11 @@ fn copy_name(src: &SockAddrStorage, len: libc::socklen_t) -> SockAddr {
     // and the rest was zeroed when the arena was made.
     let result = unsafe {
         SockAddr::try_init(|dst, dst_len| {
-            std::ptr::copy_nonoverlapping(src as *const SockAddrStorage as *const u8, dst as *mut u8, size);
+            std::ptr::copy_nonoverlapping(
+                src as *const SockAddrStorage as *const u8,
+                dst as *mut u8,
+                size,
+            );
             *dst_len = len.min(size as libc::socklen_t);
             Ok(())
         })

@@ -263,7 +263,9 @@ impl DgramSocket {
                 let index = if iface.contains('%') {
                     parse_scope(iface)
                 } else {
-                    iface.parse::<u32>().map_err(|_| SysError::einval(SYSCALL))?
+                    iface
+                        .parse::<u32>()
+                        .map_err(|_| SysError::einval(SYSCALL))?
                 };
                 self.sock.set_multicast_if_v6(index).syscall(SYSCALL)
             }
@@ -271,11 +273,17 @@ impl DgramSocket {
     }
 
     pub fn membership(&self, join: bool, group: &str, iface: Option<&str>) -> SysResult<()> {
-        let syscall = if join { "addMembership" } else { "dropMembership" };
+        let syscall = if join {
+            "addMembership"
+        } else {
+            "dropMembership"
+        };
         match (self.kind, parse_ip(group, syscall)?) {
             (Kind::Udp4, IpAddr::V4(g)) => {
                 let i = match iface {
-                    Some(t) => t.parse::<Ipv4Addr>().map_err(|_| SysError::einval(syscall))?,
+                    Some(t) => t
+                        .parse::<Ipv4Addr>()
+                        .map_err(|_| SysError::einval(syscall))?,
                     None => Ipv4Addr::UNSPECIFIED,
                 };
                 if join {
@@ -305,11 +313,21 @@ impl DgramSocket {
         group: &str,
         iface: Option<&str>,
     ) -> SysResult<()> {
-        let syscall = if join { "addSourceSpecificMembership" } else { "dropSourceSpecificMembership" };
-        match (self.kind, parse_ip(source, syscall)?, parse_ip(group, syscall)?) {
+        let syscall = if join {
+            "addSourceSpecificMembership"
+        } else {
+            "dropSourceSpecificMembership"
+        };
+        match (
+            self.kind,
+            parse_ip(source, syscall)?,
+            parse_ip(group, syscall)?,
+        ) {
             (Kind::Udp4, IpAddr::V4(s), IpAddr::V4(g)) => {
                 let i = match iface {
-                    Some(t) => t.parse::<Ipv4Addr>().map_err(|_| SysError::einval(syscall))?,
+                    Some(t) => t
+                        .parse::<Ipv4Addr>()
+                        .map_err(|_| SysError::einval(syscall))?,
                     None => Ipv4Addr::UNSPECIFIED,
                 };
                 if join {
@@ -351,7 +369,10 @@ fn unix_domain() -> SysResult<Domain> {
 
 #[cfg(not(unix))]
 fn unix_domain() -> SysResult<Domain> {
-    Err(SysError::coded("ERR_SOCKET_UNIX_DGRAM_UNSUPPORTED", "socket"))
+    Err(SysError::coded(
+        "ERR_SOCKET_UNIX_DGRAM_UNSUPPORTED",
+        "socket",
+    ))
 }
 
 #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
@@ -377,7 +398,13 @@ fn send_flags() -> i32 {
 
 /// IPv6 source-specific multicast (socket2 has only the IPv4 form).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn ssm_v6(sock: &Socket, join: bool, source: Ipv6Addr, group: Ipv6Addr, iface: u32) -> std::io::Result<()> {
+fn ssm_v6(
+    sock: &Socket,
+    join: bool,
+    source: Ipv6Addr,
+    group: Ipv6Addr,
+    iface: u32,
+) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     // SAFETY: group_source_req is plain old data; zero is a valid starting value.
     let mut req: libc::group_source_req = unsafe { std::mem::zeroed() };
@@ -390,7 +417,11 @@ fn ssm_v6(sock: &Socket, join: bool, source: Ipv6Addr, group: Ipv6Addr, iface: u
     };
     put(&mut req.gsr_source, source);
     put(&mut req.gsr_group, group);
-    let opt = if join { libc::MCAST_JOIN_SOURCE_GROUP } else { libc::MCAST_LEAVE_SOURCE_GROUP };
+    let opt = if join {
+        libc::MCAST_JOIN_SOURCE_GROUP
+    } else {
+        libc::MCAST_LEAVE_SOURCE_GROUP
+    };
     // SAFETY: req is a valid group_source_req and its size is passed alongside.
     let rc = unsafe {
         libc::setsockopt(

@@ -10,7 +10,11 @@ use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind};
 use mio::Interest;
 
 fn temp_dir() -> std::path::PathBuf {
-    let base = std::env::temp_dir().join(format!("dgramx-core-{}-{}", std::process::id(), rand_suffix()));
+    let base = std::env::temp_dir().join(format!(
+        "dgramx-core-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&base).unwrap();
     base
 }
@@ -29,13 +33,22 @@ fn port_of(s: &DgramSocket) -> u16 {
 }
 
 /// Waits (bounded) until `token` is readable, then receives one batch.
-fn receive(reactor: &mut Reactor, sock: &DgramSocket, token: usize, arena: &mut RecvArena) -> Vec<(Vec<u8>, usize, Endpoint)> {
+fn receive(
+    reactor: &mut Reactor,
+    sock: &DgramSocket,
+    token: usize,
+    arena: &mut RecvArena,
+) -> Vec<(Vec<u8>, usize, Endpoint)> {
     let mut got = Vec::new();
     for _ in 0..50 {
         let mut ready: Vec<Ready> = Vec::new();
-        reactor.wait_ready(&mut ready, Some(Duration::from_millis(100))).unwrap();
+        reactor
+            .wait_ready(&mut ready, Some(Duration::from_millis(100)))
+            .unwrap();
         if ready.iter().any(|r| r.token == token && r.readable) || !got.is_empty() {
-            let _ = recv_batch(sock, arena, |d| got.push((d.data.to_vec(), d.size, Endpoint::from_sockaddr(&d.from))));
+            let _ = recv_batch(sock, arena, |d| {
+                got.push((d.data.to_vec(), d.size, Endpoint::from_sockaddr(&d.from)))
+            });
             if !got.is_empty() {
                 return got;
             }
@@ -49,7 +62,9 @@ fn udp4_round_trip_in_one_batch() {
     let mut reactor = Reactor::new().unwrap();
     let rx = DgramSocket::new(Kind::Udp4).unwrap();
     rx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
-    reactor.set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE)).unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .unwrap();
     let tx = DgramSocket::new(Kind::Udp4).unwrap();
     let dest = tx.ip_sockaddr("127.0.0.1", port_of(&rx), "send").unwrap();
     for i in 0..5u8 {
@@ -63,7 +78,10 @@ fn udp4_round_trip_in_one_batch() {
         assert_eq!(data, &vec![i as u8; 3]);
         assert_eq!(*size, 3);
         // The sender was bound implicitly to 0.0.0.0:port; loopback reports 127.0.0.1:port.
-        assert_eq!(from, &Endpoint::Ip(format!("127.0.0.1:{}", port_of(&tx)).parse().unwrap()));
+        assert_eq!(
+            from,
+            &Endpoint::Ip(format!("127.0.0.1:{}", port_of(&tx)).parse().unwrap())
+        );
     }
 }
 
@@ -72,7 +90,9 @@ fn udp6_round_trip() {
     let mut reactor = Reactor::new().unwrap();
     let rx = DgramSocket::new(Kind::Udp6).unwrap();
     rx.bind_ip("::1", 0, BindFlags::default()).unwrap();
-    reactor.set_interest(rx.raw_fd(), 7, None, Some(Interest::READABLE)).unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 7, None, Some(Interest::READABLE))
+        .unwrap();
     let tx = DgramSocket::new(Kind::Udp6).unwrap();
     tx.connect_ip("::1", port_of(&rx)).unwrap();
     tx.send_to(b"hello6", None).unwrap();
@@ -87,7 +107,19 @@ fn udp6_round_trip() {
 fn family_mismatch_is_einval() {
     let s = DgramSocket::new(Kind::Udp4).unwrap();
     assert_eq!(s.ip_sockaddr("::1", 9, "send").unwrap_err().code, "EINVAL");
-    assert_eq!(s.bind_ip("0.0.0.0", 0, BindFlags { ipv6_only: true, ..Default::default() }).unwrap_err().code, "EINVAL");
+    assert_eq!(
+        s.bind_ip(
+            "0.0.0.0",
+            0,
+            BindFlags {
+                ipv6_only: true,
+                ..Default::default()
+            }
+        )
+        .unwrap_err()
+        .code,
+        "EINVAL"
+    );
 }
 
 #[test]
@@ -95,7 +127,9 @@ fn second_bind_to_same_port_is_eaddrinuse() {
     let a = DgramSocket::new(Kind::Udp4).unwrap();
     a.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
     let b = DgramSocket::new(Kind::Udp4).unwrap();
-    let e = b.bind_ip("127.0.0.1", port_of(&a), BindFlags::default()).unwrap_err();
+    let e = b
+        .bind_ip("127.0.0.1", port_of(&a), BindFlags::default())
+        .unwrap_err();
     assert_eq!((e.code, e.syscall), ("EADDRINUSE", "bind"));
 }
 
@@ -120,9 +154,19 @@ fn options_are_set_in_the_kernel() {
 fn membership_is_observable_without_traffic() {
     let s = DgramSocket::new(Kind::Udp4).unwrap();
     s.membership(true, "239.1.2.3", Some("127.0.0.1")).unwrap();
-    assert_eq!(s.membership(true, "239.1.2.3", Some("127.0.0.1")).unwrap_err().code, "EADDRINUSE");
+    assert_eq!(
+        s.membership(true, "239.1.2.3", Some("127.0.0.1"))
+            .unwrap_err()
+            .code,
+        "EADDRINUSE"
+    );
     s.membership(false, "239.1.2.3", Some("127.0.0.1")).unwrap();
-    assert_eq!(s.membership(false, "239.1.2.3", Some("127.0.0.1")).unwrap_err().code, "EADDRNOTAVAIL");
+    assert_eq!(
+        s.membership(false, "239.1.2.3", Some("127.0.0.1"))
+            .unwrap_err()
+            .code,
+        "EADDRNOTAVAIL"
+    );
 }
 
 #[test]
@@ -133,11 +177,16 @@ fn unix_round_trip_reports_sender_path_and_unnamed() {
     let mut reactor = Reactor::new().unwrap();
     let rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(rx_path.to_str().unwrap().as_bytes()).unwrap();
-    reactor.set_interest(rx.raw_fd(), 3, None, Some(Interest::READABLE)).unwrap();
-    let dest = dgramx_core::addr::unix_sockaddr(rx_path.to_str().unwrap().as_bytes(), "send").unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 3, None, Some(Interest::READABLE))
+        .unwrap();
+    let dest =
+        dgramx_core::addr::unix_sockaddr(rx_path.to_str().unwrap().as_bytes(), "send").unwrap();
 
     let named = DgramSocket::new(Kind::Unix).unwrap();
-    named.bind_unix(tx_path.to_str().unwrap().as_bytes()).unwrap();
+    named
+        .bind_unix(tx_path.to_str().unwrap().as_bytes())
+        .unwrap();
     named.send_to(b"from named", Some(&dest)).unwrap();
     let unnamed = DgramSocket::new(Kind::Unix).unwrap();
     unnamed.send_to(b"from unnamed", Some(&dest)).unwrap();
@@ -146,7 +195,10 @@ fn unix_round_trip_reports_sender_path_and_unnamed() {
     arena.reserve(256 * 1024, 4);
     let got = receive(&mut reactor, &rx, 3, &mut arena);
     assert_eq!(got.len(), 2);
-    assert_eq!(got[0].2, Endpoint::Unix(tx_path.to_str().unwrap().as_bytes().to_vec()));
+    assert_eq!(
+        got[0].2,
+        Endpoint::Unix(tx_path.to_str().unwrap().as_bytes().to_vec())
+    );
     assert_eq!(got[1].2, Endpoint::Unix(Vec::new()));
     std::fs::remove_dir_all(dir).ok();
 }
@@ -154,10 +206,17 @@ fn unix_round_trip_reports_sender_path_and_unnamed() {
 #[cfg(target_os = "linux")]
 #[test]
 fn abstract_names_round_trip() {
-    let name = format!("\0dgramx-core-test-{}-{}", std::process::id(), rand_suffix());
+    let name = format!(
+        "\0dgramx-core-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    );
     let rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(name.as_bytes()).unwrap();
-    assert_eq!(rx.local_endpoint().unwrap(), Endpoint::Unix(name.as_bytes().to_vec()));
+    assert_eq!(
+        rx.local_endpoint().unwrap(),
+        Endpoint::Unix(name.as_bytes().to_vec())
+    );
 }
 
 #[test]
@@ -167,7 +226,9 @@ fn oversized_unix_datagram_is_reported_truncated() {
     let mut reactor = Reactor::new().unwrap();
     let rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
-    reactor.set_interest(rx.raw_fd(), 4, None, Some(Interest::READABLE)).unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 4, None, Some(Interest::READABLE))
+        .unwrap();
     let tx = DgramSocket::new(Kind::Unix).unwrap();
     tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
     tx.send_to(&vec![9u8; 5000], None).unwrap();
@@ -186,7 +247,9 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
     let mut reactor = Reactor::new().unwrap();
     let rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
-    reactor.set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE)).unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .unwrap();
     let tx = DgramSocket::new(Kind::Unix).unwrap();
     tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
 
@@ -208,7 +271,10 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
         }
         queue.push(data, None);
     }
-    assert!(!queue.is_empty(), "the peer's queue (max_dgram_qlen) should have filled");
+    assert!(
+        !queue.is_empty(),
+        "the peer's queue (max_dgram_qlen) should have filled"
+    );
     assert_eq!(queue.bytes(), queue.len() * 4);
 
     let mut arena = RecvArena::new();
@@ -216,7 +282,9 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
     let mut received = Vec::new();
     let mut results = Vec::new();
     for _ in 0..10_000 {
-        let _ = recv_batch(&rx, &mut arena, |d| received.push(u32::from_be_bytes(d.data.try_into().unwrap())));
+        let _ = recv_batch(&rx, &mut arena, |d| {
+            received.push(u32::from_be_bytes(d.data.try_into().unwrap()))
+        });
         queue.flush(&tx, &mut results);
         if received.len() as u32 == N {
             break;
@@ -224,7 +292,11 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
     }
     assert_eq!(results.len() as u32, N - direct);
     assert!(results.iter().all(|r| r == &Ok(4)));
-    assert_eq!(received, (0..N).collect::<Vec<_>>(), "nothing lost, nothing reordered");
+    assert_eq!(
+        received,
+        (0..N).collect::<Vec<_>>(),
+        "nothing lost, nothing reordered"
+    );
     let _ = &mut reactor;
     std::fs::remove_dir_all(dir).ok();
 }

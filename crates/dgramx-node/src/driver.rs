@@ -1,0 +1,392 @@
+//! The per-env event driver: one mio reactor whose descriptor Node's event loop watches.
+//!
+//! Each JavaScript environment (the main thread, each worker) runs on its own thread, so the
+//! driver is thread-local. When the reactor's descriptor turns readable, libuv calls `on_ready`
+//! on the JS thread; we drain the ready sockets and hand each one's datagrams to JavaScript in a
+//! single call. Nothing here blocks and no other thread exists.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::rc::{Rc, Weak};
+
+use dgramx_core::reactor::{Reactor, Ready};
+use dgramx_core::recv::{recv_batch, RecvArena};
+use dgramx_core::{Endpoint, Kind, SysError};
+use mio::Interest;
+use napi::sys;
+
+use crate::js;
+use crate::state::SocketState;
+use crate::uv::PollHandle;
+
+/// Event numbers shared with packages/dgram/src/native-types.ts.
+const EV_MESSAGES: f64 = 1.0;
+const EV_SENDS_DONE: f64 = 2.0;
+const EV_ERROR: f64 = 3.0;
+
+/// Datagrams one socket may deliver per wake-up before others get a turn.
+const RECV_BUDGET: usize = 256;
+const UDP_SLOT: usize = 65536;
+const UDP_SLOTS: usize = 32;
+/// Unix datagrams are limited by the sender's buffer, not by 64 KiB.
+const UNIX_SLOT: usize = 256 * 1024;
+const UNIX_SLOTS: usize = 8;
+
+pub type SocketCell = RefCell<SocketState>;
+
+pub struct Driver {
+    pub env: sys::napi_env,
+    reactor: RefCell<Reactor>,
+    poll: RefCell<Option<PollHandle>>,
+    slots: RefCell<Vec<Slot>>,
+    free: RefCell<Vec<usize>>,
+    /// Sockets currently keeping the event loop alive.
+    holding: Cell<usize>,
+    udp_arena: RefCell<RecvArena>,
+    unix_arena: RefCell<RecvArena>,
+    /// Sockets whose receive budget ran out while data remained.
+    backlog: RefCell<Vec<usize>>,
+}
+
+struct Slot {
+    generation: u32,
+    socket: Weak<SocketCell>,
+}
+
+thread_local! {
+    static DRIVER: RefCell<Option<Rc<Driver>>> = const { RefCell::new(None) };
+}
+
+/// The driver of the env running on this thread, created on first use.
+pub fn current(env: sys::napi_env) -> Result<Rc<Driver>, SysError> {
+    if let Some(d) = DRIVER.with(|d| d.borrow().clone()) {
+        return Ok(d);
+    }
+    let reactor = Reactor::new().map_err(|e| SysError::from_io(&e, "epoll_create"))?;
+    let fd = reactor.fd();
+    let mut lp = ptr::null_mut();
+    // SAFETY: env is the live env of this thread.
+    unsafe { sys::napi_get_uv_event_loop(env, &mut lp) };
+    // SAFETY: lp is this env's running loop and we are on its thread.
+    let handle = unsafe { PollHandle::start(lp, fd, on_ready) }
+        .map_err(|rc| SysError::from_raw(-rc, "uv_poll_start"))?;
+    let driver = Rc::new(Driver {
+        env,
+        reactor: RefCell::new(reactor),
+        poll: RefCell::new(Some(handle)),
+        slots: RefCell::new(Vec::new()),
+        free: RefCell::new(Vec::new()),
+        holding: Cell::new(0),
+        udp_arena: RefCell::new(RecvArena::new()),
+        unix_arena: RefCell::new(RecvArena::new()),
+        backlog: RefCell::new(Vec::new()),
+    });
+    DRIVER.with(|d| *d.borrow_mut() = Some(driver.clone()));
+    // SAFETY: registering a teardown hook for this env; the hook runs on this thread.
+    unsafe {
+        sys::napi_add_async_cleanup_hook(
+            env,
+            Some(on_env_teardown),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
+    }
+    Ok(driver)
+}
+
+impl Driver {
+    /// Reserves a token for a new socket.
+    pub fn insert(&self, socket: &Rc<SocketCell>) -> usize {
+        let mut slots = self.slots.borrow_mut();
+        let index = match self.free.borrow_mut().pop() {
+            Some(i) => {
+                slots[i].generation = slots[i].generation.wrapping_add(1);
+                slots[i].socket = Rc::downgrade(socket);
+                i
+            }
+            None => {
+                slots.push(Slot {
+                    generation: 0,
+                    socket: Rc::downgrade(socket),
+                });
+                slots.len() - 1
+            }
+        };
+        token(index, slots[index].generation)
+    }
+
+    pub fn remove(&self, token: usize) {
+        let index = token & 0xffff_ffff;
+        let mut slots = self.slots.borrow_mut();
+        if let Some(slot) = slots.get_mut(index) {
+            if token_generation(token) == slot.generation {
+                slot.socket = Weak::new();
+                self.free.borrow_mut().push(index);
+            }
+        }
+    }
+
+    fn lookup(&self, token: usize) -> Option<Rc<SocketCell>> {
+        let slots = self.slots.borrow();
+        let slot = slots.get(token & 0xffff_ffff)?;
+        if slot.generation != token_generation(token) {
+            return None;
+        }
+        slot.socket.upgrade()
+    }
+
+    /// Applies a socket's wanted interest to the reactor.
+    pub fn set_interest(
+        &self,
+        fd: i32,
+        token: usize,
+        was: Option<Interest>,
+        want: Option<Interest>,
+    ) -> Result<(), SysError> {
+        if was == want {
+            return Ok(());
+        }
+        self.reactor
+            .borrow()
+            .set_interest(fd, token, was, want)
+            .map_err(|e| SysError::from_io(&e, "epoll_ctl"))
+    }
+
+    /// Counts a socket in or out of the set that keeps the event loop alive.
+    pub fn set_holding(&self, was: bool, now: bool) {
+        if was == now {
+            return;
+        }
+        let before = self.holding.get();
+        let after = if now {
+            before + 1
+        } else {
+            before.saturating_sub(1)
+        };
+        self.holding.set(after);
+        if (before == 0) != (after == 0) {
+            if let Some(p) = self.poll.borrow().as_ref() {
+                p.set_ref(after > 0);
+            }
+        }
+    }
+
+    /// One wake-up: everything ready now, plus sockets left over from the last budget.
+    fn dispatch(&self) {
+        let mut ready: Vec<Ready> = Vec::new();
+        if self.reactor.borrow_mut().poll_ready(&mut ready).is_err() {
+            return;
+        }
+        for token in self.backlog.borrow_mut().drain(..) {
+            ready.push(Ready {
+                token,
+                readable: true,
+                writable: false,
+            });
+        }
+        if ready.is_empty() {
+            return;
+        }
+        let _scope = js::HandleScope::open(self.env);
+        for r in ready {
+            let Some(cell) = self.lookup(r.token) else {
+                continue;
+            };
+            if r.writable {
+                self.flush_sends(&cell);
+            }
+            if r.readable {
+                self.deliver_messages(&cell, r.token);
+            }
+        }
+    }
+
+    fn flush_sends(&self, cell: &Rc<SocketCell>) {
+        let (results, callback) = {
+            let mut st = cell.borrow_mut();
+            let results = st.flush_queue(self);
+            (results, st.callback())
+        };
+        if results.is_empty() {
+            return;
+        }
+        let env = self.env;
+        let items: Vec<js::Value> = results
+            .iter()
+            .map(|r| match r {
+                Ok(n) => js::number(env, *n as f64),
+                Err(e) => js::string(env, e.code),
+            })
+            .collect();
+        let args = [js::number(env, EV_SENDS_DONE), js::array(env, &items)];
+        js::make_callback(env, callback, &args);
+    }
+
+    fn deliver_messages(&self, cell: &Rc<SocketCell>, token: usize) {
+        let env = self.env;
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut meta: Vec<i32> = Vec::new();
+        let mut addresses: Vec<js::Value> = Vec::new();
+        let mut last_from: Option<(dgramx_core::SockAddr, js::Value)> = None;
+        let mut failure: Option<SysError> = None;
+        let mut exhausted = false;
+        let callback = {
+            let st = cell.borrow();
+            let Some(sock) = st.receiving_socket() else {
+                return;
+            };
+            let kind = sock.kind();
+            let mut arena = if kind == Kind::Unix {
+                self.unix_arena.borrow_mut()
+            } else {
+                self.udp_arena.borrow_mut()
+            };
+            if kind == Kind::Unix {
+                arena.reserve(UNIX_SLOT, UNIX_SLOTS);
+            } else {
+                arena.reserve(UDP_SLOT, UDP_SLOTS);
+            }
+            let slots = if kind == Kind::Unix {
+                UNIX_SLOTS
+            } else {
+                UDP_SLOTS
+            };
+            let mut count = 0;
+            loop {
+                let got = recv_batch(sock, &mut arena, |d| {
+                    let port = match d.from.as_socket() {
+                        Some(sa) => sa.port() as i32,
+                        None => 0,
+                    };
+                    meta.extend_from_slice(&[
+                        bytes.len() as i32,
+                        d.data.len() as i32,
+                        port,
+                        if d.truncated() { d.size as i32 } else { 0 },
+                    ]);
+                    bytes.extend_from_slice(d.data);
+                    // Consecutive datagrams usually share a sender: reuse its string.
+                    let addr_value = match &last_from {
+                        Some((prev, v)) if prev == &d.from => *v,
+                        _ => {
+                            let v =
+                                js::string(env, &Endpoint::from_sockaddr(&d.from).address_string());
+                            last_from = Some((d.from.clone(), v));
+                            v
+                        }
+                    };
+                    addresses.push(addr_value);
+                });
+                match got {
+                    Ok(n) => {
+                        count += n;
+                        // A short batch means the queue was empty a moment ago; a new arrival
+                        // brings a new edge, so there is no need to wait for EAGAIN.
+                        if n < slots {
+                            break;
+                        }
+                        if count >= RECV_BUDGET {
+                            exhausted = true;
+                            break;
+                        }
+                    }
+                    Err(e) if e.is_would_block() => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            st.callback()
+        };
+        if exhausted {
+            self.backlog.borrow_mut().push(token);
+            let _ = self.reactor.borrow().kick();
+        }
+        if !meta.is_empty() {
+            let args = [
+                js::number(env, EV_MESSAGES),
+                js::buffer(env, bytes),
+                js::int32_array(env, meta),
+                js::array(env, &addresses),
+            ];
+            js::make_callback(env, callback, &args);
+        }
+        if let Some(e) = failure {
+            // The receive error may have closed the socket meanwhile; only report while receiving.
+            if cell.borrow().receiving_socket().is_some() {
+                let args = [
+                    js::number(env, EV_ERROR),
+                    js::string(env, e.code),
+                    js::string(env, "recvmsg"),
+                ];
+                js::make_callback(env, callback, &args);
+            }
+        }
+    }
+
+    /// Closes every socket and the poll handle: the env is going away.
+    fn teardown(&self) {
+        let sockets: Vec<Rc<SocketCell>> = self
+            .slots
+            .borrow()
+            .iter()
+            .filter_map(|s| s.socket.upgrade())
+            .collect();
+        for s in sockets {
+            s.borrow_mut().close(self);
+        }
+        if let Some(p) = self.poll.borrow_mut().take() {
+            p.close();
+        }
+    }
+}
+
+fn token(index: usize, generation: u32) -> usize {
+    ((generation as usize) << 32) | index
+}
+
+fn token_generation(token: usize) -> u32 {
+    (token >> 32) as u32
+}
+
+unsafe extern "C" fn on_ready(_handle: *mut c_void, _status: c_int, _events: c_int) {
+    // A panic must never unwind into libuv.
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(d) = DRIVER.with(|d| d.borrow().clone()) {
+            d.dispatch();
+        }
+    });
+}
+
+unsafe extern "C" fn on_env_teardown(
+    handle: sys::napi_async_cleanup_hook_handle,
+    _arg: *mut c_void,
+) {
+    let driver = DRIVER.with(|d| d.borrow_mut().take());
+    match driver {
+        // Node waits for this hook until the poll handle has really closed (see poll_closed),
+        // so a worker's loop never closes with our handle still open.
+        Some(d) => {
+            TEARDOWN.with(|t| t.set(handle));
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.teardown()));
+        }
+        None => {
+            sys::napi_remove_async_cleanup_hook(handle);
+        }
+    }
+}
+
+thread_local! {
+    static TEARDOWN: Cell<sys::napi_async_cleanup_hook_handle> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// Called by the poll handle's close callback: the env may now finish tearing down.
+pub fn poll_closed() {
+    let handle = TEARDOWN.with(|t| t.replace(ptr::null_mut()));
+    if !handle.is_null() {
+        // SAFETY: handle came from napi_add_async_cleanup_hook and is removed exactly once.
+        unsafe { sys::napi_remove_async_cleanup_hook(handle) };
+    }
+}

@@ -1,0 +1,107 @@
+//! Raw Node-API helpers for calling into JavaScript from a libuv callback, where no napi-rs
+//! call context exists.
+
+use std::ffi::c_char;
+use std::ptr;
+
+use napi::sys;
+
+pub type Value = sys::napi_value;
+
+pub struct HandleScope {
+    env: sys::napi_env,
+    scope: sys::napi_handle_scope,
+}
+
+impl HandleScope {
+    pub fn open(env: sys::napi_env) -> HandleScope {
+        let mut scope = ptr::null_mut();
+        // SAFETY: called on the env's thread from a libuv callback.
+        unsafe { sys::napi_open_handle_scope(env, &mut scope) };
+        HandleScope { env, scope }
+    }
+}
+
+impl Drop for HandleScope {
+    fn drop(&mut self) {
+        if !self.scope.is_null() {
+            // SAFETY: closes the scope opened in `open`, on the same thread.
+            unsafe { sys::napi_close_handle_scope(self.env, self.scope) };
+        }
+    }
+}
+
+pub fn string(env: sys::napi_env, s: &str) -> Value {
+    let mut v = ptr::null_mut();
+    // SAFETY: s is valid UTF-8 of the given length.
+    unsafe {
+        sys::napi_create_string_utf8(env, s.as_ptr() as *const c_char, s.len() as isize, &mut v)
+    };
+    v
+}
+
+pub fn number(env: sys::napi_env, n: f64) -> Value {
+    let mut v = ptr::null_mut();
+    // SAFETY: plain value creation on the env's thread.
+    unsafe { sys::napi_create_double(env, n, &mut v) };
+    v
+}
+
+pub fn array(env: sys::napi_env, items: &[Value]) -> Value {
+    let mut arr = ptr::null_mut();
+    // SAFETY: plain value creation; each item is a live value in the current scope.
+    unsafe {
+        sys::napi_create_array_with_length(env, items.len(), &mut arr);
+        for (i, item) in items.iter().enumerate() {
+            sys::napi_set_element(env, arr, i as u32, *item);
+        }
+    }
+    arr
+}
+
+pub fn buffer(env: sys::napi_env, bytes: Vec<u8>) -> Value {
+    use napi::bindgen_prelude::{Buffer, ToNapiValue};
+    // SAFETY: env is live; the Vec's allocation is handed to V8 without copying.
+    unsafe { Buffer::to_napi_value(env, Buffer::from(bytes)) }.unwrap_or(ptr::null_mut())
+}
+
+pub fn int32_array(env: sys::napi_env, ints: Vec<i32>) -> Value {
+    use napi::bindgen_prelude::{Int32Array, ToNapiValue};
+    // SAFETY: env is live; the Vec's allocation is handed to V8 without copying.
+    unsafe { Int32Array::to_napi_value(env, Int32Array::new(ints)) }.unwrap_or(ptr::null_mut())
+}
+
+/// Calls the function behind `func_ref` through `napi_make_callback`, so that process.nextTick
+/// callbacks and microtasks run afterwards exactly as after any other I/O callback. An
+/// exception thrown by the callback becomes an uncaught exception, as in node:dgram.
+pub fn make_callback(env: sys::napi_env, func_ref: sys::napi_ref, args: &[Value]) {
+    if func_ref.is_null() {
+        return;
+    }
+    // SAFETY: all calls happen on the env's thread with a handle scope open (see HandleScope).
+    unsafe {
+        let mut func = ptr::null_mut();
+        if sys::napi_get_reference_value(env, func_ref, &mut func) != sys::Status::napi_ok
+            || func.is_null()
+        {
+            return;
+        }
+        let mut global = ptr::null_mut();
+        sys::napi_get_global(env, &mut global);
+        let mut result = ptr::null_mut();
+        let status = sys::napi_make_callback(
+            env,
+            ptr::null_mut(),
+            global,
+            func,
+            args.len(),
+            args.as_ptr(),
+            &mut result,
+        );
+        if status == sys::Status::napi_pending_exception {
+            let mut err = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut err);
+            sys::napi_fatal_exception(env, err);
+        }
+    }
+}

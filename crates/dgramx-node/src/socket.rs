@@ -1,0 +1,359 @@
+//! `NativeSocket`: the JavaScript-facing handle. Thin by design; see
+//! packages/dgram/src/native-types.ts for the contract the facade relies on.
+
+use std::ptr;
+use std::rc::Rc;
+
+use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use crate::driver::{self, Driver, SocketCell};
+use crate::error::{closed, to_js, Code, IntoJs};
+use crate::state::SocketState;
+
+#[napi(object)]
+pub struct NativeAddress {
+    pub address: String,
+    pub family: Option<String>,
+    pub port: Option<u32>,
+}
+
+impl From<Endpoint> for NativeAddress {
+    fn from(e: Endpoint) -> Self {
+        match e {
+            Endpoint::Ip(sa) => NativeAddress {
+                address: sa.ip().to_string(),
+                family: Some(if sa.is_ipv4() { "IPv4" } else { "IPv6" }.to_string()),
+                port: Some(sa.port() as u32),
+            },
+            unix => NativeAddress {
+                address: unix.address_string(),
+                family: None,
+                port: None,
+            },
+        }
+    }
+}
+
+#[napi(custom_finalize)]
+pub struct NativeSocket {
+    cell: Rc<SocketCell>,
+    driver: Rc<Driver>,
+    kind: Kind,
+}
+
+impl NativeSocket {
+    /// Runs `f` on the open socket, or fails with EBADF once closed.
+    fn with<T>(
+        &self,
+        syscall: &'static str,
+        f: impl FnOnce(&DgramSocket) -> std::result::Result<T, SysError>,
+    ) -> Result<T, Code> {
+        let st = self.cell.borrow();
+        let sock = st.sock.as_ref().ok_or_else(|| closed(syscall))?;
+        f(sock).js()
+    }
+
+    /// Sends now, or queues behind earlier sends / a full buffer. Returns bytes or -1 (queued).
+    fn send_or_queue(&self, data: &[u8], dest: Option<dgramx_core::SockAddr>) -> Result<i64, Code> {
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        if st.queue.is_empty() {
+            match sock.send_to(data, dest.as_ref()) {
+                Ok(n) => return Ok(n as i64),
+                Err(e) if e.is_would_block() => {}
+                Err(e) => return Err(to_js(e)),
+            }
+        }
+        st.queue.push(data.to_vec(), dest);
+        st.sync(&self.driver).js()?;
+        Ok(-1)
+    }
+
+    fn port(port: u32) -> Result<u16, Code> {
+        u16::try_from(port).map_err(|_| {
+            napi::Error::new(
+                Code("ERR_SOCKET_BAD_PORT"),
+                format!("Port should be >= 0 and < 65536. Received {port}."),
+            )
+        })
+    }
+}
+
+#[napi]
+impl NativeSocket {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, kind: String, on_event: Unknown) -> Result<Self, Code> {
+        let kind = Kind::parse(&kind).ok_or_else(|| {
+            napi::Error::new(
+                Code("ERR_SOCKET_BAD_TYPE"),
+                "Bad socket type specified. Valid types are: udp4, udp6, unix_dgram".to_string(),
+            )
+        })?;
+        let driver = driver::current(env.raw()).js()?;
+        let sock = DgramSocket::new(kind).js()?;
+        let mut callback = ptr::null_mut();
+        // SAFETY: on_event is a live value of this env; the weak (count 0) reference is
+        // strengthened only while events can arrive (see SocketState::sync).
+        unsafe { sys::napi_create_reference(env.raw(), on_event.raw(), 0, &mut callback) };
+        let cell = Rc::new(SocketCell::new(SocketState::new(sock, env.raw(), callback)));
+        let token = driver.insert(&cell);
+        cell.borrow_mut().token = token;
+        Ok(NativeSocket { cell, driver, kind })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bind(&self, address: String, port: u32, flags: u32) -> Result<(), Code> {
+        let port = Self::port(port)?;
+        self.with("bind", |s| {
+            s.bind_ip(&address, port, BindFlags::from_bits(flags))
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn connect(&self, address: String, port: u32) -> Result<(), Code> {
+        let port = Self::port(port)?;
+        self.with("connect", |s| s.connect_ip(&address, port))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bind_unix(&self, path: BufferSlice) -> Result<(), Code> {
+        self.with("bind", |s| s.bind_unix(&path))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn connect_unix(&self, path: BufferSlice) -> Result<(), Code> {
+        self.with("connect", |s| s.connect_unix(&path))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn disconnect(&self) -> Result<(), Code> {
+        self.with("connect", |s| s.disconnect())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn local_address(&self) -> Result<NativeAddress, Code> {
+        self.with("getsockname", |s| s.local_endpoint())
+            .map(NativeAddress::from)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn remote_address(&self) -> Result<NativeAddress, Code> {
+        self.with("getpeername", |s| s.peer_endpoint())
+            .map(NativeAddress::from)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn send(&self, data: BufferSlice, address: Option<String>, port: u32) -> Result<i64, Code> {
+        let dest = match address {
+            Some(a) => {
+                let port = Self::port(port)?;
+                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
+            }
+            None => None,
+        };
+        self.send_or_queue(&data, dest)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn send_unix(&self, data: BufferSlice, path: Option<BufferSlice>) -> Result<i64, Code> {
+        let dest = match path {
+            Some(p) => Some(dgramx_core::addr::unix_sockaddr(&p, "send").js()?),
+            None => None,
+        };
+        self.send_or_queue(&data, dest)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn recv_start(&self) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        if st.sock.is_none() {
+            return Err(closed("recvmsg"));
+        }
+        st.receiving = true;
+        st.sync(&self.driver).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn recv_stop(&self) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        st.receiving = false;
+        st.sync(&self.driver).js()
+    }
+
+    #[napi(js_name = "ref", catch_unwind)]
+    pub fn ref_(&self) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        st.refd = true;
+        st.sync(&self.driver).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn unref(&self) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        st.refd = false;
+        st.sync(&self.driver).js()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close(&self) -> u32 {
+        self.cell.borrow_mut().close(&self.driver) as u32
+    }
+
+    #[napi(catch_unwind)]
+    pub fn fd(&self) -> i32 {
+        self.cell
+            .borrow()
+            .sock
+            .as_ref()
+            .map(|s| s.raw_fd())
+            .unwrap_or(-1)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn kind(&self) -> String {
+        match self.kind {
+            Kind::Udp4 => "udp4",
+            Kind::Udp6 => "udp6",
+            Kind::Unix => "unix_dgram",
+        }
+        .to_string()
+    }
+
+    // ---- options ----------------------------------------------------------------------------
+
+    #[napi(catch_unwind)]
+    pub fn set_broadcast(&self, on: bool) -> Result<(), Code> {
+        self.with("setBroadcast", |s| s.set_broadcast(on))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_broadcast(&self) -> Result<bool, Code> {
+        self.with("getsockopt", |s| s.broadcast())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_ttl(&self, ttl: f64) -> Result<(), Code> {
+        self.with("setTTL", |s| s.set_ttl(as_int(ttl)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_ttl(&self) -> Result<u32, Code> {
+        self.with("getsockopt", |s| s.ttl())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_multicast_ttl(&self, ttl: f64) -> Result<(), Code> {
+        self.with("setMulticastTTL", |s| s.set_multicast_ttl(as_int(ttl)))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_multicast_ttl(&self) -> Result<u32, Code> {
+        self.with("getsockopt", |s| s.multicast_ttl())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_multicast_loopback(&self, on: bool) -> Result<(), Code> {
+        self.with("setMulticastLoopback", |s| s.set_multicast_loop(on))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_multicast_loopback(&self) -> Result<bool, Code> {
+        self.with("getsockopt", |s| s.multicast_loop())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_multicast_interface(&self, iface: String) -> Result<(), Code> {
+        self.with("setMulticastInterface", |s| {
+            s.set_multicast_interface(&iface)
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn add_membership(&self, group: String, iface: Option<String>) -> Result<(), Code> {
+        self.with("addMembership", |s| {
+            s.membership(true, &group, iface.as_deref())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn drop_membership(&self, group: String, iface: Option<String>) -> Result<(), Code> {
+        self.with("dropMembership", |s| {
+            s.membership(false, &group, iface.as_deref())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn add_source_specific_membership(
+        &self,
+        source: String,
+        group: String,
+        iface: Option<String>,
+    ) -> Result<(), Code> {
+        self.with("addSourceSpecificMembership", |s| {
+            s.source_membership(true, &source, &group, iface.as_deref())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn drop_source_specific_membership(
+        &self,
+        source: String,
+        group: String,
+        iface: Option<String>,
+    ) -> Result<(), Code> {
+        self.with("dropSourceSpecificMembership", |s| {
+            s.source_membership(false, &source, &group, iface.as_deref())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_recv_buffer_size(&self, size: u32) -> Result<(), Code> {
+        self.with("setsockopt", |s| s.set_recv_buffer_size(size as usize))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_recv_buffer_size(&self) -> Result<u32, Code> {
+        self.with("getsockopt", |s| s.recv_buffer_size().map(|n| n as u32))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_send_buffer_size(&self, size: u32) -> Result<(), Code> {
+        self.with("setsockopt", |s| s.set_send_buffer_size(size as usize))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_send_buffer_size(&self) -> Result<u32, Code> {
+        self.with("getsockopt", |s| s.send_buffer_size().map(|n| n as u32))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_send_queue_size(&self) -> u32 {
+        self.cell.borrow().queue.bytes() as u32
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_send_queue_count(&self) -> u32 {
+        self.cell.borrow().queue.len() as u32
+    }
+}
+
+/// JS numbers become option values; out-of-range ones must fail the range check, not wrap.
+fn as_int(n: f64) -> i64 {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
+        n as i64
+    } else {
+        -1
+    }
+}
+
+impl ObjectFinalize for NativeSocket {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        let mut st = self.cell.borrow_mut();
+        st.close(&self.driver);
+        st.release_callback(env.raw());
+        Ok(())
+    }
+}

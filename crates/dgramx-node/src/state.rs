@@ -1,0 +1,135 @@
+//! What the binding tracks per socket besides the core socket itself: whether it receives,
+//! whether it keeps the event loop alive, its queued sends and its JavaScript event callback.
+
+use std::ptr;
+
+use dgramx_core::send_queue::SendQueue;
+use dgramx_core::{DgramSocket, SysError, SysResult};
+use mio::Interest;
+use napi::sys;
+
+use crate::driver::Driver;
+
+pub struct SocketState {
+    pub sock: Option<DgramSocket>,
+    pub token: usize,
+    pub receiving: bool,
+    pub refd: bool,
+    pub queue: SendQueue,
+    interest: Option<Interest>,
+    holding: bool,
+    /// The JS `onEvent` function. Strong only while events can arrive (receiving or sends
+    /// queued), so an idle socket nobody references can be garbage-collected and closed.
+    callback: sys::napi_ref,
+    strong: bool,
+    env: sys::napi_env,
+}
+
+impl SocketState {
+    pub fn new(sock: DgramSocket, env: sys::napi_env, callback: sys::napi_ref) -> SocketState {
+        SocketState {
+            sock: Some(sock),
+            token: 0,
+            receiving: false,
+            refd: true,
+            queue: SendQueue::new(),
+            interest: None,
+            holding: false,
+            callback,
+            strong: false,
+            env,
+        }
+    }
+
+    pub fn receiving_socket(&self) -> Option<&DgramSocket> {
+        if self.receiving {
+            self.sock.as_ref()
+        } else {
+            None
+        }
+    }
+
+    pub fn callback(&self) -> sys::napi_ref {
+        self.callback
+    }
+
+    /// Sends what the kernel will take now; returns the finished sends' results in order.
+    pub fn flush_queue(&mut self, driver: &Driver) -> Vec<SysResult<usize>> {
+        let mut results = Vec::new();
+        if let Some(sock) = self.sock.as_ref() {
+            self.queue.flush(sock, &mut results);
+        }
+        // A failure to re-arm would only mean a stalled queue; it resurfaces on the next send.
+        let _ = self.sync(driver);
+        results
+    }
+
+    /// Brings readiness interest, loop liveness and callback strength in line with the state.
+    pub fn sync(&mut self, driver: &Driver) -> Result<(), SysError> {
+        let pending = !self.queue.is_empty();
+        let want = match (
+            self.sock.is_some() && self.receiving,
+            self.sock.is_some() && pending,
+        ) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        let fd = self.sock.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
+        let applied = if fd >= 0 || want.is_none() {
+            driver.set_interest(fd, self.token, self.interest, want)
+        } else {
+            Ok(())
+        };
+        if applied.is_ok() {
+            self.interest = want;
+        }
+        let holding = self.sock.is_some() && ((self.receiving && self.refd) || pending);
+        driver.set_holding(self.holding, holding);
+        self.holding = holding;
+        self.set_strong(self.sock.is_some() && (self.receiving || pending));
+        applied
+    }
+
+    fn set_strong(&mut self, strong: bool) {
+        if strong == self.strong || self.callback.is_null() {
+            return;
+        }
+        let mut count = 0;
+        // SAFETY: callback is a live reference created on this env's thread.
+        unsafe {
+            if strong {
+                sys::napi_reference_ref(self.env, self.callback, &mut count);
+            } else {
+                sys::napi_reference_unref(self.env, self.callback, &mut count);
+            }
+        }
+        self.strong = strong;
+    }
+
+    /// Stops everything and closes the descriptor; returns how many queued sends were dropped.
+    pub fn close(&mut self, driver: &Driver) -> usize {
+        self.receiving = false;
+        let dropped = self.queue.clear();
+        if self.sock.is_some() {
+            // Deregister while the descriptor is still open, then drop (close) it.
+            let fd = self.sock.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
+            let _ = driver.set_interest(fd, self.token, self.interest, None);
+            self.interest = None;
+            self.sock = None;
+            driver.remove(self.token);
+        }
+        let _ = self.sync(driver);
+        dropped
+    }
+
+    /// Releases the callback reference (the JS object is being collected or the env is ending).
+    pub fn release_callback(&mut self, env: sys::napi_env) {
+        if !self.callback.is_null() {
+            // SAFETY: the reference was created on this env and is deleted exactly once.
+            unsafe { sys::napi_delete_reference(env, self.callback) };
+            self.callback = ptr::null_mut();
+        }
+    }
+}
