@@ -77,25 +77,27 @@ pub fn recv_batch(
     use std::mem;
     let slots = arena.slots;
     let slot = arena.slot_size;
-    let mut iovs: Vec<libc::iovec> = Vec::with_capacity(slots);
-    let base = arena.buf.as_mut_ptr();
-    for i in 0..slots {
-        iovs.push(libc::iovec {
-            // SAFETY: i * slot stays within buf, whose length is slots * slot.
-            iov_base: unsafe { base.add(i * slot) } as *mut libc::c_void,
+    let mut iovs: Vec<libc::iovec> = arena
+        .buf
+        .chunks_exact_mut(slot)
+        .map(|chunk| libc::iovec {
+            iov_base: chunk.as_mut_ptr() as *mut libc::c_void,
             iov_len: slot,
-        });
-    }
-    let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(slots);
-    for i in 0..slots {
-        // SAFETY: mmsghdr is plain old data; every pointer we need is set below.
-        let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
-        h.msg_hdr.msg_name = &mut arena.names[i] as *mut SockAddrStorage as *mut libc::c_void;
-        h.msg_hdr.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
-        h.msg_hdr.msg_iov = &mut iovs[i];
-        h.msg_hdr.msg_iovlen = 1;
-        hdrs.push(h);
-    }
+        })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .zip(arena.names.iter_mut())
+        .map(|(iov, name)| {
+            // SAFETY: mmsghdr is plain old data; every pointer we need is set here.
+            let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
+            h.msg_hdr.msg_name = name as *mut SockAddrStorage as *mut libc::c_void;
+            h.msg_hdr.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect();
     let n = loop {
         // SAFETY: hdrs, iovs, names and buf outlive the call and describe valid memory.
         // MSG_TRUNC makes msg_len the datagram's real size, which is how truncation is seen.

@@ -18,7 +18,7 @@ use napi::sys;
 
 use crate::js;
 use crate::state::SocketState;
-use crate::uv::PollHandle;
+use crate::uv::Handle;
 
 /// Event numbers shared with packages/dgram/src/native-types.ts.
 const EV_MESSAGES: f64 = 1.0;
@@ -38,7 +38,12 @@ pub type SocketCell = RefCell<SocketState>;
 pub struct Driver {
     pub env: sys::napi_env,
     reactor: RefCell<Reactor>,
-    poll: RefCell<Option<PollHandle>>,
+    poll: RefCell<Option<Handle>>,
+    /// Retries stalled send queues: an unconnected Unix sender refused with EAGAIN gets no
+    /// writable edge when the peer drains, so it must look again by itself.
+    retry: RefCell<Option<Handle>>,
+    retry_delay: Cell<u64>,
+    stalled: RefCell<Vec<usize>>,
     slots: RefCell<Vec<Slot>>,
     free: RefCell<Vec<usize>>,
     /// Sockets currently keeping the event loop alive.
@@ -69,12 +74,18 @@ pub fn current(env: sys::napi_env) -> Result<Rc<Driver>, SysError> {
     // SAFETY: env is the live env of this thread.
     unsafe { sys::napi_get_uv_event_loop(env, &mut lp) };
     // SAFETY: lp is this env's running loop and we are on its thread.
-    let handle = unsafe { PollHandle::start(lp, fd, on_ready) }
+    let handle = unsafe { Handle::poll(lp, fd, on_ready) }
         .map_err(|rc| SysError::from_raw(-rc, "uv_poll_start"))?;
+    // SAFETY: as above.
+    let retry =
+        unsafe { Handle::timer(lp) }.map_err(|rc| SysError::from_raw(-rc, "uv_timer_init"))?;
     let driver = Rc::new(Driver {
         env,
         reactor: RefCell::new(reactor),
         poll: RefCell::new(Some(handle)),
+        retry: RefCell::new(Some(retry)),
+        retry_delay: Cell::new(0),
+        stalled: RefCell::new(Vec::new()),
         slots: RefCell::new(Vec::new()),
         free: RefCell::new(Vec::new()),
         holding: Cell::new(0),
@@ -203,11 +214,14 @@ impl Driver {
     }
 
     fn flush_sends(&self, cell: &Rc<SocketCell>) {
-        let (results, callback) = {
+        let (results, callback, still_queued, token) = {
             let mut st = cell.borrow_mut();
             let results = st.flush_queue(self);
-            (results, st.callback())
+            (results, st.callback(), !st.queue.is_empty(), st.token)
         };
+        if still_queued {
+            self.stall(token, !results.is_empty());
+        }
         if results.is_empty() {
             return;
         }
@@ -326,7 +340,41 @@ impl Driver {
         }
     }
 
-    /// Closes every socket and the poll handle: the env is going away.
+    /// Notes a socket whose queue the kernel refused, and makes sure the retry timer runs.
+    /// The delay doubles while nothing moves (1 ms up to 16 ms) so a stuck peer costs little.
+    pub fn stall(&self, token: usize, progressed: bool) {
+        let mut stalled = self.stalled.borrow_mut();
+        if !stalled.contains(&token) {
+            stalled.push(token);
+        }
+        let delay = match (progressed, self.retry_delay.get()) {
+            (true, _) | (false, 0) => 1,
+            (false, d) => (d * 2).min(16),
+        };
+        self.retry_delay.set(delay);
+        if let Some(t) = self.retry.borrow().as_ref() {
+            t.timer_start(on_retry, delay);
+        }
+    }
+
+    fn retry_stalled(&self) {
+        let tokens: Vec<usize> = self.stalled.borrow_mut().drain(..).collect();
+        if tokens.is_empty() {
+            self.retry_delay.set(0);
+            return;
+        }
+        let _scope = js::HandleScope::open(self.env);
+        for token in tokens {
+            if let Some(cell) = self.lookup(token) {
+                self.flush_sends(&cell);
+            }
+        }
+        if self.stalled.borrow().is_empty() {
+            self.retry_delay.set(0);
+        }
+    }
+
+    /// Closes every socket and both handles: the env is going away.
     fn teardown(&self) {
         let sockets: Vec<Rc<SocketCell>> = self
             .slots
@@ -337,8 +385,13 @@ impl Driver {
         for s in sockets {
             s.borrow_mut().close(self);
         }
-        if let Some(p) = self.poll.borrow_mut().take() {
-            p.close();
+        let handles = [
+            self.poll.borrow_mut().take(),
+            self.retry.borrow_mut().take(),
+        ];
+        for h in handles.into_iter().flatten() {
+            CLOSING.with(|c| c.set(c.get() + 1));
+            h.close();
         }
     }
 }
@@ -360,14 +413,22 @@ unsafe extern "C" fn on_ready(_handle: *mut c_void, _status: c_int, _events: c_i
     });
 }
 
+unsafe extern "C" fn on_retry(_handle: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(d) = DRIVER.with(|d| d.borrow().clone()) {
+            d.retry_stalled();
+        }
+    });
+}
+
 unsafe extern "C" fn on_env_teardown(
     handle: sys::napi_async_cleanup_hook_handle,
     _arg: *mut c_void,
 ) {
     let driver = DRIVER.with(|d| d.borrow_mut().take());
     match driver {
-        // Node waits for this hook until the poll handle has really closed (see poll_closed),
-        // so a worker's loop never closes with our handle still open.
+        // Node waits for this hook until our handles have really closed (see handle_closed),
+        // so a worker's loop never closes with one of them still open.
         Some(d) => {
             TEARDOWN.with(|t| t.set(handle));
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.teardown()));
@@ -380,10 +441,19 @@ unsafe extern "C" fn on_env_teardown(
 
 thread_local! {
     static TEARDOWN: Cell<sys::napi_async_cleanup_hook_handle> = const { Cell::new(ptr::null_mut()) };
+    static CLOSING: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Called by the poll handle's close callback: the env may now finish tearing down.
-pub fn poll_closed() {
+/// Called by each handle's close callback: once all are closed the env may finish tearing down.
+pub fn handle_closed() {
+    let left = CLOSING.with(|c| {
+        let n = c.get().saturating_sub(1);
+        c.set(n);
+        n
+    });
+    if left > 0 {
+        return;
+    }
     let handle = TEARDOWN.with(|t| t.replace(ptr::null_mut()));
     if !handle.is_null() {
         // SAFETY: handle came from napi_add_async_cleanup_hook and is removed exactly once.

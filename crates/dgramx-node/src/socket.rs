@@ -69,6 +69,7 @@ impl NativeSocket {
         }
         st.queue.push(data.to_vec(), dest);
         st.sync(&self.driver).js()?;
+        self.driver.stall(st.token, false);
         Ok(-1)
     }
 
