@@ -6,6 +6,8 @@
 //! (`dgramx-node`) drives it from Node's event loop.
 
 pub mod addr;
+#[cfg(unix)]
+pub mod cmsg;
 pub mod error;
 #[cfg(unix)]
 pub mod reactor;

@@ -6,6 +6,7 @@
 
 use socket2::{SockAddr, SockAddrStorage};
 
+use crate::cmsg::{self, Ancillary};
 use crate::error::{SysError, SysResult};
 use crate::socket::DgramSocket;
 
@@ -16,6 +17,8 @@ pub struct RecvArena {
     slot_size: usize,
     slots: usize,
     names: Vec<SockAddrStorage>,
+    /// Per-slot control buffers, allocated only once a socket asks for ancillary data.
+    control: Vec<u64>,
 }
 
 /// One received datagram, borrowed from the arena.
@@ -24,6 +27,8 @@ pub struct Received<'a> {
     /// The datagram's size on the wire; larger than `data.len()` when truncated.
     pub size: usize,
     pub from: SockAddr,
+    /// Credentials and descriptors, when the receive asked for them.
+    pub ancillary: Option<Ancillary>,
 }
 
 impl Received<'_> {
@@ -45,6 +50,7 @@ impl RecvArena {
             slot_size: 0,
             slots: 0,
             names: Vec::new(),
+            control: Vec::new(),
         }
     }
 
@@ -59,6 +65,18 @@ impl RecvArena {
         // not resident memory, for small datagrams.
         self.buf = vec![0u8; slot_size * slots];
         self.names = (0..slots).map(|_| SockAddrStorage::zeroed()).collect();
+        self.control = Vec::new();
+    }
+
+    fn control_per_slot() -> usize {
+        cmsg::control_space().div_ceil(8)
+    }
+
+    fn ensure_control(&mut self) {
+        let want = Self::control_per_slot() * self.slots;
+        if self.control.len() != want {
+            self.control = vec![0u64; want];
+        }
     }
 
     pub fn slot_size(&self) -> usize {
@@ -72,11 +90,17 @@ impl RecvArena {
 pub fn recv_batch(
     sock: &DgramSocket,
     arena: &mut RecvArena,
+    with_ancillary: bool,
     mut each: impl FnMut(Received<'_>),
 ) -> SysResult<usize> {
     use std::mem;
     let slots = arena.slots;
     let slot = arena.slot_size;
+    let per_control = RecvArena::control_per_slot();
+    if with_ancillary {
+        arena.ensure_control();
+    }
+    let control_base = arena.control.as_mut_ptr();
     let mut iovs: Vec<libc::iovec> = arena
         .buf
         .chunks_exact_mut(slot)
@@ -95,6 +119,16 @@ pub fn recv_batch(
             h.msg_hdr.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
             h.msg_hdr.msg_iov = iov;
             h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .enumerate()
+        .map(|(i, mut h)| {
+            if with_ancillary {
+                // SAFETY: i * per_control stays inside `control`, sized slots * per_control.
+                h.msg_hdr.msg_control =
+                    unsafe { control_base.add(i * per_control) } as *mut libc::c_void;
+                h.msg_hdr.msg_controllen = per_control * 8;
+            }
             h
         })
         .collect();
@@ -124,7 +158,14 @@ pub fn recv_batch(
         let namelen = h.msg_hdr.msg_namelen;
         let from = copy_name(&arena.names[i], namelen);
         let data = &arena.buf[i * slot..i * slot + kept];
-        each(Received { data, size, from });
+        // SAFETY: the kernel filled this header's control buffer in the call above.
+        let ancillary = with_ancillary.then(|| unsafe { cmsg::decode(&h.msg_hdr) });
+        each(Received {
+            data,
+            size,
+            from,
+            ancillary,
+        });
     }
     Ok(n)
 }
@@ -133,10 +174,14 @@ pub fn recv_batch(
 pub fn recv_batch(
     sock: &DgramSocket,
     arena: &mut RecvArena,
+    with_ancillary: bool,
     mut each: impl FnMut(Received<'_>),
 ) -> SysResult<usize> {
     use std::mem;
     let slot = arena.slot_size;
+    if with_ancillary {
+        arena.ensure_control();
+    }
     let mut count = 0;
     while count < arena.slots {
         let mut iov = libc::iovec {
@@ -149,6 +194,10 @@ pub fn recv_batch(
         h.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
         h.msg_iov = &mut iov;
         h.msg_iovlen = 1;
+        if with_ancillary {
+            h.msg_control = arena.control.as_mut_ptr() as *mut libc::c_void;
+            h.msg_controllen = (RecvArena::control_per_slot() * 8) as _;
+        }
         // SAFETY: h describes valid memory owned by the arena.
         let rc = unsafe { libc::recvmsg(sock.raw_fd(), &mut h, 0) };
         if rc < 0 {

@@ -13,6 +13,9 @@ use crate::socket::DgramSocket;
 struct Pending {
     data: Vec<u8>,
     dest: Option<SockAddr>,
+    /// Our own duplicates of descriptors to pass, closed once sent or dropped.
+    #[cfg(unix)]
+    fds: Vec<std::os::fd::OwnedFd>,
 }
 
 #[derive(Default)]
@@ -28,7 +31,24 @@ impl SendQueue {
 
     pub fn push(&mut self, data: Vec<u8>, dest: Option<SockAddr>) {
         self.bytes += data.len();
-        self.items.push_back(Pending { data, dest });
+        self.items.push_back(Pending {
+            data,
+            dest,
+            #[cfg(unix)]
+            fds: Vec::new(),
+        });
+    }
+
+    /// Queues a datagram that carries descriptors (already duplicated by the caller).
+    #[cfg(unix)]
+    pub fn push_with_fds(
+        &mut self,
+        data: Vec<u8>,
+        dest: Option<SockAddr>,
+        fds: Vec<std::os::fd::OwnedFd>,
+    ) {
+        self.bytes += data.len();
+        self.items.push_back(Pending { data, dest, fds });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -49,7 +69,7 @@ impl SendQueue {
     /// datagram (bytes sent, or the error that ended it). Returns true once the queue is empty.
     pub fn flush(&mut self, sock: &DgramSocket, results: &mut Vec<SysResult<usize>>) -> bool {
         while let Some(front) = self.items.front() {
-            match sock.send_to(&front.data, front.dest.as_ref()) {
+            match send_one(sock, front) {
                 Err(e) if e.is_would_block() => return false,
                 outcome => {
                     self.bytes -= front.data.len();
@@ -68,4 +88,19 @@ impl SendQueue {
         self.bytes = 0;
         n
     }
+}
+
+#[cfg(unix)]
+fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
+    use std::os::fd::AsRawFd;
+    if p.fds.is_empty() {
+        return sock.send_to(&p.data, p.dest.as_ref());
+    }
+    let raw: Vec<i32> = p.fds.iter().map(|f| f.as_raw_fd()).collect();
+    sock.send_with_fds(&p.data, p.dest.as_ref(), &raw)
+}
+
+#[cfg(not(unix))]
+fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
+    sock.send_to(&p.data, p.dest.as_ref())
 }

@@ -183,6 +183,62 @@ impl DgramSocket {
         r.syscall("send")
     }
 
+    /// One non-blocking send carrying descriptors (SCM_RIGHTS) on a Unix socket.
+    #[cfg(unix)]
+    pub fn send_with_fds(
+        &self,
+        data: &[u8],
+        dest: Option<&SockAddr>,
+        fds: &[std::os::fd::RawFd],
+    ) -> SysResult<usize> {
+        if fds.is_empty() {
+            return self.send_to(data, dest);
+        }
+        if fds.len() > crate::cmsg::MAX_FDS {
+            return Err(SysError::coded("ERR_SOCKET_TOO_MANY_FDS", "send"));
+        }
+        let mut control = crate::cmsg::encode_rights(fds);
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
+        let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+        if let Some(d) = dest {
+            hdr.msg_name = d.as_ptr() as *mut libc::c_void;
+            hdr.msg_namelen = d.len();
+        }
+        hdr.msg_iov = &mut iov;
+        hdr.msg_iovlen = 1;
+        hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        hdr.msg_controllen = (control.len() * 8) as _;
+        loop {
+            // SAFETY: hdr describes valid memory for the duration of the call.
+            let rc = unsafe { libc::sendmsg(self.raw_fd(), &hdr, send_flags()) };
+            if rc >= 0 {
+                return Ok(rc as usize);
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINTR) {
+                return Err(SysError::from_io(&err, "send"));
+            }
+        }
+    }
+
+    /// Asks the kernel to attach the sender's credentials to every datagram received (Linux).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn set_pass_credentials(&self, on: bool) -> SysResult<()> {
+        self.sock.set_passcred(on).syscall("setsockopt")
+    }
+
+    #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+    pub fn set_pass_credentials(&self, _on: bool) -> SysResult<()> {
+        Err(SysError::coded(
+            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+            "setsockopt",
+        ))
+    }
+
     // ---- options ----------------------------------------------------------------------------
 
     pub fn set_broadcast(&self, on: bool) -> SysResult<()> {

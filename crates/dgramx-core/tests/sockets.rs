@@ -46,7 +46,7 @@ fn receive(
             .wait_ready(&mut ready, Some(Duration::from_millis(100)))
             .unwrap();
         if ready.iter().any(|r| r.token == token && r.readable) || !got.is_empty() {
-            let _ = recv_batch(sock, arena, |d| {
+            let _ = recv_batch(sock, arena, false, |d| {
                 got.push((d.data.to_vec(), d.size, Endpoint::from_sockaddr(&d.from)))
             });
             if !got.is_empty() {
@@ -282,7 +282,7 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
     let mut received = Vec::new();
     let mut results = Vec::new();
     for _ in 0..10_000 {
-        let _ = recv_batch(&rx, &mut arena, |d| {
+        let _ = recv_batch(&rx, &mut arena, false, |d| {
             received.push(u32::from_be_bytes(d.data.try_into().unwrap()))
         });
         queue.flush(&tx, &mut results);
@@ -298,5 +298,49 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
         "nothing lost, nothing reordered"
     );
     let _ = &mut reactor;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn credentials_and_descriptors_arrive_only_when_asked_for() {
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsRawFd;
+    let dir = temp_dir();
+    let path = dir.join("anc.sock");
+    let name = path.to_str().unwrap().as_bytes().to_vec();
+    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    rx.bind_unix(&name).unwrap();
+    rx.set_pass_credentials(true).unwrap();
+    let tx = DgramSocket::new(Kind::Unix).unwrap();
+    tx.connect_unix(&name).unwrap();
+    let mut file = std::fs::File::create(dir.join("f")).unwrap();
+    file.write_all(b"through the fd").unwrap();
+    let file = std::fs::File::open(dir.join("f")).unwrap();
+
+    // Not asked for: the kernel discards the descriptor and no credentials are decoded.
+    tx.send_with_fds(b"one", None, &[file.as_raw_fd()]).unwrap();
+    // Asked for: both arrive.
+    tx.send_with_fds(b"two", None, &[file.as_raw_fd()]).unwrap();
+
+    let mut arena = RecvArena::new();
+    arena.reserve(1024, 1);
+    let mut first = None;
+    recv_batch(&rx, &mut arena, false, |d| {
+        first = Some(d.ancillary.is_none())
+    })
+    .unwrap();
+    assert_eq!(first, Some(true));
+    let mut anc = None;
+    recv_batch(&rx, &mut arena, true, |d| anc = d.ancillary).unwrap();
+    let anc = anc.expect("ancillary data");
+    let creds = anc.credentials.expect("credentials");
+    assert_eq!(creds.pid, std::process::id() as i32);
+    assert_eq!(anc.fds.len(), 1);
+    let mut received = std::fs::File::from(anc.fds.into_iter().next().unwrap());
+    received.rewind().unwrap();
+    let mut text = String::new();
+    received.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "through the fd");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -242,6 +242,7 @@ impl Driver {
         let mut bytes: Vec<u8> = Vec::new();
         let mut meta: Vec<i32> = Vec::new();
         let mut addresses: Vec<js::Value> = Vec::new();
+        let mut extras: Vec<js::Value> = Vec::new();
         let mut last_from: Option<(dgramx_core::SockAddr, js::Value)> = None;
         let mut failure: Option<SysError> = None;
         let mut exhausted = false;
@@ -250,6 +251,7 @@ impl Driver {
             let Some(sock) = st.receiving_socket() else {
                 return;
             };
+            let with_ancillary = st.ancillary;
             let kind = sock.kind();
             let mut arena = if kind == Kind::Unix {
                 self.unix_arena.borrow_mut()
@@ -268,7 +270,7 @@ impl Driver {
             };
             let mut count = 0;
             loop {
-                let got = recv_batch(sock, &mut arena, |d| {
+                let got = recv_batch(sock, &mut arena, with_ancillary, |d| {
                     let port = match d.from.as_socket() {
                         Some(sa) => sa.port() as i32,
                         None => 0,
@@ -291,6 +293,9 @@ impl Driver {
                         }
                     };
                     addresses.push(addr_value);
+                    if let Some(anc) = d.ancillary {
+                        extras.push(js::ancillary(env, anc));
+                    }
                 });
                 match got {
                     Ok(n) => {
@@ -319,12 +324,15 @@ impl Driver {
             let _ = self.reactor.borrow().kick();
         }
         if !meta.is_empty() {
-            let args = [
+            let mut args = vec![
                 js::number(env, EV_MESSAGES),
                 js::buffer(env, bytes),
                 js::int32_array(env, meta),
                 js::array(env, &addresses),
             ];
+            if !extras.is_empty() {
+                args.push(js::array(env, &extras));
+            }
             js::make_callback(env, callback, &args);
         }
         if let Some(e) = failure {

@@ -105,3 +105,33 @@ pub fn make_callback(env: sys::napi_env, func_ref: sys::napi_ref, args: &[Value]
         }
     }
 }
+
+/// `{ pid, uid, gid, fds, truncated }` for one datagram; `pid`/`uid`/`gid` only when the kernel
+/// sent credentials. Ownership of the descriptors passes to JavaScript here.
+pub fn ancillary(env: sys::napi_env, anc: dgramx_core::cmsg::Ancillary) -> Value {
+    use std::os::fd::IntoRawFd;
+    let mut obj = ptr::null_mut();
+    // SAFETY: plain value creation on the env's thread.
+    unsafe { sys::napi_create_object(env, &mut obj) };
+    let set = |name: &str, v: Value| {
+        // SAFETY: obj and v are live values in the current scope; name is NUL-free.
+        let key = string(env, name);
+        unsafe { sys::napi_set_property(env, obj, key, v) };
+    };
+    if let Some(c) = anc.credentials {
+        set("pid", number(env, c.pid as f64));
+        set("uid", number(env, c.uid as f64));
+        set("gid", number(env, c.gid as f64));
+    }
+    let fds: Vec<Value> = anc
+        .fds
+        .into_iter()
+        .map(|fd| number(env, fd.into_raw_fd() as f64))
+        .collect();
+    set("fds", array(env, &fds));
+    let mut b = ptr::null_mut();
+    // SAFETY: plain value creation.
+    unsafe { sys::napi_get_boolean(env, anc.truncated, &mut b) };
+    set("truncated", b);
+    obj
+}

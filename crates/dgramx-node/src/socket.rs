@@ -73,6 +73,28 @@ impl NativeSocket {
         Ok(-1)
     }
 
+    fn send_fds_or_queue(
+        &self,
+        data: &[u8],
+        dest: Option<dgramx_core::SockAddr>,
+        fds: &[i32],
+    ) -> Result<i64, Code> {
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        if st.queue.is_empty() {
+            match sock.send_with_fds(data, dest.as_ref(), fds) {
+                Ok(n) => return Ok(n as i64),
+                Err(e) if e.is_would_block() => {}
+                Err(e) => return Err(to_js(e)),
+            }
+        }
+        let owned = dup_all(fds).map_err(|e| to_js(SysError::from_io(&e, "send")))?;
+        st.queue.push_with_fds(data.to_vec(), dest, owned);
+        st.sync(&self.driver).js()?;
+        self.driver.stall(st.token, false);
+        Ok(-1)
+    }
+
     fn port(port: u32) -> Result<u16, Code> {
         u16::try_from(port).map_err(|_| {
             napi::Error::new(
@@ -158,13 +180,42 @@ impl NativeSocket {
         self.send_or_queue(&data, dest)
     }
 
+    /// `fds` are passed as SCM_RIGHTS; the caller keeps its own descriptors (we send dups when
+    /// the datagram has to wait in the queue).
     #[napi(catch_unwind)]
-    pub fn send_unix(&self, data: BufferSlice, path: Option<BufferSlice>) -> Result<i64, Code> {
+    pub fn send_unix(
+        &self,
+        data: BufferSlice,
+        path: Option<BufferSlice>,
+        fds: Option<Vec<i32>>,
+    ) -> Result<i64, Code> {
         let dest = match path {
             Some(p) => Some(dgramx_core::addr::unix_sockaddr(&p, "send").js()?),
             None => None,
         };
-        self.send_or_queue(&data, dest)
+        match fds {
+            Some(fds) if !fds.is_empty() => self.send_fds_or_queue(&data, dest, &fds),
+            _ => self.send_or_queue(&data, dest),
+        }
+    }
+
+    /// Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED).
+    #[napi(catch_unwind)]
+    pub fn set_pass_credentials(&self, on: bool) -> Result<(), Code> {
+        self.with("setsockopt", |s| s.set_pass_credentials(on))?;
+        self.cell.borrow_mut().ancillary = on || self.cell.borrow().ancillary;
+        Ok(())
+    }
+
+    /// Accept descriptors (SCM_RIGHTS) with received datagrams; without it the kernel drops them.
+    #[napi(catch_unwind)]
+    pub fn set_receive_fds(&self, on: bool) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        if st.sock.is_none() {
+            return Err(closed("setsockopt"));
+        }
+        st.ancillary = on;
+        Ok(())
     }
 
     #[napi(catch_unwind)]
@@ -357,4 +408,19 @@ impl ObjectFinalize for NativeSocket {
         st.release_callback(env.raw());
         Ok(())
     }
+}
+
+/// Our own close-on-exec duplicates, so a queued datagram still carries the descriptors even
+/// if the caller closes its copies before the queue drains.
+fn dup_all(fds: &[i32]) -> std::io::Result<Vec<std::os::fd::OwnedFd>> {
+    use std::os::fd::BorrowedFd;
+    fds.iter()
+        .map(|&fd| {
+            if fd < 0 {
+                return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+            }
+            // SAFETY: the caller vouches that fd is open for the duration of this call.
+            unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()
+        })
+        .collect()
 }

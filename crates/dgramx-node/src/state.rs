@@ -15,6 +15,8 @@ pub struct SocketState {
     pub token: usize,
     pub receiving: bool,
     pub refd: bool,
+    /// Receive credentials and descriptors with each datagram (costs a control buffer).
+    pub ancillary: bool,
     pub queue: SendQueue,
     interest: Option<Interest>,
     holding: bool,
@@ -32,6 +34,7 @@ impl SocketState {
             token: 0,
             receiving: false,
             refd: true,
+            ancillary: false,
             queue: SendQueue::new(),
             interest: None,
             holding: false,

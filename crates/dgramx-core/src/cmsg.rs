@@ -1,0 +1,115 @@
+//! Ancillary data on Unix datagram sockets: peer credentials and passed descriptors.
+//!
+//! Received descriptors are owned (`OwnedFd`) from the moment they leave the kernel, so any
+//! that nobody takes are closed when dropped, including those in a truncated control message.
+
+use std::mem;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// Most descriptors accepted in one datagram (the kernel allows up to 253).
+pub const MAX_FDS: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Ancillary {
+    pub credentials: Option<Credentials>,
+    pub fds: Vec<OwnedFd>,
+    /// The kernel had more ancillary data than fit (MSG_CTRUNC): some of it was discarded.
+    pub truncated: bool,
+}
+
+/// Bytes of control buffer one datagram needs for credentials plus `MAX_FDS` descriptors.
+pub fn control_space() -> usize {
+    // SAFETY: CMSG_SPACE is a pure size computation.
+    unsafe {
+        let rights = libc::CMSG_SPACE((MAX_FDS * mem::size_of::<RawFd>()) as u32) as usize;
+        rights + creds_space()
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn creds_space() -> usize {
+    // SAFETY: pure size computation.
+    unsafe { libc::CMSG_SPACE(mem::size_of::<libc::ucred>() as u32) as usize }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn creds_space() -> usize {
+    0
+}
+
+/// Decodes the control messages the kernel wrote into `hdr`.
+///
+/// # Safety
+/// `hdr.msg_control`/`msg_controllen` must describe a control buffer the kernel just filled.
+// msg_controllen is usize on glibc but socklen_t on musl and the BSDs: the cast is needed there.
+#[allow(clippy::unnecessary_cast)]
+pub unsafe fn decode(hdr: &libc::msghdr) -> Ancillary {
+    let mut out = Ancillary {
+        truncated: hdr.msg_flags & libc::MSG_CTRUNC != 0,
+        ..Default::default()
+    };
+    if hdr.msg_control.is_null() || (hdr.msg_controllen as usize) < mem::size_of::<libc::cmsghdr>()
+    {
+        return out;
+    }
+    let mut cmsg = libc::CMSG_FIRSTHDR(hdr);
+    while !cmsg.is_null() {
+        let c = &*cmsg;
+        let data = libc::CMSG_DATA(cmsg);
+        let payload = c.cmsg_len as usize - (data as usize - cmsg as usize);
+        if c.cmsg_level == libc::SOL_SOCKET && c.cmsg_type == libc::SCM_RIGHTS {
+            let n = payload / mem::size_of::<RawFd>();
+            for i in 0..n {
+                let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
+                if fd >= 0 {
+                    out.fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            }
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if c.cmsg_level == libc::SOL_SOCKET
+            && c.cmsg_type == libc::SCM_CREDENTIALS
+            && payload >= mem::size_of::<libc::ucred>()
+        {
+            let u = std::ptr::read_unaligned(data as *const libc::ucred);
+            out.credentials = Some(Credentials {
+                pid: u.pid,
+                uid: u.uid,
+                gid: u.gid,
+            });
+        }
+        cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
+    }
+    out
+}
+
+/// A control buffer carrying `fds` as SCM_RIGHTS, 8-byte aligned as cmsghdr requires.
+pub fn encode_rights(fds: &[RawFd]) -> Vec<u64> {
+    if fds.is_empty() {
+        return Vec::new();
+    }
+    let bytes = mem::size_of_val(fds);
+    // SAFETY: pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(bytes as u32) } as usize;
+    let mut buf = vec![0u64; space.div_ceil(8)];
+    // SAFETY: buf is zeroed, aligned and CMSG_SPACE(bytes) long; the msghdr only points at it
+    // while CMSG_FIRSTHDR computes the first header's address.
+    unsafe {
+        let mut hdr: libc::msghdr = mem::zeroed();
+        hdr.msg_control = buf.as_mut_ptr() as *mut libc::c_void;
+        hdr.msg_controllen = space as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&hdr);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(bytes as u32) as _;
+        std::ptr::copy_nonoverlapping(fds.as_ptr() as *const u8, libc::CMSG_DATA(cmsg), bytes);
+    }
+    buf
+}
