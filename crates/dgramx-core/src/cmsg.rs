@@ -22,6 +22,8 @@ pub struct Ancillary {
     pub fds: Vec<OwnedFd>,
     /// The kernel had more ancillary data than fit (MSG_CTRUNC): some of it was discarded.
     pub truncated: bool,
+    /// With UDP_GRO on: the segment size the kernel coalesced this buffer from.
+    pub gro_segment: Option<u16>,
 }
 
 /// Bytes of control buffer one datagram needs for credentials plus `MAX_FDS` descriptors.
@@ -29,7 +31,8 @@ pub fn control_space() -> usize {
     // SAFETY: CMSG_SPACE is a pure size computation.
     unsafe {
         let rights = libc::CMSG_SPACE((MAX_FDS * mem::size_of::<RawFd>()) as u32) as usize;
-        rights + creds_space()
+        // Room for the small IP/UDP-level messages (GRO segment size and friends).
+        rights + creds_space() + 128
     }
 }
 
@@ -84,6 +87,19 @@ pub unsafe fn decode(hdr: &libc::msghdr) -> Ancillary {
                 uid: u.uid,
                 gid: u.gid,
             });
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if c.cmsg_level == libc::SOL_UDP
+            && c.cmsg_type == libc::UDP_GRO
+            && payload >= mem::size_of::<u16>()
+        {
+            // The kernel writes an int on most versions and a u16 on some: read the low bytes.
+            let seg = if payload >= mem::size_of::<i32>() {
+                std::ptr::read_unaligned(data as *const i32) as u16
+            } else {
+                std::ptr::read_unaligned(data as *const u16)
+            };
+            out.gro_segment = Some(seg);
         }
         cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
     }

@@ -67,8 +67,23 @@ impl SendQueue {
 
     /// Sends from the front until the kernel pushes back, appending one result per finished
     /// datagram (bytes sent, or the error that ended it). Returns true once the queue is empty.
+    /// Runs of plain datagrams go out in batches (sendmmsg where the platform has it).
     pub fn flush(&mut self, sock: &DgramSocket, results: &mut Vec<SysResult<usize>>) -> bool {
-        while let Some(front) = self.items.front() {
+        while !self.items.is_empty() {
+            let sent = self.send_front_batch(sock);
+            for _ in 0..sent {
+                if let Some(p) = self.items.pop_front() {
+                    self.bytes -= p.data.len();
+                    results.push(Ok(p.data.len()));
+                }
+            }
+            if sent > 0 {
+                continue;
+            }
+            // The front datagram alone: its own error, or the kernel pushing back.
+            let Some(front) = self.items.front() else {
+                break;
+            };
             match send_one(sock, front) {
                 Err(e) if e.is_would_block() => return false,
                 outcome => {
@@ -79,6 +94,32 @@ impl SendQueue {
             }
         }
         true
+    }
+
+    /// Sends the longest run of descriptor-free datagrams at the front in one batch; returns
+    /// how many the kernel took (0 when it took none or the front carries descriptors).
+    #[cfg(unix)]
+    fn send_front_batch(&self, sock: &DgramSocket) -> usize {
+        use crate::offload::{send_many, Outgoing, SEND_BATCH};
+        let run: Vec<Outgoing<'_>> = self
+            .items
+            .iter()
+            .take(SEND_BATCH)
+            .take_while(|p| p.fds.is_empty())
+            .map(|p| Outgoing {
+                data: &p.data,
+                dest: p.dest.as_ref(),
+            })
+            .collect();
+        if run.len() < 2 {
+            return 0;
+        }
+        send_many(sock, &run).unwrap_or(0)
+    }
+
+    #[cfg(not(unix))]
+    fn send_front_batch(&self, _sock: &DgramSocket) -> usize {
+        0
     }
 
     /// Drops everything queued (the socket is closing); returns how many were dropped.

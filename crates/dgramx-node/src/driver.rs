@@ -32,6 +32,7 @@ const UDP_SLOTS: usize = 32;
 /// Unix datagrams are limited by the sender's buffer, not by 64 KiB.
 const UNIX_SLOT: usize = 256 * 1024;
 const UNIX_SLOTS: usize = 8;
+const UNIX_ARENA: usize = UNIX_SLOT * UNIX_SLOTS;
 
 pub type SocketCell = RefCell<SocketState>;
 
@@ -252,36 +253,32 @@ impl Driver {
                 return;
             };
             let with_ancillary = st.ancillary;
+            let with_control = st.ancillary || st.gro;
             let kind = sock.kind();
             let mut arena = if kind == Kind::Unix {
                 self.unix_arena.borrow_mut()
             } else {
                 self.udp_arena.borrow_mut()
             };
-            if kind == Kind::Unix {
-                arena.reserve(UNIX_SLOT, UNIX_SLOTS);
+            let slots = if kind == Kind::Unix {
+                // A unix datagram can be as large as its sender's buffer; a receiver that raised
+                // its own buffer gets slots that large, so such datagrams arrive whole. The arena
+                // only grows, so sockets with different sizes do not make it thrash.
+                let slot = UNIX_SLOT.max(st.recv_slot).max(arena.slot_size());
+                let slots = (UNIX_ARENA / slot).clamp(1, UNIX_SLOTS);
+                arena.reserve(slot, slots);
+                slots
             } else {
                 arena.reserve(UDP_SLOT, UDP_SLOTS);
-            }
-            let slots = if kind == Kind::Unix {
-                UNIX_SLOTS
-            } else {
                 UDP_SLOTS
             };
             let mut count = 0;
             loop {
-                let got = recv_batch(sock, &mut arena, with_ancillary, |d| {
+                let got = recv_batch(sock, &mut arena, with_control, |d| {
                     let port = match d.from.as_socket() {
                         Some(sa) => sa.port() as i32,
                         None => 0,
                     };
-                    meta.extend_from_slice(&[
-                        bytes.len() as i32,
-                        d.data.len() as i32,
-                        port,
-                        if d.truncated() { d.size as i32 } else { 0 },
-                    ]);
-                    bytes.extend_from_slice(d.data);
                     // Consecutive datagrams usually share a sender: reuse its string.
                     let addr_value = match &last_from {
                         Some((prev, v)) if prev == &d.from => *v,
@@ -292,9 +289,34 @@ impl Driver {
                             v
                         }
                     };
-                    addresses.push(addr_value);
-                    if let Some(anc) = d.ancillary {
-                        extras.push(js::ancillary(env, anc));
+                    // A GRO buffer holds several datagrams of `segment` bytes: hand them out one
+                    // by one, as they were sent.
+                    let segment = match d.ancillary.as_ref().and_then(|a| a.gro_segment) {
+                        Some(s) if s > 0 && !d.truncated() => s as usize,
+                        _ => d.data.len().max(1),
+                    };
+                    let truncated_size = if d.truncated() { d.size as i32 } else { 0 };
+                    let extra = if with_ancillary {
+                        d.ancillary.map(|a| js::ancillary(env, a))
+                    } else {
+                        None
+                    };
+                    for piece in d
+                        .data
+                        .chunks(segment)
+                        .chain(d.data.is_empty().then_some(&[][..]))
+                    {
+                        meta.extend_from_slice(&[
+                            bytes.len() as i32,
+                            piece.len() as i32,
+                            port,
+                            truncated_size,
+                        ]);
+                        bytes.extend_from_slice(piece);
+                        addresses.push(addr_value);
+                        if let Some(x) = extra {
+                            extras.push(x);
+                        }
                     }
                 });
                 match got {

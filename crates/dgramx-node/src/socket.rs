@@ -4,6 +4,7 @@
 use std::ptr;
 use std::rc::Rc;
 
+use dgramx_core::offload::{gso_supported, send_many, send_segments, set_gro, Outgoing};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -12,6 +13,12 @@ use napi_derive::napi;
 use crate::driver::{self, Driver, SocketCell};
 use crate::error::{closed, to_js, Code, IntoJs};
 use crate::state::SocketState;
+
+#[napi(object)]
+pub struct SendManyResult {
+    pub sent: u32,
+    pub queued: u32,
+}
 
 #[napi(object)]
 pub struct NativeAddress {
@@ -199,6 +206,110 @@ impl NativeSocket {
         }
     }
 
+    /// Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
+    /// What the kernel does not take at once is queued in order, like send(). Returns
+    /// `{ sent, queued }`; an immediate failure of the first datagram that is sent throws.
+    #[napi(catch_unwind)]
+    pub fn send_many(
+        &self,
+        datagrams: Vec<BufferSlice>,
+        address: Option<String>,
+        port: u32,
+    ) -> Result<SendManyResult, Code> {
+        let dest = match address {
+            Some(a) => {
+                let port = Self::port(port)?;
+                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
+            }
+            None => None,
+        };
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        let mut sent = 0usize;
+        if st.queue.is_empty() {
+            while sent < datagrams.len() {
+                let batch: Vec<Outgoing<'_>> = datagrams[sent..]
+                    .iter()
+                    .map(|d| Outgoing {
+                        data: &d[..],
+                        dest: dest.as_ref(),
+                    })
+                    .collect();
+                match send_many(sock, &batch) {
+                    Ok(0) => break,
+                    Ok(k) => sent += k,
+                    Err(e) if e.is_would_block() => break,
+                    Err(e) if sent == 0 => return Err(to_js(e)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let queued = datagrams.len() - sent;
+        for d in &datagrams[sent..] {
+            st.queue.push(d.to_vec(), dest.clone());
+        }
+        if queued > 0 {
+            st.sync(&self.driver).js()?;
+            self.driver.stall(st.token, false);
+        }
+        Ok(SendManyResult {
+            sent: sent as u32,
+            queued: queued as u32,
+        })
+    }
+
+    /// Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route).
+    #[napi(catch_unwind)]
+    pub fn gso_supported(&self) -> Result<bool, Code> {
+        self.with("setsockopt", |s| Ok(gso_supported(s)))
+    }
+
+    /// Sends `data` as datagrams of `segment` bytes (the last may be shorter) with one GSO
+    /// syscall. Returns bytes sent, or -1 when queued (as separate datagrams, in order).
+    #[napi(catch_unwind)]
+    pub fn send_segments(
+        &self,
+        data: BufferSlice,
+        segment: u32,
+        address: Option<String>,
+        port: u32,
+    ) -> Result<i64, Code> {
+        let segment = u16::try_from(segment)
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| to_js(SysError::einval("send")))?;
+        let dest = match address {
+            Some(a) => {
+                let port = Self::port(port)?;
+                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
+            }
+            None => None,
+        };
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        if st.queue.is_empty() {
+            match send_segments(sock, &data, segment, dest.as_ref()) {
+                Ok(n) => return Ok(n as i64),
+                Err(e) if e.is_would_block() => {}
+                Err(e) => return Err(to_js(e)),
+            }
+        }
+        for piece in data.chunks(segment as usize) {
+            st.queue.push(piece.to_vec(), dest.clone());
+        }
+        st.sync(&self.driver).js()?;
+        self.driver.stall(st.token, false);
+        Ok(-1)
+    }
+
+    /// UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one.
+    #[napi(catch_unwind)]
+    pub fn set_gro(&self, on: bool) -> Result<(), Code> {
+        self.with("setsockopt", |s| set_gro(s, on))?;
+        self.cell.borrow_mut().gro = on;
+        Ok(())
+    }
+
     /// Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED).
     #[napi(catch_unwind)]
     pub fn set_pass_credentials(&self, on: bool) -> Result<(), Code> {
@@ -363,7 +474,12 @@ impl NativeSocket {
 
     #[napi(catch_unwind)]
     pub fn set_recv_buffer_size(&self, size: u32) -> Result<(), Code> {
-        self.with("setsockopt", |s| s.set_recv_buffer_size(size as usize))
+        let actual = self.with("setsockopt", |s| {
+            s.set_recv_buffer_size(size as usize)?;
+            s.recv_buffer_size()
+        })?;
+        self.cell.borrow_mut().recv_slot = actual;
+        Ok(())
     }
 
     #[napi(catch_unwind)]

@@ -17,6 +17,10 @@ pub struct SocketState {
     pub refd: bool,
     /// Receive credentials and descriptors with each datagram (costs a control buffer).
     pub ancillary: bool,
+    /// UDP GRO is on: received buffers may hold several datagrams to split.
+    pub gro: bool,
+    /// The receive buffer size last set; sizes the receive slots of unix sockets.
+    pub recv_slot: usize,
     pub queue: SendQueue,
     interest: Option<Interest>,
     holding: bool,
@@ -35,6 +39,8 @@ impl SocketState {
             receiving: false,
             refd: true,
             ancillary: false,
+            gro: false,
+            recv_slot: 0,
             queue: SendQueue::new(),
             interest: None,
             holding: false,

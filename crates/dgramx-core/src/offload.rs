@@ -1,0 +1,206 @@
+//! Batched and offloaded sends: `sendmmsg` for many datagrams in one syscall, UDP GSO
+//! (`UDP_SEGMENT`) for one buffer the kernel cuts into equal datagrams, and UDP GRO on receive.
+//! Each is probed at runtime and falls back to plain sends where the kernel lacks it.
+
+use socket2::SockAddr;
+
+use crate::error::{SysError, SysResult};
+use crate::socket::DgramSocket;
+
+/// The most datagrams one `sendmmsg` call carries.
+pub const SEND_BATCH: usize = 64;
+/// The kernel's limit on segments in one GSO send.
+pub const MAX_GSO_SEGMENTS: usize = 64;
+
+/// One datagram of a batch.
+pub struct Outgoing<'a> {
+    pub data: &'a [u8],
+    pub dest: Option<&'a SockAddr>,
+}
+
+/// Sends as many of `items` as the kernel takes, in order. Returns how many went out; an error
+/// is returned only when the very first one failed (sendmmsg's own contract), so the caller
+/// can tell "sent k, then blocked/failed" from "failed at once".
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
+    use std::mem;
+    let n = items.len().min(SEND_BATCH);
+    if n == 0 {
+        return Ok(0);
+    }
+    let mut iovs: Vec<libc::iovec> = items[..n]
+        .iter()
+        .map(|o| libc::iovec {
+            iov_base: o.data.as_ptr() as *mut libc::c_void,
+            iov_len: o.data.len(),
+        })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = items[..n]
+        .iter()
+        .zip(iovs.iter_mut())
+        .map(|(o, iov)| {
+            // SAFETY: mmsghdr is plain old data; the pointers set here outlive the call.
+            let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
+            if let Some(d) = o.dest {
+                h.msg_hdr.msg_name = d.as_ptr() as *mut libc::c_void;
+                h.msg_hdr.msg_namelen = d.len();
+            }
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect();
+    loop {
+        // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
+        let rc = unsafe {
+            libc::sendmmsg(
+                sock.raw_fd(),
+                hdrs.as_mut_ptr(),
+                n as u32,
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if rc >= 0 {
+            return Ok(rc as usize);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(SysError::from_io(&err, "send"));
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
+    let mut sent = 0;
+    for o in items.iter().take(SEND_BATCH) {
+        match sock.send_to(o.data, o.dest) {
+            Ok(_) => sent += 1,
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
+}
+
+/// Whether this socket can do UDP GSO: a trial `UDP_SEGMENT` setsockopt, reset right after so
+/// segmentation applies only to sends that ask for it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn gso_supported(sock: &DgramSocket) -> bool {
+    let set = |v: libc::c_int| {
+        // SAFETY: v is a valid int option value of the size passed.
+        unsafe {
+            libc::setsockopt(
+                sock.raw_fd(),
+                libc::SOL_UDP,
+                libc::UDP_SEGMENT,
+                &v as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        }
+    };
+    sock.kind().is_udp() && set(1200) == 0 && set(0) == 0
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn gso_supported(_sock: &DgramSocket) -> bool {
+    false
+}
+
+/// Sends `data` as datagrams of `segment` bytes each (the last may be shorter) in one syscall
+/// using GSO. Callers check `gso_supported` first and fall back to `send_many` otherwise.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn send_segments(
+    sock: &DgramSocket,
+    data: &[u8],
+    segment: u16,
+    dest: Option<&SockAddr>,
+) -> SysResult<usize> {
+    use std::mem;
+    if segment == 0 || data.len().div_ceil(segment as usize) > MAX_GSO_SEGMENTS {
+        return Err(SysError::einval("send"));
+    }
+    // SAFETY: pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(mem::size_of::<u16>() as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
+    let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
+    if let Some(d) = dest {
+        hdr.msg_name = d.as_ptr() as *mut libc::c_void;
+        hdr.msg_namelen = d.len();
+    }
+    hdr.msg_iov = &mut iov;
+    hdr.msg_iovlen = 1;
+    hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+    hdr.msg_controllen = space as _;
+    // SAFETY: the control buffer is aligned and CMSG_SPACE(u16) long.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&hdr);
+        (*cmsg).cmsg_level = libc::SOL_UDP;
+        (*cmsg).cmsg_type = libc::UDP_SEGMENT;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
+    }
+    loop {
+        // SAFETY: hdr describes valid memory for the duration of the call.
+        let rc = unsafe { libc::sendmsg(sock.raw_fd(), &hdr, libc::MSG_NOSIGNAL) };
+        if rc >= 0 {
+            return Ok(rc as usize);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(SysError::from_io(&err, "send"));
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) -> SysResult<usize> {
+    Err(SysError::coded(
+        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+        "send",
+    ))
+}
+
+/// Turns UDP GRO on or off: the kernel may then hand over several same-sized datagrams from
+/// one sender as a single buffer, with the segment size in a control message.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
+    if !sock.kind().is_udp() {
+        return Err(SysError::coded(
+            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+            "setsockopt",
+        ));
+    }
+    let v: libc::c_int = on as libc::c_int;
+    // SAFETY: v is a valid int option value of the size passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.raw_fd(),
+            libc::SOL_UDP,
+            libc::UDP_GRO,
+            &v as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(SysError::from_io(
+            &std::io::Error::last_os_error(),
+            "setsockopt",
+        ))
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn set_gro(_: &DgramSocket, _: bool) -> SysResult<()> {
+    Err(SysError::coded(
+        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+        "setsockopt",
+    ))
+}
