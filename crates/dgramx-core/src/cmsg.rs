@@ -24,6 +24,15 @@ pub struct Ancillary {
     pub truncated: bool,
     /// With UDP_GRO on: the segment size the kernel coalesced this buffer from.
     pub gro_segment: Option<u16>,
+    /// The datagram's destination address and arrival interface (IP_PKTINFO / IPV6_PKTINFO).
+    pub local_ip: Option<std::net::IpAddr>,
+    pub interface_index: Option<u32>,
+    /// Received TTL / hop limit.
+    pub ttl: Option<u8>,
+    /// Received TOS / traffic class byte (DSCP in the upper six bits, ECN in the lower two).
+    pub tos: Option<u8>,
+    /// Kernel receive timestamp (SO_TIMESTAMPNS): seconds and nanoseconds since the epoch.
+    pub timestamp: Option<(i64, u32)>,
 }
 
 /// Bytes of control buffer one datagram needs for credentials plus `MAX_FDS` descriptors.
@@ -101,6 +110,7 @@ pub unsafe fn decode(hdr: &libc::msghdr) -> Ancillary {
             };
             out.gro_segment = Some(seg);
         }
+        decode_ip(c.cmsg_level, c.cmsg_type, data, payload, &mut out);
         cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
     }
     out
@@ -128,4 +138,58 @@ pub fn encode_rights(fds: &[RawFd]) -> Vec<u64> {
         std::ptr::copy_nonoverlapping(fds.as_ptr() as *const u8, libc::CMSG_DATA(cmsg), bytes);
     }
     buf
+}
+
+/// IP-level metadata (see `crate::meta`), read without assuming alignment.
+unsafe fn decode_ip(
+    level: libc::c_int,
+    kind: libc::c_int,
+    data: *const u8,
+    len: usize,
+    out: &mut Ancillary,
+) {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let int = || -> Option<i32> {
+        if len >= mem::size_of::<i32>() {
+            Some(std::ptr::read_unaligned(data as *const i32))
+        } else if len >= 1 {
+            Some(*data as i32)
+        } else {
+            None
+        }
+    };
+    match (level, kind) {
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "macos",
+            target_os = "ios"
+        ))]
+        (libc::IPPROTO_IP, libc::IP_PKTINFO) if len >= mem::size_of::<libc::in_pktinfo>() => {
+            let p = std::ptr::read_unaligned(data as *const libc::in_pktinfo);
+            out.local_ip = Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
+            out.interface_index = Some(p.ipi_ifindex as u32);
+        }
+        (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) if len >= mem::size_of::<libc::in6_pktinfo>() => {
+            let p = std::ptr::read_unaligned(data as *const libc::in6_pktinfo);
+            out.local_ip = Some(IpAddr::V6(Ipv6Addr::from(p.ipi6_addr.s6_addr)));
+            out.interface_index = Some(p.ipi6_ifindex as u32);
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        (libc::IPPROTO_IP, libc::IP_TTL) => out.ttl = int().map(|v| v as u8),
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        (libc::IPPROTO_IP, libc::IP_RECVTTL) => out.ttl = Some(*data),
+        (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => out.ttl = int().map(|v| v as u8),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        (libc::IPPROTO_IP, libc::IP_TOS) => out.tos = if len >= 1 { Some(*data) } else { None },
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        (libc::IPPROTO_IP, libc::IP_RECVTOS) => out.tos = if len >= 1 { Some(*data) } else { None },
+        (libc::IPPROTO_IPV6, libc::IPV6_TCLASS) => out.tos = int().map(|v| v as u8),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) if len >= mem::size_of::<libc::timespec>() => {
+            let t = std::ptr::read_unaligned(data as *const libc::timespec);
+            out.timestamp = Some((t.tv_sec as i64, t.tv_nsec as u32));
+        }
+        _ => {}
+    }
 }

@@ -10,6 +10,8 @@ pub mod addr;
 pub mod cmsg;
 pub mod error;
 #[cfg(unix)]
+pub mod meta;
+#[cfg(unix)]
 pub mod offload;
 #[cfg(unix)]
 pub mod reactor;

@@ -16,6 +16,9 @@ struct Pending {
     /// Our own duplicates of descriptors to pass, closed once sent or dropped.
     #[cfg(unix)]
     fds: Vec<std::os::fd::OwnedFd>,
+    /// Per-send source/interface/TOS, kept so a queued datagram leaves as it was asked to.
+    #[cfg(unix)]
+    opts: Option<Box<crate::meta::SendOptions>>,
 }
 
 #[derive(Default)]
@@ -36,6 +39,25 @@ impl SendQueue {
             dest,
             #[cfg(unix)]
             fds: Vec::new(),
+            #[cfg(unix)]
+            opts: None,
+        });
+    }
+
+    /// Queues a datagram with per-send options.
+    #[cfg(unix)]
+    pub fn push_with_options(
+        &mut self,
+        data: Vec<u8>,
+        dest: Option<SockAddr>,
+        opts: crate::meta::SendOptions,
+    ) {
+        self.bytes += data.len();
+        self.items.push_back(Pending {
+            data,
+            dest,
+            fds: Vec::new(),
+            opts: Some(Box::new(opts)),
         });
     }
 
@@ -48,7 +70,12 @@ impl SendQueue {
         fds: Vec<std::os::fd::OwnedFd>,
     ) {
         self.bytes += data.len();
-        self.items.push_back(Pending { data, dest, fds });
+        self.items.push_back(Pending {
+            data,
+            dest,
+            fds,
+            opts: None,
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -105,7 +132,7 @@ impl SendQueue {
             .items
             .iter()
             .take(SEND_BATCH)
-            .take_while(|p| p.fds.is_empty())
+            .take_while(|p| p.fds.is_empty() && p.opts.is_none())
             .map(|p| Outgoing {
                 data: &p.data,
                 dest: p.dest.as_ref(),
@@ -134,6 +161,9 @@ impl SendQueue {
 #[cfg(unix)]
 fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
     use std::os::fd::AsRawFd;
+    if let Some(opts) = &p.opts {
+        return crate::meta::send_with(sock, &p.data, p.dest.as_ref(), opts);
+    }
     if p.fds.is_empty() {
         return sock.send_to(&p.data, p.dest.as_ref());
     }

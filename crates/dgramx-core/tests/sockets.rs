@@ -344,3 +344,51 @@ fn credentials_and_descriptors_arrive_only_when_asked_for() {
     assert_eq!(text, "through the fd");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn metadata_reports_destination_ttl_tos_and_timestamp() {
+    use dgramx_core::meta::{send_with, set_recv_meta, MetaFlags, SendOptions};
+    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    rx.bind_ip("0.0.0.0", 0, BindFlags::default()).unwrap();
+    set_recv_meta(&rx, MetaFlags(15)).unwrap();
+    let tx = DgramSocket::new(Kind::Udp4).unwrap();
+    let dest = tx.ip_sockaddr("127.0.0.2", port_of(&rx), "send").unwrap();
+    let opts = SendOptions {
+        source: Some("127.0.0.3".parse().unwrap()),
+        interface_index: 0,
+        tos: Some(0xb8),
+    };
+    send_with(&tx, b"meta", Some(&dest), &opts).unwrap();
+    let mut reactor = Reactor::new().unwrap();
+    reactor
+        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .unwrap();
+    let mut ready = Vec::new();
+    reactor
+        .wait_ready(&mut ready, Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut arena = RecvArena::new();
+    arena.reserve(2048, 4);
+    let mut seen = None;
+    recv_batch(&rx, &mut arena, true, |d| {
+        seen = Some((Endpoint::from_sockaddr(&d.from), d.ancillary))
+    })
+    .unwrap();
+    let (from, anc) = seen.unwrap();
+    let anc = anc.unwrap();
+    assert_eq!(
+        from.address_string(),
+        "127.0.0.3",
+        "the chosen source address"
+    );
+    assert_eq!(
+        anc.local_ip,
+        Some("127.0.0.2".parse().unwrap()),
+        "the address it was sent to"
+    );
+    assert!(anc.interface_index.unwrap() > 0);
+    assert_eq!(anc.ttl, Some(64));
+    assert_eq!(anc.tos, Some(0xb8));
+    assert!(anc.timestamp.unwrap().0 > 1_600_000_000);
+}

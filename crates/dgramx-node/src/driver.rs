@@ -24,6 +24,9 @@ use crate::uv::Handle;
 const EV_MESSAGES: f64 = 1.0;
 const EV_SENDS_DONE: f64 = 2.0;
 const EV_ERROR: f64 = 3.0;
+const EV_ICMP: f64 = 4.0;
+/// Error-queue entries read per wake-up (the rest wait for the next one).
+const ICMP_BUDGET: usize = 64;
 
 /// Datagrams one socket may deliver per wake-up before others get a turn.
 const RECV_BUDGET: usize = 256;
@@ -244,6 +247,7 @@ impl Driver {
         let mut meta: Vec<i32> = Vec::new();
         let mut addresses: Vec<js::Value> = Vec::new();
         let mut extras: Vec<js::Value> = Vec::new();
+        let mut icmp: Vec<js::Value> = Vec::new();
         let mut last_from: Option<(dgramx_core::SockAddr, js::Value)> = None;
         let mut failure: Option<SysError> = None;
         let mut exhausted = false;
@@ -252,8 +256,11 @@ impl Driver {
             let Some(sock) = st.receiving_socket() else {
                 return;
             };
-            let with_ancillary = st.ancillary;
-            let with_control = st.ancillary || st.gro;
+            let with_ancillary = st.unix_ancillary || st.meta;
+            let with_control = with_ancillary || st.gro;
+            if st.recv_err {
+                drain_error_queue(env, sock, &mut icmp);
+            }
             let kind = sock.kind();
             let mut arena = if kind == Kind::Unix {
                 self.unix_arena.borrow_mut()
@@ -357,6 +364,10 @@ impl Driver {
             }
             js::make_callback(env, callback, &args);
         }
+        if !icmp.is_empty() {
+            let args = [js::number(env, EV_ICMP), js::array(env, &icmp)];
+            js::make_callback(env, callback, &args);
+        }
         if let Some(e) = failure {
             // The receive error may have closed the socket meanwhile; only report while receiving.
             if cell.borrow().receiving_socket().is_some() {
@@ -422,6 +433,20 @@ impl Driver {
         for h in handles.into_iter().flatten() {
             CLOSING.with(|c| c.set(c.get() + 1));
             h.close();
+        }
+    }
+}
+
+/// Reads queued ICMP errors; they count against the receive buffer, so they must not pile up.
+fn drain_error_queue(
+    env: sys::napi_env,
+    sock: &dgramx_core::DgramSocket,
+    out: &mut Vec<js::Value>,
+) {
+    for _ in 0..ICMP_BUDGET {
+        match dgramx_core::meta::read_error_queue(sock) {
+            Ok(Some(e)) => out.push(js::icmp_error(env, &e)),
+            _ => break,
         }
     }
 }

@@ -123,6 +123,25 @@ pub fn ancillary(env: sys::napi_env, anc: dgramx_core::cmsg::Ancillary) -> Value
         set("uid", number(env, c.uid as f64));
         set("gid", number(env, c.gid as f64));
     }
+    if let Some(ip) = anc.local_ip {
+        set("localAddress", string(env, &ip.to_string()));
+    }
+    if let Some(i) = anc.interface_index {
+        set("interfaceIndex", number(env, i as f64));
+    }
+    if let Some(t) = anc.ttl {
+        set("ttl", number(env, t as f64));
+    }
+    if let Some(t) = anc.tos {
+        set("tos", number(env, t as f64));
+        set("ecn", number(env, (t & 3) as f64));
+    }
+    if let Some((s, ns)) = anc.timestamp {
+        // Nanoseconds since the epoch as a double lose precision, so both parts go over and
+        // JavaScript builds what it needs.
+        set("timestampSeconds", number(env, s as f64));
+        set("timestampNanoseconds", number(env, ns as f64));
+    }
     let fds: Vec<Value> = anc
         .fds
         .into_iter()
@@ -133,5 +152,34 @@ pub fn ancillary(env: sys::napi_env, anc: dgramx_core::cmsg::Ancillary) -> Value
     // SAFETY: plain value creation.
     unsafe { sys::napi_get_boolean(env, anc.truncated, &mut b) };
     set("truncated", b);
+    obj
+}
+
+/// One error-queue entry as `{ code, errno, origin, icmpType, icmpCode, mtu?, address?, port?,
+/// offender? }`.
+pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::meta::IcmpError) -> Value {
+    let mut obj = ptr::null_mut();
+    // SAFETY: plain value creation on the env's thread.
+    unsafe { sys::napi_create_object(env, &mut obj) };
+    let set = |name: &str, v: Value| {
+        let key = string(env, name);
+        // SAFETY: obj, key and v are live values in the current scope.
+        unsafe { sys::napi_set_property(env, obj, key, v) };
+    };
+    set("code", string(env, dgramx_core::error::errno_name(e.errno)));
+    set("errno", number(env, e.errno as f64));
+    set("origin", number(env, e.origin as f64));
+    set("icmpType", number(env, e.icmp_type as f64));
+    set("icmpCode", number(env, e.icmp_code as f64));
+    if let Some(m) = e.mtu {
+        set("mtu", number(env, m as f64));
+    }
+    if let Some(d) = e.destination {
+        set("address", string(env, &d.ip().to_string()));
+        set("port", number(env, d.port() as f64));
+    }
+    if let Some(o) = e.offender {
+        set("offender", string(env, &o.to_string()));
+    }
     obj
 }

@@ -4,6 +4,7 @@
 use std::ptr;
 use std::rc::Rc;
 
+use dgramx_core::meta;
 use dgramx_core::offload::{gso_supported, send_many, send_segments, set_gro, Outgoing};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
 use napi::bindgen_prelude::*;
@@ -314,7 +315,7 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn set_pass_credentials(&self, on: bool) -> Result<(), Code> {
         self.with("setsockopt", |s| s.set_pass_credentials(on))?;
-        self.cell.borrow_mut().ancillary = on || self.cell.borrow().ancillary;
+        self.cell.borrow_mut().unix_ancillary = on;
         Ok(())
     }
 
@@ -325,8 +326,100 @@ impl NativeSocket {
         if st.sock.is_none() {
             return Err(closed("setsockopt"));
         }
-        st.ancillary = on;
+        st.unix_ancillary = on;
         Ok(())
+    }
+
+    // ---- beyond node:dgram: metadata, per-send control, options, ICMP errors ---------------
+
+    /// Receive metadata with each datagram: bit 1 destination address + interface, 2 TTL/hop
+    /// limit, 4 TOS/traffic class, 8 kernel timestamp. 0 turns it all off (zero cost).
+    #[napi(catch_unwind)]
+    pub fn set_recv_metadata(&self, flags: u32) -> Result<(), Code> {
+        self.with("setsockopt", |s| {
+            meta::set_recv_meta(s, meta::MetaFlags(flags))
+        })?;
+        self.cell.borrow_mut().meta = flags != 0;
+        Ok(())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_tos(&self, tos: u32) -> Result<(), Code> {
+        let tos = u8::try_from(tos).map_err(|_| to_js(SysError::einval("setsockopt")))?;
+        self.with("setsockopt", |s| meta::set_tos(s, tos))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_tos(&self) -> Result<u32, Code> {
+        self.with("getsockopt", |s| meta::tos(s).map(u32::from))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn bind_to_device(&self, name: String) -> Result<(), Code> {
+        self.with("setsockopt", |s| meta::bind_device(s, &name))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_mtu_discover(&self, mode: String) -> Result<(), Code> {
+        self.with("setsockopt", |s| meta::set_mtu_discover(s, &mode))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn get_path_mtu(&self) -> Result<u32, Code> {
+        self.with("getsockopt", meta::path_mtu)
+    }
+
+    /// Report ICMP errors (port/host unreachable, fragmentation needed) as Icmp events.
+    #[napi(catch_unwind)]
+    pub fn set_recv_errors(&self, on: bool) -> Result<(), Code> {
+        self.with("setsockopt", |s| meta::set_recv_err(s, on))?;
+        self.cell.borrow_mut().recv_err = on;
+        Ok(())
+    }
+
+    /// One datagram with a chosen source address / interface and/or TOS. Same return
+    /// convention as send().
+    #[napi(catch_unwind)]
+    pub fn send_with(
+        &self,
+        data: BufferSlice,
+        address: Option<String>,
+        port: u32,
+        source: Option<String>,
+        interface_index: Option<u32>,
+        tos: Option<u32>,
+    ) -> Result<i64, Code> {
+        let dest = match address {
+            Some(a) => {
+                let port = Self::port(port)?;
+                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
+            }
+            None => None,
+        };
+        let opts = meta::SendOptions {
+            source: match source {
+                Some(s) => Some(dgramx_core::addr::parse_ip(&s, "send").js()?),
+                None => None,
+            },
+            interface_index: interface_index.unwrap_or(0),
+            tos: match tos {
+                Some(t) => Some(u8::try_from(t).map_err(|_| to_js(SysError::einval("send")))?),
+                None => None,
+            },
+        };
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        if st.queue.is_empty() {
+            match meta::send_with(sock, &data, dest.as_ref(), &opts) {
+                Ok(n) => return Ok(n as i64),
+                Err(e) if e.is_would_block() => {}
+                Err(e) => return Err(to_js(e)),
+            }
+        }
+        st.queue.push_with_options(data.to_vec(), dest, opts);
+        st.sync(&self.driver).js()?;
+        self.driver.stall(st.token, false);
+        Ok(-1)
     }
 
     #[napi(catch_unwind)]

@@ -16,7 +16,11 @@ pub struct SocketState {
     pub receiving: bool,
     pub refd: bool,
     /// Receive credentials and descriptors with each datagram (costs a control buffer).
-    pub ancillary: bool,
+    pub unix_ancillary: bool,
+    /// Receive IP metadata (destination, interface, TTL, TOS, timestamp) with each datagram.
+    pub meta: bool,
+    /// Drain the ICMP error queue (IP_RECVERR) and report its entries.
+    pub recv_err: bool,
     /// UDP GRO is on: received buffers may hold several datagrams to split.
     pub gro: bool,
     /// The receive buffer size last set; sizes the receive slots of unix sockets.
@@ -38,7 +42,9 @@ impl SocketState {
             token: 0,
             receiving: false,
             refd: true,
-            ancillary: false,
+            unix_ancillary: false,
+            meta: false,
+            recv_err: false,
             gro: false,
             recv_slot: 0,
             queue: SendQueue::new(),
