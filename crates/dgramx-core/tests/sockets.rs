@@ -392,3 +392,129 @@ fn metadata_reports_destination_ttl_tos_and_timestamp() {
     assert_eq!(anc.tos, Some(0xb8));
     assert!(anc.timestamp.unwrap().0 > 1_600_000_000);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn gso_send_arrives_as_separate_datagrams_and_gro_reports_segments() {
+    use dgramx_core::offload::{gso_supported, send_segments, set_gro};
+    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    rx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+    let tx = DgramSocket::new(Kind::Udp4).unwrap();
+    if !gso_supported(&tx) {
+        eprintln!("kernel without UDP GSO: nothing to check");
+        return;
+    }
+    let dest = tx.ip_sockaddr("127.0.0.1", port_of(&rx), "send").unwrap();
+    let payload: Vec<u8> = (0..(1000 * 3 + 10)).map(|i| (i % 251) as u8).collect();
+    assert_eq!(
+        send_segments(&tx, &payload, 1000, Some(&dest)).unwrap(),
+        payload.len()
+    );
+    // Without GRO: four datagrams, cut exactly at the segment size.
+    let mut arena = RecvArena::new();
+    arena.reserve(65536, 8);
+    let mut sizes = Vec::new();
+    let mut joined = Vec::new();
+    for _ in 0..50 {
+        let _ = recv_batch(&rx, &mut arena, false, |d| {
+            sizes.push(d.data.len());
+            joined.extend_from_slice(d.data);
+        });
+        if sizes.len() == 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(sizes, vec![1000, 1000, 1000, 10]);
+    assert_eq!(joined, payload);
+
+    // With GRO: the kernel may coalesce; whatever it hands over, the segment size says how to cut.
+    set_gro(&rx, true).unwrap();
+    send_segments(&tx, &payload, 1000, Some(&dest)).unwrap();
+    let mut total = 0;
+    for _ in 0..50 {
+        let _ = recv_batch(&rx, &mut arena, true, |d| {
+            let seg = d
+                .ancillary
+                .as_ref()
+                .and_then(|a| a.gro_segment)
+                .map(usize::from);
+            if d.data.len() > 1000 {
+                assert_eq!(
+                    seg,
+                    Some(1000),
+                    "a coalesced buffer carries its segment size"
+                );
+            }
+            total += d.data.len();
+        });
+        if total == payload.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(total, payload.len());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn port_unreachable_lands_in_the_error_queue() {
+    use dgramx_core::meta::{read_error_queue, set_recv_err};
+    let closed_port = {
+        let s = DgramSocket::new(Kind::Udp4).unwrap();
+        s.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+        port_of(&s)
+    };
+    let tx = DgramSocket::new(Kind::Udp4).unwrap();
+    tx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+    set_recv_err(&tx, true).unwrap();
+    let dest = tx.ip_sockaddr("127.0.0.1", closed_port, "send").unwrap();
+    tx.send_to(b"anyone?", Some(&dest)).unwrap();
+    let mut found = None;
+    for _ in 0..100 {
+        if let Some(e) = read_error_queue(&tx).unwrap() {
+            found = Some(e);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let e = found.expect("an ICMP error within 1 s");
+    assert_eq!(e.errno, libc::ECONNREFUSED);
+    assert_eq!(
+        (e.origin, e.icmp_type, e.icmp_code),
+        (2, 3, 3),
+        "ICMP port unreachable"
+    );
+    assert_eq!(e.destination.unwrap().port(), closed_port);
+    assert_eq!(read_error_queue(&tx).unwrap(), None, "drained");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn send_many_sends_in_order() {
+    use dgramx_core::offload::{send_many, Outgoing};
+    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    rx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
+    let tx = DgramSocket::new(Kind::Udp4).unwrap();
+    let dest = tx.ip_sockaddr("127.0.0.1", port_of(&rx), "send").unwrap();
+    let bodies: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 8]).collect();
+    let items: Vec<Outgoing<'_>> = bodies
+        .iter()
+        .map(|b| Outgoing {
+            data: b,
+            dest: Some(&dest),
+        })
+        .collect();
+    assert_eq!(send_many(&tx, &items).unwrap(), 40);
+    let mut arena = RecvArena::new();
+    arena.reserve(64, 64);
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        let _ = recv_batch(&rx, &mut arena, false, |d| got.push(d.data[0]));
+        if got.len() == 40 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(got, (0..40u8).collect::<Vec<_>>());
+}
