@@ -1,0 +1,35 @@
+// A first-in first-out queue with O(1) push and shift, for send completions that may pile up
+// by the hundred thousand behind a slow unix_dgram peer.
+
+export class Fifo<T> {
+  private items: (T | undefined)[] = []
+  private head = 0
+
+  get length(): number {
+    return this.items.length - this.head
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined
+    const item = this.items[this.head]
+    this.items[this.head++] = undefined
+    // Compact once the consumed prefix dominates, so memory tracks what is still queued.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+
+  /** Removes and returns everything still queued, oldest first. */
+  drain(): T[] {
+    const rest = this.items.slice(this.head) as T[]
+    this.items = []
+    this.head = 0
+    return rest
+  }
+}

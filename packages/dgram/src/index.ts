@@ -1,0 +1,33 @@
+// @dgramx/dgram: node:dgram's API over udp4, udp6 and unix_dgram, on a Rust native core.
+
+import { Socket, kNative } from './socket'
+import type { MessageListener, SocketOptions, SocketType, UnixMessageListener } from './types'
+
+export function createSocket(type: 'unix_dgram', callback?: UnixMessageListener): Socket
+export function createSocket(type: SocketType, callback?: MessageListener): Socket
+export function createSocket(options: SocketOptions, callback?: MessageListener | UnixMessageListener): Socket
+export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket {
+  return new Socket(type, callback)
+}
+
+export { Socket, kNative }
+export type {
+  AddressInfo,
+  BindOptions,
+  LookupFunction,
+  MessageListener,
+  RemoteInfo,
+  SendCallback,
+  SendMessage,
+  SocketOptions,
+  SocketType,
+  UdpSocketType,
+  UnixAddressInfo,
+  UnixBindOptions,
+  UnixMessageListener,
+  UnixRemoteInfo,
+} from './types'
+export type { SystemError } from './errors'
+
+const dgram = { createSocket, Socket }
+export default dgram

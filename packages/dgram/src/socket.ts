@@ -1,0 +1,1045 @@
+// The Socket: node:dgram's state machine and data path over the native binding.
+//
+// The binding only performs syscalls. Everything node:dgram users can observe — argument
+// validation, DNS, the bind/connect states, the pre-bind queue, which tick an event fires on,
+// where an error goes and what it looks like — is decided here, following
+// node-dgram-behaviour.md. Read top to bottom: construction, bind, connect, send, receive,
+// close, then addressing, options and lifetime.
+
+import { EventEmitter } from 'node:events'
+import { AsyncResource } from 'node:async_hooks'
+import { BlockList, isIP } from 'node:net'
+import diagnosticsChannel from 'node:diagnostics_channel'
+
+import {
+  ERR_INVALID_ARG_TYPE,
+  ERR_MISSING_ARGS,
+  ERR_SOCKET_ALREADY_BOUND,
+  ERR_SOCKET_BAD_BUFFER_SIZE,
+  ERR_SOCKET_BAD_TYPE,
+  ERR_SOCKET_BUFFER_SIZE,
+  ERR_SOCKET_DGRAM_IS_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_RUNNING,
+  ERR_FEATURE_UNAVAILABLE,
+  errnoException,
+  exceptionWithHostPort,
+  fromNative,
+  ipBlocked,
+  nativeCode,
+  type SystemError,
+} from './errors'
+import { Fifo } from './fifo'
+import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
+import { NativeSocket } from './native'
+import type { NativeSocket as NativeHandle, NativeKind } from './native-types'
+import type {
+  AddressInfo,
+  BindOptions,
+  MessageListener,
+  RemoteInfo,
+  SendCallback,
+  SendMessage,
+  SocketOptions,
+  SocketType,
+  UnixAddressInfo,
+  UnixBindOptions,
+  UnixMessageListener,
+  UnixRemoteInfo,
+} from './types'
+import { unixSocketError, validateUnixDestination, type UnixPath, pathBytes, pathString } from './unix'
+import {
+  joinParts,
+  messageParts,
+  sliceMessage,
+  validateAbortSignal,
+  validateFunction,
+  validateNumber,
+  validatePort,
+  validateString,
+  validateUint32,
+} from './validate'
+import { nodeAtLeast } from './version'
+
+const enum BindState {
+  Unbound,
+  Binding,
+  Bound,
+}
+
+const enum ConnectState {
+  Disconnected,
+  Connecting,
+  Connected,
+}
+
+// Numbers shared with the binding (see native-types.ts); spelled out so that the compiled
+// facade does not depend on how a const enum from another file is emitted.
+const EV_MESSAGES = 1
+const EV_SENDS_DONE = 2
+const EV_ERROR = 3
+const BIND_REUSE_ADDR = 1
+const BIND_IPV6_ONLY = 2
+const BIND_REUSE_PORT = 4
+
+/** A send the kernel could not take at once; completed by a SendsDone event, in order. */
+interface PendingSend {
+  callback: SendCallback | undefined
+  address: unknown
+  port: unknown
+  /** unix_dgram reports failures without a callback on 'error'; UDP drops them, as node does. */
+  emitWithoutCallback: boolean
+}
+
+interface State {
+  native: NativeHandle | null
+  kind: SocketType
+  family: 4 | 6
+  bindState: BindState
+  connectState: ConnectState
+  /** Work waiting for 'listening' (node's pre-bind queue). */
+  queue: (() => void)[] | undefined
+  receiving: boolean
+  /**
+   * Whether node would have an OS socket by now. libuv creates the descriptor lazily at the
+   * first bind attempt (or the membership calls' internal bind); before that, option setters
+   * and address() fail with EBADF. Our descriptor exists from the start, so we track it here.
+   */
+  hasFd: boolean
+  reuseAddr: boolean
+  ipv6Only: boolean
+  reusePort: boolean
+  recvBufferSize: number | undefined
+  sendBufferSize: number | undefined
+  lookup: LookupFunction
+  pending: Fifo<PendingSend>
+  receiveBlockList: BlockList | undefined
+  sendBlockList: BlockList | undefined
+}
+
+/** For tests and diagnostics: `socket[kNative]` is the binding's handle (null once closed). */
+export const kNative: unique symbol = Symbol('dgramx.native')
+const kState = Symbol('dgramx.state')
+
+// node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
+// swallowed when the only listener is that cleanup.
+const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
+const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
+const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
+
+export class Socket extends EventEmitter {
+  type: SocketType
+  declare [kState]: State
+
+  constructor(type: SocketType | SocketOptions, listener?: MessageListener | UnixMessageListener) {
+    super()
+    let options: SocketOptions | undefined
+    let kind: unknown = type
+    let lookupOption: unknown
+    let recvBufferSize: number | undefined
+    let sendBufferSize: number | undefined
+    let receiveBlockList: BlockList | undefined
+    let sendBlockList: BlockList | undefined
+    if (type !== null && typeof type === 'object') {
+      options = type
+      kind = options.type
+      lookupOption = options.lookup
+      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize')
+      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize')
+      recvBufferSize = options.recvBufferSize
+      sendBufferSize = options.sendBufferSize
+      if (hasBlockLists) {
+        receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
+        sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
+      }
+    }
+    if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
+    if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
+    const signal = options?.signal
+    if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
+
+    // 'message' runs in the async context of the socket's creation, as with node:dgram.
+    const resource = new AsyncResource('UDPWRAP')
+    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown): void => {
+      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c)
+    }
+    let native: NativeHandle
+    try {
+      native = new NativeSocket(kind as NativeKind, onEvent)
+    } catch (e) {
+      throw fromNative(e, 'socket')
+    }
+
+    this.type = kind
+    if (typeof listener === 'function') this.on('message', listener)
+    Object.defineProperty(this, kState, {
+      value: {
+        native,
+        kind,
+        family: kind === 'udp6' ? 6 : 4,
+        bindState: BindState.Unbound,
+        connectState: ConnectState.Disconnected,
+        queue: undefined,
+        receiving: false,
+        hasFd: false,
+        reuseAddr: !!options?.reuseAddr,
+        ipv6Only: !!options?.ipv6Only,
+        reusePort: !!options?.reusePort,
+        recvBufferSize,
+        sendBufferSize,
+        lookup: chooseLookup(lookupOption),
+        pending: new Fifo<PendingSend>(),
+        receiveBlockList,
+        sendBlockList,
+      } satisfies State,
+      enumerable: false,
+    })
+
+    if (signal !== undefined) {
+      const onAborted = (): void => {
+        if (this[kState].native !== null) this.close()
+      }
+      if (signal.aborted) onAborted()
+      else {
+        signal.addEventListener('abort', onAborted, { once: true })
+        this.once('close', () => signal.removeEventListener('abort', onAborted))
+      }
+    }
+    if (udpSocketChannel.hasSubscribers) udpSocketChannel.publish({ socket: this })
+  }
+
+  /** The binding's handle, for tests that read options back from the kernel. */
+  get [kNative](): NativeHandle | null {
+    return this[kState].native
+  }
+
+  // ---- bind -----------------------------------------------------------------------------------
+
+  bind(port?: number, address?: string, callback?: () => void): this
+  bind(port?: number, callback?: () => void): this
+  bind(callback?: () => void): this
+  bind(options: BindOptions, callback?: () => void): this
+  /** unix_dgram: a filesystem path or an abstract name ('\0name'); nothing means autobind. */
+  bind(path: string | Buffer, callback?: () => void): this
+  bind(options: UnixBindOptions, callback?: () => void): this
+  bind(port_?: unknown, address_?: unknown, ..._rest: unknown[]): this {
+    const state = this[kState]
+    healthCheck(state)
+    if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+
+    if (state.kind === 'unix_dgram') {
+      // Our own API, so the path is checked before the state changes.
+      const path = unixBindPath(port_)
+      state.bindState = BindState.Binding
+      addBindCallback(this, arguments)
+      process.nextTick(bindUnixNow, this, path)
+      return this
+    }
+
+    state.bindState = BindState.Binding
+    addBindCallback(this, arguments)
+
+    let port = port_
+    let address: unknown
+    if (port !== null && typeof port === 'object') {
+      const opts = port as BindOptions
+      const fd = opts.fd
+      if (typeof fd === 'number' && (fd | 0) === fd && fd > 0) {
+        // REQUEST (native-types.ts): adopting a descriptor needs a binding entry point.
+        throw ERR_FEATURE_UNAVAILABLE('bind({ fd })')
+      }
+      address = opts.address || ''
+      port = opts.port
+    } else {
+      address = typeof address_ === 'function' ? '' : address_
+    }
+    if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
+
+    resolveAddress(state.lookup, state.family, address, (err, ip) => {
+      // Closed while resolving: node drops the bind silently.
+      if (state.native === null) return
+      if (err) {
+        state.bindState = BindState.Unbound
+        this.emit('error', err)
+        return
+      }
+      let flags = 0
+      if (state.reuseAddr) flags |= BIND_REUSE_ADDR
+      if (state.ipv6Only) flags |= BIND_IPV6_ONLY
+      if (state.reusePort) flags |= BIND_REUSE_PORT
+      state.hasFd = true
+      try {
+        state.native.bind(ip, toPort16(port), flags)
+      } catch (e) {
+        state.bindState = BindState.Unbound
+        this.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
+        return
+      }
+      startListening(this)
+    })
+    return this
+  }
+
+  // ---- connect --------------------------------------------------------------------------------
+
+  connect(port: number, address?: string, callback?: () => void): void
+  connect(port: number, callback: () => void): void
+  /** unix_dgram: associate with a peer path; later sends may omit the destination. */
+  connect(path: string | Buffer, callback?: (err?: Error) => void): void
+  connect(port: unknown, address?: unknown, callback?: unknown): void {
+    const state = this[kState]
+    if (state.kind === 'unix_dgram') {
+      connectUnix(this, port, address)
+      return
+    }
+    const validPort = validatePort(port)
+    if (typeof address === 'function') {
+      callback = address
+      address = ''
+    } else if (address === undefined) {
+      address = ''
+    }
+    validateString(address, 'address')
+    if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    state.connectState = ConnectState.Connecting
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+    const run = (): void => startConnect(this, validPort, address as string, callback as (() => void) | undefined)
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, run)
+      return
+    }
+    run()
+  }
+
+  disconnect(): void {
+    const state = this[kState]
+    if (state.connectState !== ConnectState.Connected) throw ERR_SOCKET_DGRAM_NOT_CONNECTED()
+    const native = openHandle(state)
+    try {
+      native.disconnect()
+    } catch (e) {
+      throw errnoException(nativeCode(e), 'connect')
+    }
+    state.connectState = ConnectState.Disconnected
+  }
+
+  // ---- send -----------------------------------------------------------------------------------
+
+  send(msg: SendMessage, port?: number, address?: string, callback?: SendCallback): void
+  send(msg: SendMessage, port?: number, callback?: SendCallback): void
+  send(msg: SendMessage, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, callback?: SendCallback): void
+  /** unix_dgram: to a path (no bind needed; the sender is then unnamed). */
+  send(msg: SendMessage, path: string | Buffer, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, path: string | Buffer, callback?: SendCallback): void
+  send(buffer: unknown, offset?: unknown, length?: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
+    const state = this[kState]
+    if (state.kind === 'unix_dgram') {
+      sendUnix(this, buffer, offset, length, port, address)
+      return
+    }
+    const connected = state.connectState === ConnectState.Connected
+    if (!connected) {
+      if (address || (port && typeof port !== 'function')) {
+        buffer = sliceMessage(buffer, offset, length)
+      } else {
+        callback = port
+        port = offset
+        address = length
+      }
+    } else {
+      if (typeof length === 'number') {
+        buffer = sliceMessage(buffer, offset, length)
+        if (typeof port === 'function') {
+          callback = port
+          port = null
+        }
+      } else {
+        callback = offset
+      }
+      if (port || address) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    }
+    const list = messageParts(buffer)
+    if (!connected) port = validatePort(port)
+    if (typeof callback !== 'function') callback = undefined
+    if (typeof address === 'function') {
+      callback = address
+      address = undefined
+    } else if (address != null) {
+      validateString(address, 'address')
+    }
+    healthCheck(state)
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+    if (list.length === 0) list.push(Buffer.alloc(0))
+    const cb = callback as SendCallback | undefined
+    if (state.bindState !== BindState.Bound) {
+      // Re-entered after 'listening', revalidated and resolved then, as node does.
+      enqueue(this, () => this.send(list, port as number, address as string, cb as SendCallback))
+      return
+    }
+    if (!connected) {
+      resolveAddress(state.lookup, state.family, address, (ex, ip) => sendResolved(this, ex, ip, list, address, port, cb))
+    } else {
+      sendResolved(this, null, null, list, address, port, cb)
+    }
+  }
+
+  /** Deprecated in node:dgram; kept for code that still calls it. */
+  sendto(buffer: string | NodeJS.ArrayBufferView, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
+    validateNumber(offset, 'offset')
+    validateNumber(length, 'length')
+    validateNumber(port, 'port')
+    validateString(address, 'address')
+    this.send(buffer, offset, length, port, address, callback)
+  }
+
+  // ---- close ----------------------------------------------------------------------------------
+
+  close(callback?: () => void): this {
+    const state = this[kState]
+    if (typeof callback === 'function') this.on('close', callback)
+    if (state.queue !== undefined) {
+      // Waits behind the pre-bind queue; lost if the bind fails (as in node:dgram).
+      state.queue.push(() => this.close())
+      return this
+    }
+    healthCheck(state)
+    const native = state.native!
+    state.receiving = false
+    state.native = null
+    native.close()
+    const cancelled = state.pending.drain()
+    if (cancelled.length > 0) setImmediate(cancelSends, cancelled)
+    process.nextTick(emitClose, this)
+    return this
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this[kState].native === null) return
+    await new Promise<void>((resolve) => this.close(() => resolve()))
+  }
+
+  // ---- addressing -----------------------------------------------------------------------------
+
+  address(): AddressInfo
+  address(): AddressInfo | UnixAddressInfo {
+    const state = this[kState]
+    healthCheck(state)
+    if (!state.hasFd) throw errnoException('EBADF', 'getsockname')
+    let out
+    try {
+      out = state.native!.localAddress()
+    } catch (e) {
+      throw errnoException(nativeCode(e), 'getsockname')
+    }
+    if (state.kind === 'unix_dgram') return { address: out.address }
+    return { address: out.address, family: out.family!, port: out.port! }
+  }
+
+  remoteAddress(): AddressInfo
+  remoteAddress(): AddressInfo | UnixAddressInfo {
+    const state = this[kState]
+    healthCheck(state)
+    if (state.connectState !== ConnectState.Connected) throw ERR_SOCKET_DGRAM_NOT_CONNECTED()
+    let out
+    try {
+      out = state.native!.remoteAddress()
+    } catch (e) {
+      throw errnoException(nativeCode(e), 'getpeername')
+    }
+    if (state.kind === 'unix_dgram') return { address: out.address }
+    return { address: out.address, family: out.family!, port: out.port! }
+  }
+
+  // ---- options --------------------------------------------------------------------------------
+
+  setBroadcast(flag: boolean): void {
+    setOption(this[kState], 'setBroadcast', (n) => n.setBroadcast(!!flag))
+  }
+
+  setTTL(ttl: number): number {
+    validateNumber(ttl, 'ttl')
+    const value = ttl | 0
+    setOption(this[kState], 'setTTL', (n) => n.setTtl(value), value < 1 || value > 255)
+    return ttl
+  }
+
+  setMulticastTTL(ttl: number): number {
+    validateNumber(ttl, 'ttl')
+    const value = ttl | 0
+    setOption(this[kState], 'setMulticastTTL', (n) => n.setMulticastTtl(value), value < 0 || value > 255)
+    return ttl
+  }
+
+  setMulticastLoopback(flag: boolean): boolean {
+    setOption(this[kState], 'setMulticastLoopback', (n) => n.setMulticastLoopback(!!flag))
+    return flag
+  }
+
+  setMulticastInterface(interfaceAddress: string): void {
+    const state = this[kState]
+    healthCheck(state)
+    validateString(interfaceAddress, 'interfaceAddress')
+    setOption(state, 'setMulticastInterface', (n) => n.setMulticastInterface(interfaceAddress), !isInterfaceLiteral(interfaceAddress))
+  }
+
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
+    this.membership('addMembership', multicastAddress, interfaceAddress)
+  }
+
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
+    this.membership('dropMembership', multicastAddress, interfaceAddress)
+  }
+
+  private membership(syscall: 'addMembership' | 'dropMembership', group: unknown, iface: unknown): void {
+    const state = this[kState]
+    healthCheck(state)
+    if (!group) throw ERR_MISSING_ARGS('multicastAddress')
+    const groupText = String(group)
+    const ifaceText = iface === undefined || iface === null ? null : String(iface)
+    implicitMembershipBind(state, syscall, groupText)
+    try {
+      state.native![syscall](groupText, ifaceText)
+    } catch (e) {
+      throw fromNative(e, syscall)
+    }
+  }
+
+  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    this.sourceMembership('addSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
+  }
+
+  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    this.sourceMembership('dropSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
+  }
+
+  private sourceMembership(
+    syscall: 'addSourceSpecificMembership' | 'dropSourceSpecificMembership',
+    source: unknown,
+    group: unknown,
+    iface: unknown,
+  ): void {
+    const state = this[kState]
+    healthCheck(state)
+    validateString(source, 'sourceAddress')
+    validateString(group, 'groupAddress')
+    const ifaceText = iface === undefined || iface === null ? null : String(iface)
+    implicitMembershipBind(state, syscall, group)
+    try {
+      state.native![syscall](source, group, ifaceText)
+    } catch (e) {
+      throw fromNative(e, syscall)
+    }
+  }
+
+  setRecvBufferSize(size: number): void {
+    bufferSize(this[kState], size, true)
+  }
+
+  setSendBufferSize(size: number): void {
+    bufferSize(this[kState], size, false)
+  }
+
+  getRecvBufferSize(): number {
+    return bufferSize(this[kState], 0, true)
+  }
+
+  getSendBufferSize(): number {
+    return bufferSize(this[kState], 0, false)
+  }
+
+  getSendQueueSize(): number {
+    return openHandle(this[kState]).getSendQueueSize()
+  }
+
+  getSendQueueCount(): number {
+    return openHandle(this[kState]).getSendQueueCount()
+  }
+
+  // ---- lifetime -------------------------------------------------------------------------------
+
+  ref(): this {
+    this[kState].native?.ref()
+    return this
+  }
+
+  unref(): this {
+    this[kState].native?.unref()
+    return this
+  }
+}
+
+// Event listener signatures, as @types/node declares them for dgram.Socket.
+export interface Socket {
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
+  addListener(event: 'close', listener: () => void): this
+  addListener(event: 'connect', listener: () => void): this
+  addListener(event: 'error', listener: (err: Error) => void): this
+  addListener(event: 'listening', listener: () => void): this
+  addListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
+  addListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  emit(event: string | symbol, ...args: any[]): boolean
+  emit(event: 'close'): boolean
+  emit(event: 'connect'): boolean
+  emit(event: 'error', err: Error): boolean
+  emit(event: 'listening'): boolean
+  emit(event: 'message', msg: Buffer, rinfo: RemoteInfo | UnixRemoteInfo): boolean
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: 'close', listener: () => void): this
+  on(event: 'connect', listener: () => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'listening', listener: () => void): this
+  on(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
+  on(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'close', listener: () => void): this
+  once(event: 'connect', listener: () => void): this
+  once(event: 'error', listener: (err: Error) => void): this
+  once(event: 'listening', listener: () => void): this
+  once(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
+  once(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'close', listener: () => void): this
+  prependListener(event: 'connect', listener: () => void): this
+  prependListener(event: 'error', listener: (err: Error) => void): this
+  prependListener(event: 'listening', listener: () => void): this
+  prependListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
+  prependListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'close', listener: () => void): this
+  prependOnceListener(event: 'connect', listener: () => void): this
+  prependOnceListener(event: 'error', listener: (err: Error) => void): this
+  prependOnceListener(event: 'listening', listener: () => void): this
+  prependOnceListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
+  prependOnceListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+}
+
+// ---- helpers: state and checks ----------------------------------------------------------------
+
+function healthCheck(state: State): void {
+  if (state.native === null) throw ERR_SOCKET_DGRAM_NOT_RUNNING()
+}
+
+/**
+ * The open handle for calls where node:dgram has no health check and crashes with an uncoded
+ * TypeError on a closed socket; we throw ERR_SOCKET_DGRAM_NOT_RUNNING instead (DIFFERENCES.md).
+ */
+function openHandle(state: State): NativeHandle {
+  if (state.native === null) throw ERR_SOCKET_DGRAM_NOT_RUNNING()
+  return state.native
+}
+
+function checkBlockList(value: unknown, name: string): BlockList | undefined {
+  if (!value) return undefined
+  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+    throw ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value)
+  }
+  return value as BlockList
+}
+
+/** The port as libuv sees it: ToUint32, then truncated to 16 bits (node does not validate). */
+function toPort16(port: unknown): number {
+  return (Number(port || 0) >>> 0) & 0xffff
+}
+
+function bindCode(e: unknown): string {
+  const code = nativeCode(e)
+  // The binding's own range check; libuv never sees such a port.
+  return code.startsWith('ERR_') ? 'EINVAL' : code
+}
+
+/** A trailing function passed to bind() becomes a one-shot 'listening' listener. */
+function addBindCallback(socket: Socket, args: IArguments): void {
+  const cb = args.length > 0 && args[args.length - 1]
+  if (typeof cb !== 'function') return
+  function removeListeners(this: Socket): void {
+    this.removeListener(bindCleanupEvent, removeListeners)
+    this.removeListener('listening', onListening)
+  }
+  function onListening(this: Socket): void {
+    removeListeners.call(this)
+    cb.call(this)
+  }
+  socket.on(bindCleanupEvent, removeListeners)
+  socket.on('listening', onListening)
+}
+
+function startListening(socket: Socket): void {
+  const state = socket[kState]
+  const native = state.native!
+  native.recvStart()
+  state.receiving = true
+  state.bindState = BindState.Bound
+  state.hasFd = true
+  // Failures here escape uncaught, exactly as with node:dgram.
+  if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
+  if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
+  socket.emit('listening')
+}
+
+// ---- the pre-bind queue ---------------------------------------------------------------------
+
+function enqueue(socket: Socket, work: () => void): void {
+  const state = socket[kState]
+  if (state.queue === undefined) {
+    state.queue = []
+    socket.once(EventEmitter.errorMonitor, onListenError)
+    socket.once('listening', onListenSuccess)
+  }
+  state.queue.push(work)
+}
+
+function onListenSuccess(this: Socket): void {
+  this.removeListener(EventEmitter.errorMonitor, onListenError)
+  const state = this[kState]
+  const queue = state.queue!
+  state.queue = undefined
+  for (const work of queue) work()
+}
+
+function onListenError(this: Socket): void {
+  this.removeListener('listening', onListenSuccess)
+  this[kState].queue = undefined
+}
+
+// ---- unix_dgram bind and connect --------------------------------------------------------------
+
+function unixBindPath(arg: unknown): UnixPath | null {
+  let path = arg
+  if (arg !== null && typeof arg === 'object' && !Buffer.isBuffer(arg)) path = (arg as UnixBindOptions).path
+  if (path === undefined || path === null || typeof path === 'function' || path === '') return null
+  validateUnixDestination(path, 'path')
+  return path as UnixPath
+}
+
+function bindUnixNow(socket: Socket, path: UnixPath | null): void {
+  const state = socket[kState]
+  if (state.native === null) return
+  state.hasFd = true
+  try {
+    state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path))
+  } catch (e) {
+    state.bindState = BindState.Unbound
+    socket.emit('error', unixSocketError(e, 'bind', path))
+    return
+  }
+  startListening(socket)
+}
+
+function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
+  const state = socket[kState]
+  validateUnixDestination(path, 'path')
+  const cb = typeof callback === 'function' ? (callback as (err?: Error) => void) : undefined
+  healthCheck(state)
+  if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+  state.connectState = ConnectState.Connecting
+  const run = (): void => {
+    const native = state.native
+    if (native === null) return
+    if (cb) socket.once('connect', cb)
+    state.hasFd = true
+    try {
+      native.connectUnix(pathBytes(path))
+    } catch (e) {
+      state.connectState = ConnectState.Disconnected
+      const err = unixSocketError(e, 'connect', path)
+      process.nextTick(failConnect, socket, err, cb)
+      return
+    }
+    // Connected at once, so a send() right after connect() already goes to the peer.
+    state.connectState = ConnectState.Connected
+    process.nextTick(emitConnect, socket)
+  }
+  if (state.bindState === BindState.Binding) enqueue(socket, run)
+  else run()
+}
+
+// ---- UDP connect ------------------------------------------------------------------------------
+
+function startConnect(socket: Socket, port: number, address: string, callback: (() => void) | undefined): void {
+  const state = socket[kState]
+  // node:dgram crashes here with a TypeError when the socket was closed; we report it properly.
+  healthCheck(state)
+  if (callback) socket.once('connect', callback)
+  resolveAddress(state.lookup, state.family, address, (ex, ip) => {
+    if (state.native === null) return
+    let err: Error | null = ex
+    if (!err && state.sendBlockList?.check(ip, ipFamily(ip))) err = ipBlocked(ip)
+    if (!err) {
+      try {
+        state.native.connect(ip, port)
+      } catch (e) {
+        err = exceptionWithHostPort(nativeCode(e), 'connect', address, port)
+      }
+    }
+    if (err) {
+      state.connectState = ConnectState.Disconnected
+      process.nextTick(failConnect, socket, err, callback)
+      return
+    }
+    state.connectState = ConnectState.Connected
+    process.nextTick(emitConnect, socket)
+  })
+}
+
+function failConnect(socket: Socket, err: Error, callback: ((err?: Error) => void) | undefined): void {
+  if (callback) {
+    socket.removeListener('connect', callback)
+    ;(callback as (err: Error) => void)(err)
+  } else {
+    socket.emit('error', err)
+  }
+}
+
+function emitConnect(socket: Socket): void {
+  socket.emit('connect')
+}
+
+function ipFamily(ip: string): 'ipv4' | 'ipv6' {
+  return isIP(ip) === 6 ? 'ipv6' : 'ipv4'
+}
+
+// ---- sending ----------------------------------------------------------------------------------
+
+function sendResolved(
+  socket: Socket,
+  ex: Error | null,
+  ip: string | null,
+  list: Buffer[],
+  address: unknown,
+  port: unknown,
+  callback: SendCallback | undefined,
+): void {
+  const state = socket[kState]
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return
+  }
+  const native = state.native
+  if (native === null) return
+  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    return
+  }
+  let sent: number
+  try {
+    sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
+  } catch (e) {
+    // Send failures go to the callback only; without one they are dropped, as in node:dgram.
+    if (callback) process.nextTick(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    return
+  }
+  if (sent >= 0) {
+    if (callback) process.nextTick(callback, null, sent)
+    return
+  }
+  state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
+}
+
+function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
+  const state = socket[kState]
+  // Until a queued connect has run, sends are read in their connected form too.
+  const connected = state.connectState !== ConnectState.Disconnected
+  let path: unknown = null
+  let callback: unknown
+  if (!connected) {
+    if (typeof a === 'number' || typeof b === 'number') {
+      msg = sliceMessage(msg, a, b)
+      path = c
+      callback = d
+    } else {
+      path = a
+      callback = b
+    }
+  } else {
+    if (typeof b === 'number') {
+      msg = sliceMessage(msg, a, b)
+      callback = c
+    } else {
+      callback = a
+    }
+    if (callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+  }
+  const list = messageParts(msg)
+  if (!connected) validateUnixDestination(path, 'path')
+  const cb = typeof callback === 'function' ? (callback as SendCallback) : undefined
+  healthCheck(state)
+  if (state.bindState === BindState.Binding) {
+    enqueue(socket, () => (connected ? socket.send(list, cb) : socket.send(list, path as string, cb)))
+    return
+  }
+  const dest = connected ? null : (path as UnixPath)
+  let sent: number
+  try {
+    sent = state.native!.sendUnix(joinParts(list), dest === null ? null : pathBytes(dest))
+  } catch (e) {
+    const err = unixSocketError(e, 'send', dest)
+    if (cb) process.nextTick(cb, err)
+    else process.nextTick(emitError, socket, err)
+    return
+  }
+  if (sent >= 0) {
+    if (cb) process.nextTick(cb, null, sent)
+    return
+  }
+  state.pending.push({
+    callback: cb && AsyncResource.bind(cb),
+    address: dest === null ? undefined : pathString(dest),
+    port: undefined,
+    emitWithoutCallback: true,
+  })
+}
+
+// ---- native events ------------------------------------------------------------------------------
+
+function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown): void {
+  switch (event) {
+    case EV_MESSAGES:
+      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[])
+      break
+    case EV_SENDS_DONE:
+      completeSends(socket, a as (number | string)[])
+      break
+    case EV_ERROR:
+      if (socket[kState].native !== null) socket.emit('error', errnoException(a as string, b as string))
+      break
+  }
+}
+
+/**
+ * One native batch becomes one 'message' per datagram, in order, each a view into the batch's
+ * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
+ * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
+ */
+function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[]): void {
+  const state = socket[kState]
+  const unix = state.kind === 'unix_dgram'
+  const family = state.family === 6 ? 'IPv6' : 'IPv4'
+  const blockList = state.receiveBlockList
+  for (let i = 0, m = 0; i < addresses.length; i++, m += 4) {
+    // Closing (or stopping) inside a listener ends delivery, even mid-batch.
+    if (!state.receiving) return
+    const offset = meta[m]
+    const length = meta[m + 1]
+    const realSize = meta[m + 3]
+    const address = addresses[i]
+    if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) continue
+    let rinfo: RemoteInfo | UnixRemoteInfo
+    if (unix) rinfo = { address, size: length }
+    else rinfo = { address, family, port: meta[m + 2], size: length }
+    if (realSize !== 0) {
+      rinfo.size = realSize
+      rinfo.truncated = true
+    }
+    try {
+      socket.emit('message', slab.subarray(offset, offset + length), rinfo)
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
+}
+
+function completeSends(socket: Socket, results: (number | string)[]): void {
+  const state = socket[kState]
+  for (const result of results) {
+    const pending = state.pending.shift()
+    if (pending === undefined) return
+    try {
+      if (typeof result === 'number') {
+        pending.callback?.(null, result)
+      } else {
+        const err = exceptionWithHostPort(result, 'send', pending.address, pending.port)
+        if (pending.callback) pending.callback(err, 0)
+        else if (pending.emitWithoutCallback && state.native !== null) socket.emit('error', err)
+      }
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
+}
+
+function cancelSends(cancelled: PendingSend[]): void {
+  for (const pending of cancelled) {
+    if (!pending.callback) continue
+    try {
+      pending.callback(exceptionWithHostPort('ECANCELED', 'send', pending.address, pending.port), 0)
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
+}
+
+function emitError(socket: Socket, err: Error): void {
+  socket.emit('error', err)
+}
+
+function emitClose(socket: Socket): void {
+  socket.emit('close')
+}
+
+function rethrow(err: unknown): never {
+  throw err
+}
+
+// ---- options ------------------------------------------------------------------------------------
+
+/**
+ * Sets a socket option the way node:dgram's handle does: on a closed socket our coded
+ * NOT_RUNNING (node: an uncoded TypeError), then libuv's own range check (EINVAL), then EBADF
+ * while libuv would not have created the descriptor yet, then the kernel's answer.
+ */
+function setOption(state: State, syscall: string, apply: (native: NativeHandle) => void, invalid = false): void {
+  const native = openHandle(state)
+  if (invalid) throw errnoException('EINVAL', syscall)
+  if (!state.hasFd) throw errnoException('EBADF', syscall)
+  try {
+    apply(native)
+  } catch (e) {
+    throw fromNative(e, syscall)
+  }
+}
+
+/** What libuv's uv_udp_set_multicast_interface can parse: an IPv4 or IPv6 literal (with zone). */
+function isInterfaceLiteral(iface: string): boolean {
+  const zone = iface.indexOf('%')
+  return isIP(iface) !== 0 || (zone > 0 && isIP(iface.slice(0, zone)) === 6)
+}
+
+/**
+ * libuv binds an unbound socket to the wildcard address (with SO_REUSEADDR) before a
+ * membership call, while node:dgram stays UNBOUND: no 'listening', and a later bind fails with
+ * EINVAL. We reproduce that so code that relies on it behaves the same.
+ */
+function implicitMembershipBind(state: State, syscall: string, group: string): void {
+  if (state.hasFd || state.kind === 'unix_dgram') return
+  const family = isIP(group)
+  if (family === 0) throw errnoException('EINVAL', syscall)
+  if (family !== state.family) return
+  try {
+    state.native!.bind(family === 4 ? '0.0.0.0' : '::', 0, BIND_REUSE_ADDR)
+  } catch (e) {
+    throw errnoException(nativeCode(e), syscall)
+  }
+  state.hasFd = true
+}
+
+function bufferSize(state: State, size: number, recv: boolean): number {
+  if (size >>> 0 !== size) throw ERR_SOCKET_BAD_BUFFER_SIZE()
+  const native = openHandle(state)
+  const fn = recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size'
+  if (size > 0x7fffffff) throw ERR_SOCKET_BUFFER_SIZE('EINVAL', fn)
+  if (!state.hasFd) throw ERR_SOCKET_BUFFER_SIZE('EBADF', fn)
+  try {
+    if (size === 0) return recv ? native.getRecvBufferSize() : native.getSendBufferSize()
+    if (recv) native.setRecvBufferSize(size)
+    else native.setSendBufferSize(size)
+    return size
+  } catch (e) {
+    throw ERR_SOCKET_BUFFER_SIZE(nativeCode(e), fn)
+  }
+}
+
+export type { SystemError }
