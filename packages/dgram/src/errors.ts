@@ -236,7 +236,7 @@ export function exceptionWithHostPort(code: string, syscall: string, address: un
  * node's SystemError for ERR_SOCKET_BUFFER_SIZE. Its class is internal to node; ours mirrors
  * its observable shape: name 'SystemError', `info`, and `errno`/`syscall` accessors into it.
  */
-class NodeSystemError extends Error {
+class NodeError extends Error {
   declare code: string
   declare info: { errno: number | undefined; code: string; message: string; syscall: string }
   declare errno: number | undefined
@@ -274,7 +274,7 @@ class NodeSystemError extends Error {
 }
 
 export function ERR_SOCKET_BUFFER_SIZE(code: string, syscall: string): Error {
-  return new NodeSystemError('ERR_SOCKET_BUFFER_SIZE', 'Could not get or set buffer size', {
+  return new NodeError('ERR_SOCKET_BUFFER_SIZE', 'Could not get or set buffer size', {
     errno: errnoOf(code),
     code,
     message: describeCode(code),

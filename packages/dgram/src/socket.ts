@@ -236,6 +236,15 @@ export class Socket extends EventEmitter {
       return this
     }
 
+    // node:dgram converts the port only inside its lookup callback, so a Symbol or BigInt port
+    // becomes an uncaught TypeError later; we reject it at the call (DIFFERENCES.md).
+    const rawPort = port_ !== null && typeof port_ === 'object' ? (port_ as BindOptions).port : port_
+    try {
+      toPort16(rawPort)
+    } catch {
+      throw ERR_INVALID_ARG_TYPE('port', ['number', 'string'], rawPort)
+    }
+
     state.bindState = BindState.Binding
     addBindCallback(this, arguments)
 
@@ -254,7 +263,6 @@ export class Socket extends EventEmitter {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
-
     resolveAddress(state.lookup, state.family, address, (err, ip) => {
       // Closed while resolving: node drops the bind silently.
       if (state.native === null) return

@@ -1,0 +1,151 @@
+import { EventEmitter } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { createSocket, Socket } from '../src/index'
+import { dgramx, errorShape, node, once, outcome, sameAsNode } from './harness'
+
+// Every case is run through node:dgram and through us; the outcomes must be identical.
+const badOptions: [string, unknown][] = [
+  ['lookup is a number', { type: 'udp4', lookup: 1 }],
+  ['lookup is a string (before the type check)', { type: 'bogus', lookup: 'x' }],
+  ['recvBufferSize is a string', { type: 'udp4', recvBufferSize: 'x' }],
+  ['recvBufferSize is negative', { type: 'udp4', recvBufferSize: -1 }],
+  ['recvBufferSize is fractional', { type: 'udp4', recvBufferSize: 1.5 }],
+  ['recvBufferSize is huge', { type: 'udp4', recvBufferSize: 2 ** 40 }],
+  ['sendBufferSize is a string', { type: 'udp6', sendBufferSize: '1024' }],
+  ['sendBufferSize is true', { type: 'udp6', sendBufferSize: true }],
+  ['signal is an object', { type: 'udp4', signal: {} }],
+  ['signal is null', { type: 'udp4', signal: null }],
+  ['signal is a number', { type: 'udp4', signal: 5 }],
+  ['buffer size checked before the type', { type: 'nope', recvBufferSize: 'x' }],
+]
+
+describe('createSocket argument validation (differential)', () => {
+  it.each(badOptions)('%s', (_name, options) => {
+    const expected = outcome(() => node.createSocket(options as never))
+    const actual = outcome(() => dgramx.createSocket(options as never))
+    expect(actual).toEqual(expected)
+    expect(actual.threw).toBeDefined()
+  })
+
+  it('accepts falsy buffer sizes (0, NaN) like node', () => {
+    for (const d of [node, dgramx]) {
+      const s = d.createSocket({ type: 'udp4', recvBufferSize: 0, sendBufferSize: NaN })
+      expect(s).toBeInstanceOf(EventEmitter)
+      s.close()
+    }
+  })
+})
+
+describe('ERR_SOCKET_BAD_TYPE', () => {
+  const badTypes: unknown[] = ['udp5', 'UDP4', '', undefined, null, 4, 'unix', 'unix_stream', {}, { type: null }, { type: {} }, { type: 'tcp' }]
+  it.each(badTypes.map((t) => [JSON.stringify(t) ?? String(t), t]))('type %s', (_label, type) => {
+    const theirs = outcome(() => node.createSocket(type as never)).threw as Record<string, unknown>
+    let ourError: unknown
+    try {
+      createSocket(type as never)
+    } catch (e) {
+      ourError = e
+    }
+    const mine = errorShape(ourError)
+    // Same class, code and shape; our message also lists unix_dgram.
+    expect(mine.class).toBe('TypeError')
+    expect(mine.code).toBe('ERR_SOCKET_BAD_TYPE')
+    expect(mine.message).toBe('Bad socket type specified. Valid types are: udp4, udp6, unix_dgram')
+    expect(mine.string).toBe('TypeError [ERR_SOCKET_BAD_TYPE]: Bad socket type specified. Valid types are: udp4, udp6, unix_dgram')
+    expect(String(theirs.message)).toBe('Bad socket type specified. Valid types are: udp4, udp6')
+    expect({ ...mine, message: 0, string: 0 }).toEqual({ ...theirs, message: 0, string: 0 })
+  })
+
+  it('new Socket() validates like createSocket()', () => {
+    expect(() => new Socket('tcp' as never)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_TYPE' }))
+  })
+})
+
+describe('createSocket', () => {
+  it.each(['udp4', 'udp6', 'unix_dgram'] as const)('creates a %s Socket (an EventEmitter with type set)', (type) => {
+    const s = createSocket(type)
+    expect(s).toBeInstanceOf(Socket)
+    expect(s).toBeInstanceOf(EventEmitter)
+    expect(s.type).toBe(type)
+    s.close()
+  })
+
+  it('accepts the options form', () => {
+    const s = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true })
+    expect(s.type).toBe('udp6')
+    s.close()
+  })
+
+  it('adds a function second argument as a message listener, ignores anything else', () => {
+    const listener = (): void => {}
+    for (const d of [node, dgramx]) {
+      const s = d.createSocket('udp4', listener)
+      expect(s.listeners('message')).toEqual([listener])
+      const t = d.createSocket('udp4', 'nope' as never)
+      expect(t.listenerCount('message')).toBe(0)
+      s.close()
+      t.close()
+    }
+  })
+
+  it('the callback receives messages', async () => {
+    const got: string[] = []
+    const server = createSocket('udp4', (msg) => got.push(msg.toString()))
+    server.bind(0, '127.0.0.1')
+    await once(server, 'listening')
+    const client = createSocket('udp4')
+    client.send('via callback', server.address().port, '127.0.0.1')
+    await once(server, 'message')
+    expect(got).toEqual(['via callback'])
+    client.close()
+    server.close()
+  })
+})
+
+describe('options.signal', () => {
+  it('an already aborted signal closes the socket at once (differential)', async () => {
+    await sameAsNode(async (ctx) => {
+      const ac = new AbortController()
+      ac.abort()
+      const s = ctx.dgram.createSocket({ type: 'udp4', signal: ac.signal })
+      s.on('close', () => {
+        ctx.rec('close')
+        ctx.rec(outcome(() => s.bind(0)))
+        ctx.done()
+      })
+      ctx.rec('created')
+    })
+  })
+
+  it('aborting later closes an open socket, once (differential)', async () => {
+    await sameAsNode(async (ctx) => {
+      const ac = new AbortController()
+      const s = ctx.dgram.createSocket({ type: 'udp4', signal: ac.signal })
+      s.on('close', () => ctx.rec('close'))
+      s.bind(0, '127.0.0.1', () => {
+        ctx.rec('listening')
+        ac.abort()
+        ctx.rec('aborted')
+        setImmediate(() => {
+          ac.abort()
+          ctx.done()
+        })
+      })
+    })
+  })
+
+  it('aborting after close does nothing (differential)', async () => {
+    await sameAsNode(async (ctx) => {
+      const ac = new AbortController()
+      const s = ctx.dgram.createSocket({ type: 'udp4', signal: ac.signal })
+      s.close(() => {
+        ctx.rec('closed')
+        ac.abort()
+        setImmediate(() => {
+          ctx.rec('after abort')
+          ctx.done()
+        })
+      })
+    })
+  })
+})

@@ -1,0 +1,151 @@
+// Shared test helpers: the two implementations side by side, error shapes, bounded waits and
+// a scenario runner that records what a scenario observes so both runs can be compared.
+
+import * as nodeDgram from 'node:dgram'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { expect } from 'vitest'
+import * as ours from '../src/index'
+
+export type Dgram = typeof nodeDgram
+export const node = nodeDgram
+// Our module as node:dgram-shaped code sees it (only the shared subset is used through this).
+export const dgramx = ours as unknown as Dgram
+export const both: [string, Dgram][] = [
+  ['node:dgram', node],
+  ['@dgramx/dgram', dgramx],
+]
+
+/** Everything an observer can tell about an error. */
+export function errorShape(e: unknown): Record<string, unknown> {
+  if (!(e instanceof Error)) return { notAnError: e }
+  const shape: Record<string, unknown> = {
+    // node's coded errors sit on per-code subclasses whose `constructor` is the base class.
+    class: (e as { constructor?: { name?: string } }).constructor?.name,
+    isTypeError: e instanceof TypeError,
+    isRangeError: e instanceof RangeError,
+    name: e.name,
+    message: e.message,
+    string: String(e),
+    keys: Object.keys(e).sort(),
+  }
+  for (const k of ['code', 'errno', 'syscall', 'address', 'port', 'info', 'hostname']) {
+    if (k in e) shape[k] = (e as unknown as Record<string, unknown>)[k]
+  }
+  return shape
+}
+
+/** The outcome of a synchronous call: its return value or the shape of what it threw. */
+export function outcome(fn: () => unknown): Record<string, unknown> {
+  try {
+    const value = fn()
+    return { returned: value === undefined ? 'undefined' : typeof value === 'object' ? value : value }
+  } catch (e) {
+    return { threw: errorShape(e) }
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+    }),
+  ])
+}
+
+/** Resolves with the arguments of the next `event`, or fails after `ms`. */
+export function once(emitter: NodeJS.EventEmitter, event: string, ms = 5000): Promise<unknown[]> {
+  return withTimeout(
+    new Promise<unknown[]>((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args))),
+    ms,
+    `'${event}'`,
+  )
+}
+
+export function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-test-'))
+}
+
+export interface Ctx {
+  dgram: Dgram
+  name: string
+  /** Records an observation; registered aliases replace run-specific values (ports). */
+  rec: (...items: unknown[]) => void
+  /** Makes `value` (a port) appear as `token` in every later observation. */
+  alias: (value: number, token: string) => void
+  /** Sockets created through this are closed after the scenario if still open. */
+  track: <S extends nodeDgram.Socket>(s: S) => S
+  /** Resolves when `ctx.done()` is called; the scenario's bounded wait. */
+  finished: Promise<void>
+  done: () => void
+}
+
+function replaceAliases(value: unknown, aliases: Map<number, string>): unknown {
+  if (typeof value === 'number' && aliases.has(value)) return aliases.get(value)
+  if (typeof value === 'string') {
+    let s = value
+    for (const [port, token] of aliases) s = s.split(String(port)).join(token)
+    return s
+  }
+  if (Array.isArray(value)) return value.map((v) => replaceAliases(v, aliases))
+  if (Buffer.isBuffer(value)) return `Buffer<${value.toString('hex')}>`
+  if (value instanceof Error) return replaceAliases(errorShape(value), aliases)
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = replaceAliases(v, aliases)
+    return out
+  }
+  return value
+}
+
+export async function runScenario(dgram: Dgram, name: string, scenario: (ctx: Ctx) => void | Promise<void>, ms = 5000): Promise<unknown[]> {
+  const log: unknown[] = []
+  const aliases = new Map<number, string>()
+  const sockets: nodeDgram.Socket[] = []
+  let done!: () => void
+  const finished = new Promise<void>((resolve) => {
+    done = resolve
+  })
+  const ctx: Ctx = {
+    dgram,
+    name,
+    rec: (...items) => log.push(replaceAliases(items.length === 1 ? items[0] : items, aliases)),
+    alias: (value, token) => aliases.set(value, token),
+    track: (s) => {
+      sockets.push(s)
+      return s
+    },
+    finished,
+    done: () => done(),
+  }
+  try {
+    await withTimeout(Promise.resolve(scenario(ctx)).then(() => finished), ms, `scenario on ${name}`)
+  } finally {
+    for (const s of sockets) {
+      try {
+        s.close()
+      } catch {
+        // already closed
+      }
+    }
+  }
+  // Let close events and stray callbacks settle before the next run.
+  await tick()
+  await tick()
+  return log
+}
+
+/** Runs the scenario on node:dgram and on ours and expects identical observations. */
+export async function sameAsNode(scenario: (ctx: Ctx) => void | Promise<void>, ms = 5000): Promise<unknown[]> {
+  const expected = await runScenario(node, 'node:dgram', scenario, ms)
+  const actual = await runScenario(dgramx, '@dgramx/dgram', scenario, ms)
+  expect(actual).toEqual(expected)
+  return expected
+}
