@@ -87,19 +87,20 @@ export interface Ctx {
   done: () => void
 }
 
-function replaceAliases(value: unknown, aliases: Map<number, string>): unknown {
+function replaceAliases(value: unknown, aliases: Map<number, string>, depth = 0): unknown {
+  if (depth > 8) return '[too deep]'
   if (typeof value === 'number' && aliases.has(value)) return aliases.get(value)
   if (typeof value === 'string') {
     let s = value
     for (const [port, token] of aliases) s = s.split(String(port)).join(token)
     return s
   }
-  if (Array.isArray(value)) return value.map((v) => replaceAliases(v, aliases))
+  if (Array.isArray(value)) return value.map((v) => replaceAliases(v, aliases, depth + 1))
   if (Buffer.isBuffer(value)) return `Buffer<${value.toString('hex')}>`
-  if (value instanceof Error) return replaceAliases(errorShape(value), aliases)
+  if (value instanceof Error) return replaceAliases(errorShape(value), aliases, depth + 1)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = replaceAliases(v, aliases)
+    for (const [k, v] of Object.entries(value)) out[k] = replaceAliases(v, aliases, depth + 1)
     return out
   }
   return value
