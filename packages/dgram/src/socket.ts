@@ -181,7 +181,8 @@ export class Socket extends EventEmitter {
         connectState: ConnectState.Disconnected,
         queue: undefined,
         receiving: false,
-        hasFd: false,
+        // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
+        hasFd: kind === 'unix_dgram',
         reuseAddr: !!options?.reuseAddr,
         ipv6Only: !!options?.ipv6Only,
         reusePort: !!options?.reusePort,
@@ -435,7 +436,8 @@ export class Socket extends EventEmitter {
   address(): AddressInfo | UnixAddressInfo {
     const state = this[kState]
     healthCheck(state)
-    if (!state.hasFd) throw errnoException('EBADF', 'getsockname')
+    const unnamed = state.kind === 'unix_dgram' && state.bindState === BindState.Unbound && state.connectState === ConnectState.Disconnected
+    if (!state.hasFd || unnamed) throw errnoException('EBADF', 'getsockname')
     let out
     try {
       out = state.native!.localAddress()
