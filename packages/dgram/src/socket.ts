@@ -6,6 +6,7 @@
 // node-dgram-behaviour.md. Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
+import type { NonSharedBuffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { AsyncResource } from 'node:async_hooks'
 import { BlockList, isIP } from 'node:net'
@@ -127,9 +128,14 @@ const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.
 const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
+/** The socket's private state (kept off the public type so sockets stay assignable). */
+function stateOf(socket: Socket): State {
+  return (socket as unknown as { [kState]: State })[kState]
+}
+
 export class Socket extends EventEmitter {
-  type: SocketType
-  declare [kState]: State
+  /** Optional in the type only: @types/node's Socket has no such member. */
+  declare readonly [kNative]?: NativeHandle | null
 
   constructor(type: SocketType | SocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
@@ -170,7 +176,8 @@ export class Socket extends EventEmitter {
       throw fromNative(e, 'socket')
     }
 
-    this.type = kind
+    // node:dgram sets it too (its typings omit it).
+    ;(this as unknown as { type: SocketType }).type = kind as SocketType
     if (typeof listener === 'function') this.on('message', listener)
     Object.defineProperty(this, kState, {
       value: {
@@ -198,7 +205,7 @@ export class Socket extends EventEmitter {
 
     if (signal !== undefined) {
       const onAborted = (): void => {
-        if (this[kState].native !== null) this.close()
+        if (stateOf(this).native !== null) this.close()
       }
       if (signal.aborted) onAborted()
       else {
@@ -209,22 +216,14 @@ export class Socket extends EventEmitter {
     if (udpSocketChannel.hasSubscribers) udpSocketChannel.publish({ socket: this })
   }
 
-  /** The binding's handle, for tests that read options back from the kernel. */
-  get [kNative](): NativeHandle | null {
-    return this[kState].native
-  }
-
   // ---- bind -----------------------------------------------------------------------------------
 
   bind(port?: number, address?: string, callback?: () => void): this
   bind(port?: number, callback?: () => void): this
   bind(callback?: () => void): this
   bind(options: BindOptions, callback?: () => void): this
-  /** unix_dgram: a filesystem path or an abstract name ('\0name'); nothing means autobind. */
-  bind(path: string | Buffer, callback?: () => void): this
-  bind(options: UnixBindOptions, callback?: () => void): this
   bind(port_?: unknown, address_?: unknown, ..._rest: unknown[]): this {
-    const state = this[kState]
+    const state = stateOf(this)
     healthCheck(state)
     if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
 
@@ -293,10 +292,8 @@ export class Socket extends EventEmitter {
 
   connect(port: number, address?: string, callback?: () => void): void
   connect(port: number, callback: () => void): void
-  /** unix_dgram: associate with a peer path; later sends may omit the destination. */
-  connect(path: string | Buffer, callback?: (err?: Error) => void): void
   connect(port: unknown, address?: unknown, callback?: unknown): void {
-    const state = this[kState]
+    const state = stateOf(this)
     if (state.kind === 'unix_dgram') {
       connectUnix(this, port, address)
       return
@@ -321,7 +318,7 @@ export class Socket extends EventEmitter {
   }
 
   disconnect(): void {
-    const state = this[kState]
+    const state = stateOf(this)
     if (state.connectState !== ConnectState.Connected) throw ERR_SOCKET_DGRAM_NOT_CONNECTED()
     const native = openHandle(state)
     try {
@@ -340,11 +337,8 @@ export class Socket extends EventEmitter {
   send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void
   send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, callback?: SendCallback): void
   send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, callback?: SendCallback): void
-  /** unix_dgram: to a path (no bind needed; the sender is then unnamed). */
-  send(msg: SendMessage, path: string | Buffer, callback?: SendCallback): void
-  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, path: string | Buffer, callback?: SendCallback): void
   send(buffer: unknown, offset?: unknown, length?: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
-    const state = this[kState]
+    const state = stateOf(this)
     if (state.kind === 'unix_dgram') {
       sendUnix(this, buffer, offset, length, port, address)
       return
@@ -395,19 +389,10 @@ export class Socket extends EventEmitter {
     }
   }
 
-  /** Deprecated in node:dgram; kept for code that still calls it. */
-  sendto(buffer: string | NodeJS.ArrayBufferView, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
-    validateNumber(offset, 'offset')
-    validateNumber(length, 'length')
-    validateNumber(port, 'port')
-    validateString(address, 'address')
-    this.send(buffer, offset, length, port, address, callback)
-  }
-
   // ---- close ----------------------------------------------------------------------------------
 
   close(callback?: () => void): this {
-    const state = this[kState]
+    const state = stateOf(this)
     if (typeof callback === 'function') this.on('close', callback)
     if (state.queue !== undefined) {
       // Waits behind the pre-bind queue; lost if the bind fails (as in node:dgram).
@@ -426,15 +411,14 @@ export class Socket extends EventEmitter {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this[kState].native === null) return
+    if (stateOf(this).native === null) return
     await new Promise<void>((resolve) => this.close(() => resolve()))
   }
 
   // ---- addressing -----------------------------------------------------------------------------
 
-  address(): AddressInfo
-  address(): AddressInfo | UnixAddressInfo {
-    const state = this[kState]
+  address(): AddressInfo {
+    const state = stateOf(this)
     healthCheck(state)
     const unnamed = state.kind === 'unix_dgram' && state.bindState === BindState.Unbound && state.connectState === ConnectState.Disconnected
     if (!state.hasFd || unnamed) throw errnoException('EBADF', 'getsockname')
@@ -444,13 +428,12 @@ export class Socket extends EventEmitter {
     } catch (e) {
       throw errnoException(nativeCode(e), 'getsockname')
     }
-    if (state.kind === 'unix_dgram') return { address: out.address }
+    if (state.kind === 'unix_dgram') return { address: out.address } as AddressInfo
     return { address: out.address, family: out.family!, port: out.port! }
   }
 
-  remoteAddress(): AddressInfo
-  remoteAddress(): AddressInfo | UnixAddressInfo {
-    const state = this[kState]
+  remoteAddress(): AddressInfo {
+    const state = stateOf(this)
     healthCheck(state)
     if (state.connectState !== ConnectState.Connected) throw ERR_SOCKET_DGRAM_NOT_CONNECTED()
     let out
@@ -459,127 +442,117 @@ export class Socket extends EventEmitter {
     } catch (e) {
       throw errnoException(nativeCode(e), 'getpeername')
     }
-    if (state.kind === 'unix_dgram') return { address: out.address }
+    if (state.kind === 'unix_dgram') return { address: out.address } as AddressInfo
     return { address: out.address, family: out.family!, port: out.port! }
   }
 
   // ---- options --------------------------------------------------------------------------------
 
   setBroadcast(flag: boolean): void {
-    setOption(this[kState], 'setBroadcast', (n) => n.setBroadcast(!!flag))
+    setOption(stateOf(this), 'setBroadcast', (n) => n.setBroadcast(!!flag))
   }
 
   setTTL(ttl: number): number {
     validateNumber(ttl, 'ttl')
     const value = ttl | 0
-    setOption(this[kState], 'setTTL', (n) => n.setTtl(value), value < 1 || value > 255)
+    setOption(stateOf(this), 'setTTL', (n) => n.setTtl(value), value < 1 || value > 255)
     return ttl
   }
 
   setMulticastTTL(ttl: number): number {
     validateNumber(ttl, 'ttl')
     const value = ttl | 0
-    setOption(this[kState], 'setMulticastTTL', (n) => n.setMulticastTtl(value), value < 0 || value > 255)
+    setOption(stateOf(this), 'setMulticastTTL', (n) => n.setMulticastTtl(value), value < 0 || value > 255)
     return ttl
   }
 
   setMulticastLoopback(flag: boolean): boolean {
-    setOption(this[kState], 'setMulticastLoopback', (n) => n.setMulticastLoopback(!!flag))
+    setOption(stateOf(this), 'setMulticastLoopback', (n) => n.setMulticastLoopback(!!flag))
     return flag
   }
 
   setMulticastInterface(interfaceAddress: string): void {
-    const state = this[kState]
+    const state = stateOf(this)
     healthCheck(state)
     validateString(interfaceAddress, 'interfaceAddress')
     setOption(state, 'setMulticastInterface', (n) => n.setMulticastInterface(interfaceAddress), !isInterfaceLiteral(interfaceAddress))
   }
 
   addMembership(multicastAddress: string, interfaceAddress?: string): void {
-    this.membership('addMembership', multicastAddress, interfaceAddress)
+    membership(stateOf(this), 'addMembership', multicastAddress, interfaceAddress)
   }
 
   dropMembership(multicastAddress: string, interfaceAddress?: string): void {
-    this.membership('dropMembership', multicastAddress, interfaceAddress)
-  }
-
-  private membership(syscall: 'addMembership' | 'dropMembership', group: unknown, iface: unknown): void {
-    const state = this[kState]
-    healthCheck(state)
-    if (!group) throw ERR_MISSING_ARGS('multicastAddress')
-    const groupText = String(group)
-    const ifaceText = iface === undefined || iface === null ? null : String(iface)
-    implicitMembershipBind(state, syscall, groupText)
-    try {
-      state.native![syscall](groupText, ifaceText)
-    } catch (e) {
-      throw fromNative(e, syscall)
-    }
+    membership(stateOf(this), 'dropMembership', multicastAddress, interfaceAddress)
   }
 
   addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
-    this.sourceMembership('addSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
+    sourceMembership(stateOf(this), 'addSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
   }
 
   dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
-    this.sourceMembership('dropSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
-  }
-
-  private sourceMembership(
-    syscall: 'addSourceSpecificMembership' | 'dropSourceSpecificMembership',
-    source: unknown,
-    group: unknown,
-    iface: unknown,
-  ): void {
-    const state = this[kState]
-    healthCheck(state)
-    validateString(source, 'sourceAddress')
-    validateString(group, 'groupAddress')
-    const ifaceText = iface === undefined || iface === null ? null : String(iface)
-    implicitMembershipBind(state, syscall, group)
-    try {
-      state.native![syscall](source, group, ifaceText)
-    } catch (e) {
-      throw fromNative(e, syscall)
-    }
+    sourceMembership(stateOf(this), 'dropSourceSpecificMembership', sourceAddress, groupAddress, interfaceAddress)
   }
 
   setRecvBufferSize(size: number): void {
-    bufferSize(this[kState], size, true)
+    bufferSize(stateOf(this), size, true)
   }
 
   setSendBufferSize(size: number): void {
-    bufferSize(this[kState], size, false)
+    bufferSize(stateOf(this), size, false)
   }
 
   getRecvBufferSize(): number {
-    return bufferSize(this[kState], 0, true)
+    return bufferSize(stateOf(this), 0, true)
   }
 
   getSendBufferSize(): number {
-    return bufferSize(this[kState], 0, false)
+    return bufferSize(stateOf(this), 0, false)
   }
 
   getSendQueueSize(): number {
-    return openHandle(this[kState]).getSendQueueSize()
+    return openHandle(stateOf(this)).getSendQueueSize()
   }
 
   getSendQueueCount(): number {
-    return openHandle(this[kState]).getSendQueueCount()
+    return openHandle(stateOf(this)).getSendQueueCount()
   }
 
   // ---- lifetime -------------------------------------------------------------------------------
 
   ref(): this {
-    this[kState].native?.ref()
+    stateOf(this).native?.ref()
     return this
   }
 
   unref(): this {
-    this[kState].native?.unref()
+    stateOf(this).native?.unref()
     return this
   }
 }
+
+
+// Members node:dgram has but @types/node does not declare; kept off the class type so that
+// sockets stay assignable to and from node's.
+Object.defineProperty(Socket.prototype, kNative, {
+  get(this: Socket): NativeHandle | null {
+    return stateOf(this).native
+  },
+  configurable: true,
+})
+
+Object.defineProperty(Socket.prototype, 'sendto', {
+  /** Deprecated in node:dgram; kept for code that still calls it. */
+  value: function sendto(this: Socket, buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback?: unknown): void {
+    validateNumber(offset, 'offset')
+    validateNumber(length, 'length')
+    validateNumber(port, 'port')
+    validateString(address, 'address')
+    ;(this.send as (...args: unknown[]) => void)(buffer, offset, length, port, address, callback)
+  },
+  writable: true,
+  configurable: true,
+})
 
 // Event listener signatures, as @types/node declares them for dgram.Socket.
 export interface Socket {
@@ -588,42 +561,79 @@ export interface Socket {
   addListener(event: 'connect', listener: () => void): this
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
-  addListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
-  addListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
-  emit(event: 'message', msg: Buffer, rinfo: RemoteInfo | UnixRemoteInfo): boolean
+  emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
-  on(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
-  on(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
-  once(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
-  once(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
-  prependListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
-  prependListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
-  prependOnceListener(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): this
-  prependOnceListener(event: 'message', listener: (msg: Buffer, rinfo: UnixRemoteInfo) => void): this
+  prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+}
+
+type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+
+/**
+ * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
+ * Socket, typed with paths instead of ports and addresses.
+ */
+export interface UnixSocket extends Omit<Socket, UnixOverridden> {
+  /** A filesystem path or a Linux abstract name ('\0name'); no path means autobind (Linux). */
+  bind(path?: string | Buffer, callback?: () => void): this
+  bind(options: UnixBindOptions, callback?: () => void): this
+  bind(callback: () => void): this
+  /** Sends go to this peer until disconnect(); the callback gets the error if connect fails. */
+  connect(path: string | Buffer, callback?: (err?: Error) => void): void
+  /** To a path; works without bind (the receiver then sees an unnamed sender, ''). */
+  send(msg: SendMessage, path: string | Buffer, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, path: string | Buffer, callback?: SendCallback): void
+  /** On a connected socket. */
+  send(msg: SendMessage, callback?: SendCallback): void
+  send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, callback?: SendCallback): void
+  address(): UnixAddressInfo
+  remoteAddress(): UnixAddressInfo
+  ref(): this
+  unref(): this
+  close(callback?: () => void): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
+  addListener(event: 'message', listener: UnixMessageListener): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: 'close' | 'connect' | 'listening', listener: () => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'message', listener: UnixMessageListener): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'close' | 'connect' | 'listening', listener: () => void): this
+  once(event: 'error', listener: (err: Error) => void): this
+  once(event: 'message', listener: UnixMessageListener): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener(event: 'message', listener: UnixMessageListener): this
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependOnceListener(event: 'message', listener: UnixMessageListener): this
+  emit(event: string | symbol, ...args: any[]): boolean
 }
 
 // ---- helpers: state and checks ----------------------------------------------------------------
@@ -677,7 +687,7 @@ function addBindCallback(socket: Socket, args: IArguments): void {
 }
 
 function startListening(socket: Socket): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   const native = state.native!
   native.recvStart()
   state.receiving = true
@@ -692,7 +702,7 @@ function startListening(socket: Socket): void {
 // ---- the pre-bind queue ---------------------------------------------------------------------
 
 function enqueue(socket: Socket, work: () => void): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   if (state.queue === undefined) {
     state.queue = []
     socket.once(EventEmitter.errorMonitor, onListenError)
@@ -703,7 +713,7 @@ function enqueue(socket: Socket, work: () => void): void {
 
 function onListenSuccess(this: Socket): void {
   this.removeListener(EventEmitter.errorMonitor, onListenError)
-  const state = this[kState]
+  const state = stateOf(this)
   const queue = state.queue!
   state.queue = undefined
   for (const work of queue) work()
@@ -711,7 +721,7 @@ function onListenSuccess(this: Socket): void {
 
 function onListenError(this: Socket): void {
   this.removeListener('listening', onListenSuccess)
-  this[kState].queue = undefined
+  stateOf(this).queue = undefined
 }
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
@@ -725,7 +735,7 @@ function unixBindPath(arg: unknown): UnixPath | null {
 }
 
 function bindUnixNow(socket: Socket, path: UnixPath | null): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   if (state.native === null) return
   state.hasFd = true
   try {
@@ -739,7 +749,7 @@ function bindUnixNow(socket: Socket, path: UnixPath | null): void {
 }
 
 function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   validateUnixDestination(path, 'path')
   const cb = typeof callback === 'function' ? (callback as (err?: Error) => void) : undefined
   healthCheck(state)
@@ -769,7 +779,7 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
 // ---- UDP connect ------------------------------------------------------------------------------
 
 function startConnect(socket: Socket, port: number, address: string, callback: (() => void) | undefined): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   // node:dgram crashes here with a TypeError when the socket was closed; we report it properly.
   healthCheck(state)
   if (callback) socket.once('connect', callback)
@@ -822,7 +832,7 @@ function sendResolved(
   port: unknown,
   callback: SendCallback | undefined,
 ): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   if (ex) {
     if (callback) process.nextTick(callback, ex)
     else process.nextTick(emitError, socket, ex)
@@ -850,7 +860,7 @@ function sendResolved(
 }
 
 function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   // Until a queued connect has run, sends are read in their connected form too.
   const connected = state.connectState !== ConnectState.Disconnected
   let path: unknown = null
@@ -878,7 +888,8 @@ function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unkno
   const cb = typeof callback === 'function' ? (callback as SendCallback) : undefined
   healthCheck(state)
   if (state.bindState === BindState.Binding) {
-    enqueue(socket, () => (connected ? socket.send(list, cb) : socket.send(list, path as string, cb)))
+    const resend = socket.send as (...args: unknown[]) => void
+    enqueue(socket, () => (connected ? resend.call(socket, list, cb) : resend.call(socket, list, path, cb)))
     return
   }
   const dest = connected ? null : (path as UnixPath)
@@ -914,7 +925,7 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
       completeSends(socket, a as (number | string)[])
       break
     case EV_ERROR:
-      if (socket[kState].native !== null) socket.emit('error', errnoException(a as string, b as string))
+      if (stateOf(socket).native !== null) socket.emit('error', errnoException(a as string, b as string))
       break
   }
 }
@@ -925,7 +936,7 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
  * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
  */
 function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[]): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   const unix = state.kind === 'unix_dgram'
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
@@ -953,7 +964,7 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
 }
 
 function completeSends(socket: Socket, results: (number | string)[]): void {
-  const state = socket[kState]
+  const state = stateOf(socket)
   for (const result of results) {
     const pending = state.pending.shift()
     if (pending === undefined) return
@@ -1034,6 +1045,41 @@ function implicitMembershipBind(state: State, syscall: string, group: string): v
     throw errnoException(nativeCode(e), syscall)
   }
   state.hasFd = true
+}
+
+
+// ---- membership ---------------------------------------------------------------------------------
+
+function membership(state: State, syscall: 'addMembership' | 'dropMembership', group: unknown, iface: unknown): void {
+  healthCheck(state)
+  if (!group) throw ERR_MISSING_ARGS('multicastAddress')
+  const groupText = String(group)
+  const ifaceText = iface === undefined || iface === null ? null : String(iface)
+  implicitMembershipBind(state, syscall, groupText)
+  try {
+    state.native![syscall](groupText, ifaceText)
+  } catch (e) {
+    throw fromNative(e, syscall)
+  }
+}
+
+function sourceMembership(
+  state: State,
+  syscall: 'addSourceSpecificMembership' | 'dropSourceSpecificMembership',
+  source: unknown,
+  group: unknown,
+  iface: unknown,
+): void {
+  healthCheck(state)
+  validateString(source, 'sourceAddress')
+  validateString(group, 'groupAddress')
+  const ifaceText = iface === undefined || iface === null ? null : String(iface)
+  implicitMembershipBind(state, syscall, group)
+  try {
+    state.native![syscall](source, group, ifaceText)
+  } catch (e) {
+    throw fromNative(e, syscall)
+  }
 }
 
 function bufferSize(state: State, size: number, recv: boolean): number {

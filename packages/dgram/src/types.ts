@@ -1,6 +1,7 @@
 // Public types. Where they overlap with @types/node's `dgram` they have the same shape, so a
 // TypeScript project can swap the import; the unix_dgram additions are separate types.
 
+import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
@@ -63,8 +64,8 @@ export interface SocketOptions extends Abortable {
   sendBlockList?: BlockList | undefined
 }
 
-export type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void
-export type UnixMessageListener = (msg: Buffer, rinfo: UnixRemoteInfo) => void
+export type MessageListener = (msg: NonSharedBuffer, rinfo: RemoteInfo) => void
+export type UnixMessageListener = (msg: NonSharedBuffer, rinfo: UnixRemoteInfo) => void
 export type SendCallback = (error: Error | null, bytes: number) => void
 export type SendMessage = string | NodeJS.ArrayBufferView | readonly unknown[]
 

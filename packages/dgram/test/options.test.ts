@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Socket as NodeSocket } from 'node:dgram'
-import { createSocket, kNative, type Socket } from '../src/index'
+import { createSocket, kNative, type Socket, type SocketOptions } from '../src/index'
 import { once, outcome, sameAsNode, withTimeout } from './harness'
 
 type Family = 'udp4' | 'udp6'
 
 async function boundSocket(type: Family = 'udp4', options: Record<string, unknown> = {}): Promise<Socket> {
-  const s = createSocket({ type, ...options } as never)
+  const s = createSocket({ type, ...options } as SocketOptions & { type: Family })
   s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1')
   await once(s, 'listening')
   return s

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createSocket, type Socket, type UnixRemoteInfo } from '../src/index'
+import { createSocket, type UnixSocket as Socket, type UnixRemoteInfo } from '../src/index'
 import { runScript } from './child'
 import { errorShape, once, outcome, tempDir, withTimeout } from './harness'
 
