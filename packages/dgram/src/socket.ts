@@ -245,6 +245,12 @@ export class Socket extends EventEmitter {
       throw ERR_INVALID_ARG_TYPE('port', ['number', 'string'], rawPort)
     }
 
+    const fd = port_ !== null && typeof port_ === 'object' ? (port_ as BindOptions).fd : undefined
+    if (typeof fd === 'number' && (fd | 0) === fd && fd > 0) {
+      // Adopting a descriptor needs a binding entry point (REQUEST in native-types.ts).
+      throw ERR_FEATURE_UNAVAILABLE('bind({ fd })')
+    }
+
     state.bindState = BindState.Binding
     addBindCallback(this, arguments)
 
@@ -252,11 +258,6 @@ export class Socket extends EventEmitter {
     let address: unknown
     if (port !== null && typeof port === 'object') {
       const opts = port as BindOptions
-      const fd = opts.fd
-      if (typeof fd === 'number' && (fd | 0) === fd && fd > 0) {
-        // REQUEST (native-types.ts): adopting a descriptor needs a binding entry point.
-        throw ERR_FEATURE_UNAVAILABLE('bind({ fd })')
-      }
       address = opts.address || ''
       port = opts.port
     } else {
