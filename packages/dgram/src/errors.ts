@@ -163,12 +163,7 @@ export const ERR_INVALID_FD_TYPE = (type: string): CodedError => codedError(Type
 export const ERR_FEATURE_UNAVAILABLE = (what: string): CodedError =>
   codedError(TypeError, 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', `The feature ${what} is unavailable on the current platform, which is being used to run Node.js`)
 
-/** node's ERR_IP_BLOCKED is a plain Error without the "[CODE]" toString. */
-export function ipBlocked(ip: string): CodedError {
-  const err = new Error(`IP(${ip}) is blocked by net.BlockList`) as CodedError
-  err.code = 'ERR_IP_BLOCKED'
-  return err
-}
+export const ipBlocked = (ip: string): CodedError => codedError(Error, 'ERR_IP_BLOCKED', `IP(${ip}) is blocked by net.BlockList`)
 
 // ---- system errors ----------------------------------------------------------------------------
 

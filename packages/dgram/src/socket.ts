@@ -14,6 +14,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 
 import {
   ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
   ERR_MISSING_ARGS,
   ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_BAD_BUFFER_SIZE,
@@ -116,6 +117,11 @@ interface State {
   pending: Fifo<PendingSend>
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
+  /**
+   * The event callback handed to the binding. The binding holds it only weakly while the
+   * socket is idle, so the socket must keep it alive or a GC could silently cut delivery.
+   */
+  onEvent: (event: number, a?: unknown, b?: unknown, c?: unknown) => void
 }
 
 /** For tests and diagnostics: `socket[kNative]` is the binding's handle (null once closed). */
@@ -199,6 +205,7 @@ export class Socket extends EventEmitter {
         pending: new Fifo<PendingSend>(),
         receiveBlockList,
         sendBlockList,
+        onEvent,
       } satisfies State,
       enumerable: false,
     })
@@ -272,13 +279,9 @@ export class Socket extends EventEmitter {
         this.emit('error', err)
         return
       }
-      let flags = 0
-      if (state.reuseAddr) flags |= BIND_REUSE_ADDR
-      if (state.ipv6Only) flags |= BIND_IPV6_ONLY
-      if (state.reusePort) flags |= BIND_REUSE_PORT
       state.hasFd = true
       try {
-        state.native.bind(ip, toPort16(port), flags)
+        state.native.bind(ip, toPort16(port), bindFlags(state))
       } catch (e) {
         state.bindState = BindState.Unbound
         this.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
@@ -555,6 +558,85 @@ Object.defineProperty(Socket.prototype, 'sendto', {
   configurable: true,
 })
 
+// bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
+// They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
+if (nodeAtLeast(24, 19, 0)) {
+  Object.defineProperty(Socket.prototype, 'bindSync', {
+    value: function bindSync(this: Socket, options?: unknown): AddressInfo {
+      const state = stateOf(this)
+      healthCheck(state)
+      const given = options === undefined ? {} : options
+      if (given === null || typeof given !== 'object' || Array.isArray(given)) throw ERR_INVALID_ARG_TYPE('options', 'Object', given)
+      if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+      const opts = given as BindOptions
+      const port = validatePort(opts.port ?? 0, 'options.port', true)
+      let address = opts.address as unknown
+      if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
+      else {
+        validateString(address, 'options.address')
+        if (isIP(address) === 0) {
+          throw ERR_INVALID_ARG_VALUE('options.address', address, 'must be a numeric IP address; bindSync does not perform DNS resolution')
+        }
+      }
+      bindNow(this, address as string, port)
+      return this.address()
+    },
+    writable: true,
+    configurable: true,
+  })
+
+  Object.defineProperty(Socket.prototype, 'connectSync', {
+    value: function connectSync(this: Socket, port: unknown, address?: unknown): void {
+      const state = stateOf(this)
+      healthCheck(state)
+      const validPort = validatePort(port)
+      if (address) {
+        validateString(address, 'address')
+        if (isIP(address) === 0) {
+          throw ERR_INVALID_ARG_VALUE('address', address, 'must be a numeric IP address; connectSync does not perform DNS resolution')
+        }
+      }
+      if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+      if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
+      if (state.bindState === BindState.Unbound) bindNow(this, state.family === 4 ? '0.0.0.0' : '::', 0)
+      const ip = (address as string) || (state.family === 4 ? '127.0.0.1' : '::1')
+      try {
+        state.native!.connect(ip, validPort)
+      } catch (e) {
+        throw exceptionWithHostPort(nativeCode(e), 'connect', address, validPort)
+      }
+      state.connectState = ConnectState.Connected
+      process.nextTick(() => {
+        if (state.native !== null) this.emit('connect')
+      })
+    },
+    writable: true,
+    configurable: true,
+  })
+}
+
+/** A synchronous bind to an IP literal; 'listening' follows on the next tick. */
+function bindNow(socket: Socket, address: string, port: number): void {
+  const state = stateOf(socket)
+  state.bindState = BindState.Binding
+  state.hasFd = true
+  try {
+    state.native!.bind(address, port, bindFlags(state))
+  } catch (e) {
+    state.bindState = BindState.Unbound
+    throw exceptionWithHostPort(bindCode(e), 'bind', address, port)
+  }
+  const native = state.native!
+  native.recvStart()
+  state.receiving = true
+  state.bindState = BindState.Bound
+  if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
+  if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
+  process.nextTick(() => {
+    if (state.native !== null) socket.emit('listening')
+  })
+}
+
 // Event listener signatures, as @types/node declares them for dgram.Socket.
 export interface Socket {
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
@@ -663,6 +745,14 @@ function checkBlockList(value: unknown, name: string): BlockList | undefined {
 /** The port as libuv sees it: ToUint32, then truncated to 16 bits (node does not validate). */
 function toPort16(port: unknown): number {
   return (Number(port || 0) >>> 0) & 0xffff
+}
+
+function bindFlags(state: State): number {
+  let flags = 0
+  if (state.reuseAddr) flags |= BIND_REUSE_ADDR
+  if (state.ipv6Only) flags |= BIND_IPV6_ONLY
+  if (state.reusePort) flags |= BIND_REUSE_PORT
+  return flags
 }
 
 function bindCode(e: unknown): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RemoteInfo } from 'node:dgram'
 import { createSocket } from '../src/index'
+import { runScript } from './child'
 import { once, sameAsNode, withTimeout } from './harness'
 
 describe('message events (differential)', () => {
@@ -159,5 +160,20 @@ describe('receive after close', () => {
         })
       })
     })
+  })
+})
+
+describe('garbage collection', () => {
+  it('a GC between createSocket() and bind() does not cut message delivery', async () => {
+    const script = `
+      const server = dgram.createSocket('udp4');
+      server.on('message', (m) => { console.log('got ' + m); server.close(); client.close(); });
+      for (let i = 0; i < 3; i++) global.gc();
+      server.bind(0, '127.0.0.1', () => client.send('after gc', server.address().port, '127.0.0.1'));
+      const client = dgram.createSocket('udp4');
+      setTimeout(() => { console.log('no message'); process.exit(1); }, 3000).unref();`
+    const result = await runScript(script, 'dgramx', { args: ['--expose-gc'] })
+    expect(result.stdout).toBe('got after gc\n')
+    expect(result.code).toBe(0)
   })
 })
