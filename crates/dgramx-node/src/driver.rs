@@ -356,7 +356,7 @@ impl Driver {
             let mut args = vec![
                 js::number(env, EV_MESSAGES),
                 js::buffer(env, bytes),
-                js::int32_array(env, meta),
+                js::int32_array(env, &meta),
                 js::array(env, &addresses),
             ];
             if !extras.is_empty() {

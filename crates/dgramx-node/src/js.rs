@@ -59,16 +59,52 @@ pub fn array(env: sys::napi_env, items: &[Value]) -> Value {
     arr
 }
 
+/// Small batches are copied into a fresh V8 buffer: an external buffer saves the copy but
+/// costs a weak global handle and a finalizer per batch, which is slower for the common case
+/// of a few small datagrams. Large batches keep their allocation and skip the copy.
+const COPY_LIMIT: usize = 32 * 1024;
+
 pub fn buffer(env: sys::napi_env, bytes: Vec<u8>) -> Value {
     use napi::bindgen_prelude::{Buffer, ToNapiValue};
+    if bytes.len() <= COPY_LIMIT {
+        let mut v = ptr::null_mut();
+        let mut data = ptr::null_mut();
+        // SAFETY: V8 copies `bytes.len()` bytes from a live slice.
+        let status = unsafe {
+            sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut v)
+        };
+        if status == sys::Status::napi_ok {
+            return v;
+        }
+    }
     // SAFETY: env is live; the Vec's allocation is handed to V8 without copying.
     unsafe { Buffer::to_napi_value(env, Buffer::from(bytes)) }.unwrap_or(ptr::null_mut())
 }
 
-pub fn int32_array(env: sys::napi_env, ints: Vec<i32>) -> Value {
-    use napi::bindgen_prelude::{Int32Array, ToNapiValue};
-    // SAFETY: env is live; the Vec's allocation is handed to V8 without copying.
-    unsafe { Int32Array::to_napi_value(env, Int32Array::new(ints)) }.unwrap_or(ptr::null_mut())
+pub fn int32_array(env: sys::napi_env, ints: &[i32]) -> Value {
+    let byte_len = std::mem::size_of_val(ints);
+    let mut data = ptr::null_mut();
+    let mut array_buffer = ptr::null_mut();
+    let mut v = ptr::null_mut();
+    // SAFETY: the new ArrayBuffer has room for exactly `byte_len` bytes, which are copied in
+    // before the typed array over it is created.
+    unsafe {
+        if sys::napi_create_arraybuffer(env, byte_len, &mut data, &mut array_buffer)
+            != sys::Status::napi_ok
+        {
+            return ptr::null_mut();
+        }
+        ptr::copy_nonoverlapping(ints.as_ptr().cast::<u8>(), data.cast::<u8>(), byte_len);
+        sys::napi_create_typedarray(
+            env,
+            sys::TypedarrayType::int32_array,
+            ints.len(),
+            array_buffer,
+            0,
+            &mut v,
+        );
+    }
+    v
 }
 
 /// Calls the function behind `func_ref` through `napi_make_callback`, so that process.nextTick
