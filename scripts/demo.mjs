@@ -96,6 +96,9 @@ async function unixRoundTrips() {
 
 async function latencyComparison() {
   console.log(`\n[udp4] ping-pong latency over ${LATENCY_ROUNDS} round trips (one sample; see \`pnpm bench\` for real numbers)`)
+  // Both run once unmeasured first, so neither pays for JIT warm-up in the numbers shown.
+  await pingPong((type) => createSocket(type))
+  await pingPong((type) => nodeDgram.createSocket(type))
   const ours = await pingPong((type) => createSocket(type))
   const theirs = await pingPong((type) => nodeDgram.createSocket(type))
   const row = (name, s) => `  ${name.padEnd(14)} p50 ${s.p50.toFixed(1).padStart(6)} µs   p99 ${s.p99.toFixed(1).padStart(6)} µs`
