@@ -7,6 +7,8 @@
 
 pub mod addr;
 #[cfg(unix)]
+pub mod adopt;
+#[cfg(unix)]
 pub mod cmsg;
 pub mod error;
 #[cfg(unix)]

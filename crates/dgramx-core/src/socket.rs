@@ -74,6 +74,10 @@ impl DgramSocket {
         Ok(DgramSocket { sock, kind })
     }
 
+    pub(crate) fn from_parts(sock: Socket, kind: Kind) -> DgramSocket {
+        DgramSocket { sock, kind }
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
     }

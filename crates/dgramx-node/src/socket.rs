@@ -468,6 +468,37 @@ impl NativeSocket {
             .unwrap_or(-1)
     }
 
+    /// Replaces this still-unused socket's descriptor with `fd` and owns it from now on
+    /// (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
+    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+    #[napi(catch_unwind)]
+    pub fn adopt(&self, fd: i32) -> Result<(), Code> {
+        use dgramx_core::adopt::AdoptError;
+        let mut st = self.cell.borrow_mut();
+        if st.sock.is_none() {
+            return Err(closed("open"));
+        }
+        if st.receiving || !st.queue.is_empty() {
+            return Err(to_js(SysError::from_raw(libc::EBUSY, "open")));
+        }
+        let invalid = |what: &str| {
+            napi::Error::new(
+                Code("ERR_INVALID_FD_TYPE"),
+                format!("Unsupported fd type: {what}"),
+            )
+        };
+        match DgramSocket::adopt(self.kind, fd) {
+            Ok(sock) => {
+                // Not registered with the reactor (not receiving, nothing queued): just drop it.
+                st.sock = Some(sock);
+                Ok(())
+            }
+            Err(AdoptError::WrongType(handle)) => Err(invalid(handle)),
+            Err(AdoptError::WrongFamily) => Err(invalid("UDP (a socket of the other IP family)")),
+            Err(AdoptError::Sys(e)) => Err(to_js(e)),
+        }
+    }
+
     #[napi(catch_unwind)]
     pub fn kind(&self) -> String {
         match self.kind {

@@ -66,6 +66,12 @@ export declare class NativeSocket {
   unref(): void
   close(): number
   fd(): number
+  /**
+   * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
+   * (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
+   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+   */
+  adopt(fd: number): void
   kind(): string
   setBroadcast(on: boolean): void
   getBroadcast(): boolean

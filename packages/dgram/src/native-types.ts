@@ -167,6 +167,12 @@ export interface NativeSocket {
   setReceiveFds(on: boolean): void
 
   /** Starts/stops delivering Messages events. */
+  /**
+   * bind({ fd }): replace the unused descriptor with `fd`, owned from now on. Throws
+   * ERR_INVALID_FD_TYPE ("Unsupported fd type: FILE" etc., libuv's handle names) for a
+   * descriptor of the wrong kind or family, which then stays the caller's.
+   */
+  adopt(fd: number): void
   recvStart(): void
   recvStop(): void
   /** A receiving socket keeps the event loop alive unless unref()'d. */
@@ -206,10 +212,3 @@ export interface NativeSocket {
 export interface NativeSocketConstructor {
   new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown) => void): NativeSocket
 }
-
-// REQUEST (facade, issue 4): adopting an existing descriptor for `bind({ fd })` (systemd socket
-// activation), for UDP and unix_dgram fds. For example a static `NativeSocket.fromFd(kind, fd,
-// onEvent)` (or an `adopt(fd)` method) that checks the descriptor's family and type and throws
-// with code 'ENOTSOCK' / 'EINVAL' on a mismatch (the facade maps those to node's
-// ERR_INVALID_FD_TYPE), and 'EEXIST' when the fd is already owned by another NativeSocket.
-// Until then the facade throws ERR_FEATURE_UNAVAILABLE_ON_PLATFORM for `bind({ fd })`.

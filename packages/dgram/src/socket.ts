@@ -23,7 +23,7 @@ import {
   ERR_SOCKET_DGRAM_IS_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
-  ERR_FEATURE_UNAVAILABLE,
+  ERR_INVALID_FD_TYPE,
   errnoException,
   exceptionWithHostPort,
   fromNative,
@@ -234,6 +234,12 @@ export class Socket extends EventEmitter {
     healthCheck(state)
     if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
 
+    const fd = adoptableFd(port_)
+    if (fd !== null) {
+      adoptFd(this, fd, arguments)
+      return this
+    }
+
     if (state.kind === 'unix_dgram') {
       // Our own API, so the path is checked before the state changes.
       const path = unixBindPath(port_)
@@ -250,12 +256,6 @@ export class Socket extends EventEmitter {
       toPort16(rawPort)
     } catch {
       throw ERR_INVALID_ARG_TYPE('port', ['number', 'string'], rawPort)
-    }
-
-    const fd = port_ !== null && typeof port_ === 'object' ? (port_ as BindOptions).fd : undefined
-    if (typeof fd === 'number' && (fd | 0) === fd && fd > 0) {
-      // Adopting a descriptor needs a binding entry point (REQUEST in native-types.ts).
-      throw ERR_FEATURE_UNAVAILABLE('bind({ fd })')
     }
 
     state.bindState = BindState.Binding
@@ -775,6 +775,35 @@ function addBindCallback(socket: Socket, args: IArguments): void {
   }
   socket.on(bindCleanupEvent, removeListeners)
   socket.on('listening', onListening)
+}
+
+/** The descriptor of `bind({ fd })`: node:dgram adopts int32 fds above 0 and ignores the rest. */
+function adoptableFd(arg: unknown): number | null {
+  if (arg === null || typeof arg !== 'object' || Buffer.isBuffer(arg)) return null
+  const fd = (arg as BindOptions).fd
+  return typeof fd === 'number' && (fd | 0) === fd && fd > 0 ? fd : null
+}
+
+/**
+ * `bind({ fd })`: the socket takes over an open descriptor (systemd socket activation, a
+ * parent process) and is listening before bind() returns, as in node:dgram. UDP sockets take
+ * IPv4/IPv6 datagram sockets of their family, unix_dgram sockets AF_UNIX datagram sockets.
+ * Unlike node:dgram, a refused descriptor leaves the socket unbound and usable (DIFFERENCES.md).
+ */
+function adoptFd(socket: Socket, fd: number, args: IArguments): void {
+  const state = stateOf(socket)
+  try {
+    state.native!.adopt(fd)
+  } catch (e) {
+    const code = nativeCode(e)
+    if (code === 'ERR_INVALID_FD_TYPE') {
+      throw ERR_INVALID_FD_TYPE(String((e as Error).message).replace(/^Unsupported fd type: /, ''))
+    }
+    throw errnoException(code, 'open')
+  }
+  state.bindState = BindState.Binding
+  addBindCallback(socket, args)
+  startListening(socket)
 }
 
 function startListening(socket: Socket): void {

@@ -37,6 +37,8 @@ export interface BindOptions {
 /** unix_dgram: bind to a filesystem path or an abstract name ('\0name'); omit for autobind. */
 export interface UnixBindOptions {
   path?: string | Buffer | undefined
+  /** Adopt this open AF_UNIX datagram socket (e.g. from systemd socket activation) instead. */
+  fd?: number | undefined
 }
 
 /** The address of a bound unix_dgram socket ('' when unnamed). */

@@ -265,16 +265,6 @@ describe('bind and close', () => {
     })
   })
 
-  it('bind({ fd }) is not supported yet: a coded error at the call, the socket stays usable', async () => {
-    const s = createSocket('udp4')
-    expect(outcome(() => s.bind({ fd: 3 })).threw).toMatchObject({ code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM' })
-    // An fd of 0 or below, or a non-integer, is ignored and a normal bind follows (as node).
-    s.bind({ fd: 0, port: 0, address: '127.0.0.1' })
-    await once(s, 'listening')
-    expect(s.address().port).toBeGreaterThan(0)
-    s.close()
-  })
-
   it.each(both)('%s: a bound socket receives on the bound port', async (_n, d) => {
     const s = d.createSocket('udp4')
     s.bind(0, '127.0.0.1')
