@@ -320,13 +320,7 @@ impl DgramSocket {
                 self.sock.set_multicast_if_v4(&ip).syscall(SYSCALL)
             }
             _ => {
-                let index = if iface.contains('%') {
-                    parse_scope(iface)
-                } else {
-                    iface
-                        .parse::<u32>()
-                        .map_err(|_| SysError::einval(SYSCALL))?
-                };
+                let index = v6_interface_index(iface, SYSCALL)?;
                 self.sock.set_multicast_if_v6(index).syscall(SYSCALL)
             }
         }
@@ -354,7 +348,10 @@ impl DgramSocket {
                 .syscall(syscall)
             }
             (Kind::Udp6, IpAddr::V6(g)) => {
-                let index = iface.map(parse_scope).unwrap_or_else(|| parse_scope(group));
+                let index = match iface {
+                    Some(t) => v6_interface_index(t, syscall)?,
+                    None => parse_scope(group),
+                };
                 if join {
                     self.sock.join_multicast_v6(&g, index)
                 } else {
@@ -398,7 +395,10 @@ impl DgramSocket {
                 .syscall(syscall)
             }
             (Kind::Udp6, IpAddr::V6(s), IpAddr::V6(g)) => {
-                let index = iface.map(parse_scope).unwrap_or(0);
+                let index = match iface {
+                    Some(t) => v6_interface_index(t, syscall)?,
+                    None => 0,
+                };
                 ssm_v6(&self.sock, join, s, g, index).syscall(syscall)
             }
             _ => Err(SysError::einval(syscall)),
@@ -423,6 +423,16 @@ impl DgramSocket {
 }
 
 #[cfg(unix)]
+/// The interface an IPv6 multicast call names: like libuv, the text must be an IPv6 address,
+/// and its `%scope` (name or index) picks the interface; no scope means the kernel's default.
+/// Anything else is EINVAL, never a silent fallback to the default interface.
+fn v6_interface_index(text: &str, syscall: &'static str) -> SysResult<u32> {
+    let addr = text.split_once('%').map_or(text, |(a, _)| a);
+    addr.parse::<Ipv6Addr>()
+        .map_err(|_| SysError::einval(syscall))?;
+    Ok(parse_scope(text))
+}
+
 fn unix_domain() -> SysResult<Domain> {
     Ok(Domain::UNIX)
 }
