@@ -259,7 +259,7 @@ export class Socket extends EventEmitter {
     }
 
     state.bindState = BindState.Binding
-    addBindCallback(this, arguments)
+    const removeBindCallback = addBindCallback(this, arguments)
 
     let port = port_
     let address: unknown
@@ -271,24 +271,15 @@ export class Socket extends EventEmitter {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
-    resolveAddress(state.lookup, state.family, address, (err, ip) => {
-      // Closed while resolving: node drops the bind silently.
-      if (state.native === null) return
-      if (err) {
-        state.bindState = BindState.Unbound
-        this.emit('error', err)
-        return
-      }
-      state.hasFd = true
-      try {
-        state.native.bind(ip, toPort16(port), bindFlags(state))
-      } catch (e) {
-        state.bindState = BindState.Unbound
-        this.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
-        return
-      }
-      startListening(this)
-    })
+    try {
+      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port))
+    } catch (e) {
+      // node:dgram stays "binding" for good after a lookup that throws (a non-string address),
+      // so close() would wait forever and leak the socket; we roll back (DIFFERENCES.md).
+      state.bindState = BindState.Unbound
+      removeBindCallback()
+      throw e
+    }
     return this
   }
 
@@ -762,9 +753,10 @@ function bindCode(e: unknown): string {
 }
 
 /** A trailing function passed to bind() becomes a one-shot 'listening' listener. */
-function addBindCallback(socket: Socket, args: IArguments): void {
+/** Registers bind()'s callback as node:dgram does; returns a function that unregisters it. */
+function addBindCallback(socket: Socket, args: IArguments): () => void {
   const cb = args.length > 0 && args[args.length - 1]
-  if (typeof cb !== 'function') return
+  if (typeof cb !== 'function') return () => {}
   function removeListeners(this: Socket): void {
     this.removeListener(bindCleanupEvent, removeListeners)
     this.removeListener('listening', onListening)
@@ -775,6 +767,27 @@ function addBindCallback(socket: Socket, args: IArguments): void {
   }
   socket.on(bindCleanupEvent, removeListeners)
   socket.on('listening', onListening)
+  return () => removeListeners.call(socket)
+}
+
+function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown): void {
+  const state = stateOf(socket)
+  // Closed while resolving: node drops the bind silently.
+  if (state.native === null) return
+  if (err) {
+    state.bindState = BindState.Unbound
+    socket.emit('error', err)
+    return
+  }
+  state.hasFd = true
+  try {
+    state.native.bind(ip, toPort16(port), bindFlags(state))
+  } catch (e) {
+    state.bindState = BindState.Unbound
+    socket.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
+    return
+  }
+  startListening(socket)
 }
 
 /** The descriptor of `bind({ fd })`: node:dgram adopts int32 fds above 0 and ignores the rest. */
@@ -1203,7 +1216,8 @@ function sourceMembership(
 }
 
 function bufferSize(state: State, size: number, recv: boolean): number {
-  if (size >>> 0 !== size) throw ERR_SOCKET_BAD_BUFFER_SIZE()
+  // node:dgram's `size >>> 0 !== size`, without its uncoded TypeError for a BigInt or Symbol.
+  if (typeof size !== 'number' || size >>> 0 !== size) throw ERR_SOCKET_BAD_BUFFER_SIZE()
   const native = openHandle(state)
   const fn = recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size'
   if (size > 0x7fffffff) throw ERR_SOCKET_BUFFER_SIZE('EINVAL', fn)

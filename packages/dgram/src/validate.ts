@@ -3,6 +3,7 @@
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,
   ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
   ERR_OUT_OF_RANGE,
   ERR_SOCKET_BAD_PORT,
 } from './errors'
@@ -56,23 +57,48 @@ export function isArrayBufferView(value: unknown): value is ArrayBufferView {
 const MESSAGE_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string']
 
 /** A view of `buffer[offset, offset+length)` without copying (strings are encoded first). */
+/**
+ * node:dgram's `value >>> 0`, except that a value with no number conversion (a Symbol, a
+ * BigInt, an object without a primitive) is a coded ERR_INVALID_ARG_TYPE instead of node's
+ * uncoded TypeError (DIFFERENCES.md).
+ */
+function toUint32(value: unknown, name: string): number {
+  try {
+    return (value as number) >>> 0
+  } catch {
+    throw ERR_INVALID_ARG_TYPE(name, 'number', value)
+  }
+}
+
 export function sliceMessage(buffer: unknown, offset: unknown, length: unknown): Buffer {
   let view: ArrayBufferView
   if (typeof buffer === 'string') view = Buffer.from(buffer)
   else if (isArrayBufferView(buffer)) view = buffer
   else throw ERR_INVALID_ARG_TYPE('buffer', MESSAGE_TYPES, buffer)
-  const off = (offset as number) >>> 0
-  const len = (length as number) >>> 0
+  const off = toUint32(offset, 'offset')
+  const len = toUint32(length, 'length')
   if (off > view.byteLength) throw ERR_BUFFER_OUT_OF_BOUNDS('offset')
   if (off + len > view.byteLength) throw ERR_BUFFER_OUT_OF_BOUNDS('length')
-  return Buffer.from(view.buffer, view.byteOffset + off, len)
+  return viewOf(view, 'buffer', view.byteOffset + off, len)
 }
 
 function asBuffer(item: unknown): Buffer | null {
   if (typeof item === 'string') return Buffer.from(item)
   if (!isArrayBufferView(item)) return null
   if (Buffer.isBuffer(item)) return item
-  return Buffer.from(item.buffer, item.byteOffset, item.byteLength)
+  return viewOf(item, 'buffer', item.byteOffset, item.byteLength)
+}
+
+/**
+ * A Buffer over `view`'s memory. A view whose ArrayBuffer was transferred away is a coded
+ * ERR_INVALID_ARG_VALUE here; node:dgram crashes later with an uncoded TypeError.
+ */
+function viewOf(view: ArrayBufferView, name: string, offset: number, length: number): Buffer {
+  try {
+    return Buffer.from(view.buffer, offset, length)
+  } catch {
+    throw ERR_INVALID_ARG_VALUE(name, view, 'is detached')
+  }
 }
 
 /** The message's parts as Buffers: one for a single value, one per element for an array. */
