@@ -86,7 +86,7 @@ export const udpCall = (family: 4 | 6): fc.Arbitrary<Call> => {
     fc.record({ method: fc.constant('setMulticastInterface'), args: fc.tuple(fc.oneof(iface, fc.constant(undefined))) }),
     fc.record({ method: fc.constantFrom('addMembership', 'dropMembership'), args: fc.tuple(group, iface) }),
     fc.record({ method: fc.constantFrom('addSourceSpecificMembership', 'dropSourceSpecificMembership'), args: fc.tuple(group, group, iface) }),
-    fc.record({ method: fc.constant('close'), args: fc.constant([]) }),
+    fc.record({ method: fc.constant('close'), args: fc.constant<unknown[]>([]) }),
   )
 }
 
@@ -98,5 +98,5 @@ export const unixCall: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ method: fc.constant('send'), args: fc.tuple(anyArg, anyNumber, anyNumber, unixPath) }),
   fc.record({ method: fc.constantFrom('disconnect', 'address', 'remoteAddress', 'ref', 'unref', 'getRecvBufferSize', 'getSendBufferSize', 'getSendQueueSize', 'getSendQueueCount'), args: argsOf(1) }),
   fc.record({ method: fc.constantFrom('setRecvBufferSize', 'setSendBufferSize', 'setBroadcast', 'setTTL'), args: argsOf(1) }),
-  fc.record({ method: fc.constant('close'), args: fc.constant([]) }),
+  fc.record({ method: fc.constant('close'), args: fc.constant<unknown[]>([]) }),
 )
