@@ -6,7 +6,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const dist = path.join(__dirname, '..', 'dist')
-const names = ['createSocket', 'Socket', 'kNative']
+const names = ['createSocket', 'Socket', 'kNative', 'promises']
 
 fs.writeFileSync(
   path.join(dist, 'index.mjs'),

@@ -1,6 +1,7 @@
 // @dgramx/dgram: node:dgram's API over udp4, udp6 and unix_dgram, on a Rust native core.
 
 import { Socket, kNative, type UnixSocket } from './socket'
+import * as promises from './promises'
 import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): Socket
@@ -12,7 +13,8 @@ export function createSocket(type: SocketType | SocketOptions, callback?: Messag
   return new Socket(type, callback)
 }
 
-export { Socket, kNative }
+export { Socket, kNative, promises }
+export type { Datagram, MessagesOptions } from './promises'
 export type { UnixSocket }
 export type {
   AddressInfo,
@@ -32,5 +34,5 @@ export type {
 } from './types'
 export type { SystemError } from './errors'
 
-const dgram = { createSocket, Socket }
+const dgram = { createSocket, Socket, promises }
 export default dgram

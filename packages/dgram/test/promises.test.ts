@@ -1,0 +1,138 @@
+// The promise and async-iteration forms (promises.send / bind / messages, and
+// `for await ... of socket`), over the callback API that stays as it is.
+
+import { once as onceEvent } from 'node:events'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createSocket, kNative, promises } from '../src/index'
+import type { Datagram } from '../src/index'
+import type { UnixRemoteInfo } from '../src/types'
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-promises-'))
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+describe('promises.send and promises.bind', () => {
+  it('send resolves with the bytes handed to the OS; bind resolves on listening', async () => {
+    const r = createSocket('udp4')
+    await promises.bind(r, 0, '127.0.0.1')
+    const s = createSocket('udp4')
+    const got = onceEvent(r, 'message')
+    await expect(promises.send(s, 'hello', r.address().port, '127.0.0.1')).resolves.toBe(5)
+    const [msg] = await got
+    expect(String(msg)).toBe('hello')
+    s.close()
+    r.close()
+  })
+
+  it('send rejects with the send error; bind rejects with the bind error', async () => {
+    const s = createSocket('unix_dgram')
+    await expect(promises.send(s, Buffer.from('x'), path.join(tmp, 'nobody.sock'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'send' })
+    const a = createSocket('udp4')
+    await promises.bind(a, 0, '127.0.0.1')
+    const b = createSocket('udp4')
+    await expect(promises.bind(b, a.address().port, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' })
+    s.close()
+    a.close()
+    b.close()
+  })
+
+  it('events.once(socket, "listening") works as usual', async () => {
+    const s = createSocket('udp6')
+    s.bind(0, '::1')
+    await expect(onceEvent(s, 'listening')).resolves.toEqual([])
+    s.close()
+  })
+})
+
+describe('promises.messages', () => {
+  it('yields every datagram in order and ends when the socket closes', async () => {
+    const where = path.join(tmp, 'iter.sock')
+    const r = createSocket('unix_dgram')
+    await promises.bind(r, where)
+    const s = createSocket('unix_dgram')
+    for (let i = 0; i < 100; i++) s.send(Buffer.from(String(i)), where)
+    const seen: string[] = []
+    for await (const { msg, rinfo } of promises.messages<UnixRemoteInfo>(r)) {
+      seen.push(String(msg))
+      expect(rinfo).toMatchObject({ address: '', size: msg.length })
+      if (seen.length === 100) r.close()
+    }
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => String(i)))
+    s.close()
+  })
+
+  it('applies backpressure: past highWaterMark it stops reading, resumes as the consumer catches up, loses nothing', async () => {
+    const where = path.join(tmp, 'bp.sock')
+    const r = createSocket('unix_dgram')
+    await promises.bind(r, where)
+    const native = r[kNative]!
+    let stops = 0
+    let starts = 0
+    const { recvStop, recvStart } = native
+    native.recvStop = () => (stops++, recvStop.call(native))
+    native.recvStart = () => (starts++, recvStart.call(native))
+    const s = createSocket('unix_dgram')
+    const N = 5000
+    for (let i = 0; i < N; i++) s.send(Buffer.from(String(i)), where)
+    const seen: number[] = []
+    const iterator = promises.messages(r, { highWaterMark: 16 })
+    for await (const { msg } of iterator) {
+      seen.push(Number(String(msg)))
+      // A slow consumer: every datagram costs a turn of the event loop.
+      await new Promise((res) => setImmediate(res))
+      if (seen.length === N) break
+    }
+    expect(seen).toEqual(Array.from({ length: N }, (_, i) => i))
+    expect(stops).toBeGreaterThan(0)
+    expect(starts).toBeGreaterThan(0)
+    s.close()
+    r.close()
+  })
+
+  it('an abort signal ends the iteration with an AbortError; the socket stays open', async () => {
+    const r = createSocket('udp4')
+    await promises.bind(r, 0, '127.0.0.1')
+    const controller = new AbortController()
+    const iteration = (async () => {
+      const seen: Datagram[] = []
+      for await (const d of promises.messages(r, { signal: controller.signal })) seen.push(d)
+      return seen
+    })()
+    setImmediate(() => controller.abort())
+    await expect(iteration).rejects.toMatchObject({ name: 'AbortError' })
+    expect(r.address().port).toBeGreaterThan(0)
+    r.close()
+  })
+
+  it('a socket error ends the iteration by rejecting with it', async () => {
+    const r = createSocket('udp4')
+    await promises.bind(r, 0, '127.0.0.1')
+    const iteration = (async () => {
+      for await (const _ of promises.messages(r)) void _
+    })()
+    const err = Object.assign(new Error('boom'), { code: 'EBOOM' })
+    r.emit('error', err)
+    await expect(iteration).rejects.toBe(err)
+    r.close()
+  })
+
+  it('`for await ... of socket` works from JavaScript', async () => {
+    const r = createSocket('udp4')
+    await promises.bind(r, 0, '127.0.0.1')
+    const s = createSocket('udp4')
+    s.send('one', r.address().port, '127.0.0.1')
+    for await (const { msg, rinfo } of r as unknown as AsyncIterable<Datagram>) {
+      expect(String(msg)).toBe('one')
+      expect(rinfo).toMatchObject({ family: 'IPv4', size: 3 })
+      break
+    }
+    // Breaking out detaches the iterator: the socket is still usable.
+    const got = onceEvent(r, 'message')
+    s.send('two', r.address().port, '127.0.0.1')
+    expect(String((await got)[0])).toBe('two')
+    s.close()
+    r.close()
+  })
+})
