@@ -1,14 +1,14 @@
 // @dgramx/dgram: node:dgram's API over udp4, udp6 and unix_dgram, on a Rust native core.
 
 import { Socket, kNative, type UnixSocket } from './socket'
-import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener } from './types'
+import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): Socket
 export function createSocket(type: 'unix_dgram', callback?: UnixMessageListener): UnixSocket
-export function createSocket(options: SocketOptions & { type: 'unix_dgram' }, callback?: UnixMessageListener): UnixSocket
+export function createSocket(options: UnixSocketOptions, callback?: UnixMessageListener): UnixSocket
 export function createSocket(options: SocketOptions, callback?: MessageListener): Socket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket {
+export function createSocket(type: SocketType | SocketOptions | UnixSocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket
+export function createSocket(type: SocketType | SocketOptions | UnixSocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket {
   return new Socket(type, callback)
 }
 
@@ -22,6 +22,7 @@ export type {
   RemoteInfo,
   SendCallback,
   SendMessage,
+  SendQueueLimit,
   SocketOptions,
   SocketType,
   UdpSocketType,
@@ -29,6 +30,7 @@ export type {
   UnixBindOptions,
   UnixMessageListener,
   UnixRemoteInfo,
+  UnixSocketOptions,
 } from './types'
 export type { SystemError } from './errors'
 
