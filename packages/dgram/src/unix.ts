@@ -8,12 +8,14 @@
 
 import fs from 'node:fs'
 import { inspect } from 'node:util'
-import { codedError, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
+import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
 
 /** sizeof(sockaddr_un.sun_path): 108 on Linux, 104 on the BSDs and macOS. */
 const SUN_PATH = process.platform === 'linux' ? 108 : 104
+/** Abstract names ('\0name') are a Linux feature. */
+const HAS_ABSTRACT = process.platform === 'linux' || process.platform === 'android'
 
 export function pathBytes(path: UnixPath): Buffer {
   if (typeof path !== 'string') return path
@@ -47,6 +49,7 @@ export function validateUnixDestination(value: unknown, name: string): asserts v
   const bytes = pathBytes(value)
   if (bytes.length === 0) throw ERR_INVALID_ARG_VALUE(name, value, 'must not be empty')
   const abstract = bytes[0] === 0
+  if (abstract && !HAS_ABSTRACT) throw ERR_FEATURE_UNAVAILABLE('abstract unix socket names')
   if (!abstract && bytes.includes(0)) {
     throw ERR_INVALID_ARG_VALUE(name, value, 'must not contain NUL bytes (only an abstract name starts with one)')
   }
