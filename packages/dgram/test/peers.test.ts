@@ -186,10 +186,12 @@ describe.runIf(process.platform === 'linux')('python3 AF_UNIX SOCK_DGRAM peer', 
     await py.line(/"ready": true/)
     const c = createSocket('unix_dgram')
     await new Promise<void>((resolve, reject) => c.send('unnamed', `@${name}`, (e) => (e ? reject(e) : resolve())))
+    // Linux reports the sender's name as it is when the datagram is read, so bind only after
+    // python has read the first one.
+    const first = JSON.parse(await py.line(/"data": "unnamed"/))
     c.bind(`@${name}-us`)
     await once(c, 'listening')
     await new Promise<void>((resolve, reject) => c.send('named', `\0${name}`, (e) => (e ? reject(e) : resolve())))
-    const first = JSON.parse(await py.line(/"data": "unnamed"/))
     const second = JSON.parse(await py.line(/"data": "named"/))
     expect(first).toEqual({ data: 'unnamed', size: 7, address: '', pid: process.pid, uid: process.getuid!(), gid: process.getgid!() })
     expect(second).toMatchObject({ data: 'named', address: `\0${name}-us`, pid: process.pid })
@@ -232,6 +234,41 @@ describe.runIf(process.platform === 'linux')('python3 AF_UNIX SOCK_DGRAM peer', 
     expect(got).toMatchObject({ data: 'two fds', fds: ['first file', 'second file'], pid: process.pid })
     py.kill()
     c.close()
+  })
+
+  // Sizes stay within Linux's default limits (net.core.wmem_max 212992, so a send buffer of
+  // 425984 bytes at most): these tests need no sysctl changes. This is the only test in this
+  // file that raises a receive buffer, and the native receive slots only ever grow, so the
+  // truncation half runs first.
+  it('python → us: a datagram larger than our receive slots is reported truncated; raised, it arrives whole', async () => {
+    const p = path.join(tempDir(), 'big.sock')
+    const s = await receiver(p)
+    const size = 400 * 1024
+    const got: [number, UnixRemoteInfo, boolean][] = []
+    s.on('message', (m, r) => got.push([m.length, r, m.every((b, i) => b === (i & 0xff))]))
+    const settle = (n: number): Promise<void> =>
+      withTimeout(
+        (async () => {
+          while (got.length < n) await new Promise((r) => setTimeout(r, 10))
+        })(),
+        15_000,
+        `${n} big datagrams`,
+      )
+    expect(await run('python3', [PY, 'big', p, String(size), '200000'])).toMatchObject({ code: 0 })
+    await settle(2)
+    // The default receive slot (256 KiB) holds the 200,000 bytes but not the 400 KiB: what
+    // fit is delivered, flagged, with the real size.
+    const [cutLength, cut, cutIntact] = got[0]
+    expect(cut).toEqual({ address: '', size, truncated: true })
+    expect(cutLength).toBeLessThan(size)
+    expect(cutLength).toBeGreaterThan(0)
+    expect(cutIntact).toBe(true)
+    expect(got[1]).toEqual([200_000, { address: '', size: 200_000 }, true])
+    s.setRecvBufferSize(1 << 20)
+    expect(await run('python3', [PY, 'big', p, String(size)])).toMatchObject({ code: 0 })
+    await settle(3)
+    expect(got[2]).toEqual([size, { address: '', size }, true])
+    s.close()
   })
 
   it('python echoes to rinfo-style sender addresses: our autobound name round-trips', async () => {
