@@ -219,6 +219,23 @@ describe('unix_dgram descriptor passing', () => {
     c.close()
   })
 
+  it('sendWithFds while binding waits for the bind, then carries the descriptor from the bound name', async () => {
+    const { s, p } = await server({ receiveFds: true })
+    const dir = tempDir()
+    const c = createSocket('unix_dgram')
+    c.bind(path.join(dir, 'client.sock'))
+    const fd = fs.openSync(tempFile('after bind'), 'r')
+    const got = next(s)
+    const sent = sendWithFds(c, 'bound first', [fd], p)
+    const [msg, rinfo] = await got
+    expect(await sent).toBe(11)
+    fs.closeSync(fd)
+    expect([msg.toString(), rinfo.address, readFd(rinfo.fds![0])]).toEqual(['bound first', path.join(dir, 'client.sock'), 'after bind'])
+    fs.closeSync(rinfo.fds![0])
+    c.close()
+    s.close()
+  })
+
   it('bad descriptor lists are rejected at the call', () => {
     const c = createSocket('unix_dgram')
     const p = '/tmp/nowhere.sock'
