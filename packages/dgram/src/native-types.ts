@@ -208,7 +208,7 @@ export interface NativeSocket {
 }
 
 export interface NativeSocketConstructor {
-  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown) => void): NativeSocket
+  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void): NativeSocket
 }
 
 // REQUEST (facade, issue 4): adopting an existing descriptor for `bind({ fd })` (systemd socket

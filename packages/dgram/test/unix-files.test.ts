@@ -122,7 +122,7 @@ describe('unix_dgram socket files', () => {
     expect(JSON.parse(result.stdout)).toEqual(['700', '666', '600'])
   })
 
-  it('a peer of another user-visible mode can send once mode allows it (0o666)', async () => {
+  it('mode is applied before listening (0o666 here, with the test process umask)', async () => {
     const p = path.join(tempDir(), 'shared.sock')
     const s = await bound(p, { mode: 0o666 })
     expect(fs.statSync(p).mode & 0o777).toBe(0o666)
