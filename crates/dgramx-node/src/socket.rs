@@ -315,7 +315,9 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn set_pass_credentials(&self, on: bool) -> Result<(), Code> {
         self.with("setsockopt", |s| s.set_pass_credentials(on))?;
-        self.cell.borrow_mut().unix_ancillary = on;
+        let mut st = self.cell.borrow_mut();
+        st.pass_credentials = on;
+        st.unix_ancillary = st.pass_credentials || st.receive_fds;
         Ok(())
     }
 
@@ -326,7 +328,11 @@ impl NativeSocket {
         if st.sock.is_none() {
             return Err(closed("setsockopt"));
         }
-        st.unix_ancillary = on;
+        // Turning one of the two off must not turn the other off (they share the control
+        // buffer); descriptors that arrive while only credentials are wanted are closed by the
+        // facade.
+        st.receive_fds = on;
+        st.unix_ancillary = st.pass_credentials || st.receive_fds;
         Ok(())
     }
 

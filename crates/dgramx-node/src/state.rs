@@ -15,8 +15,13 @@ pub struct SocketState {
     pub token: usize,
     pub receiving: bool,
     pub refd: bool,
-    /// Receive credentials and descriptors with each datagram (costs a control buffer).
+    /// Receive credentials and descriptors with each datagram (costs a control buffer):
+    /// on while either of the two below is.
     pub unix_ancillary: bool,
+    /// SO_PASSCRED is on (credentials arrive with every datagram).
+    pub pass_credentials: bool,
+    /// Descriptors sent with datagrams are wanted.
+    pub receive_fds: bool,
     /// Receive IP metadata (destination, interface, TTL, TOS, timestamp) with each datagram.
     pub meta: bool,
     /// Drain the ICMP error queue (IP_RECVERR) and report its entries.
@@ -43,6 +48,8 @@ impl SocketState {
             receiving: false,
             refd: true,
             unix_ancillary: false,
+            pass_credentials: false,
+            receive_fds: false,
             meta: false,
             recv_err: false,
             gro: false,

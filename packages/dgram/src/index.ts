@@ -2,14 +2,14 @@
 
 import { Socket, kNative, type UnixSocket } from './socket'
 import * as promises from './promises'
-import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener } from './types'
+import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): Socket
 export function createSocket(type: 'unix_dgram', callback?: UnixMessageListener): UnixSocket
-export function createSocket(options: SocketOptions & { type: 'unix_dgram' }, callback?: UnixMessageListener): UnixSocket
+export function createSocket(options: UnixSocketOptions, callback?: UnixMessageListener): UnixSocket
 export function createSocket(options: SocketOptions, callback?: MessageListener): Socket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket {
+export function createSocket(type: SocketType | SocketOptions | UnixSocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket
+export function createSocket(type: SocketType | SocketOptions | UnixSocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket {
   return new Socket(type, callback)
 }
 
@@ -24,6 +24,7 @@ export type {
   RemoteInfo,
   SendCallback,
   SendMessage,
+  SendQueueLimit,
   SocketOptions,
   SocketType,
   UdpSocketType,
@@ -31,6 +32,7 @@ export type {
   UnixBindOptions,
   UnixMessageListener,
   UnixRemoteInfo,
+  UnixSocketOptions,
 } from './types'
 export type { SystemError } from './errors'
 

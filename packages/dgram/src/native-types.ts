@@ -163,7 +163,11 @@ export interface NativeSocket {
   sendWith(data: Buffer, address: string | null, port: number, source: string | null, interfaceIndex: number | null, tos: number | null): number
   /** unix_dgram (Linux): receive the sender's pid/uid/gid with each datagram (SO_PASSCRED). */
   setPassCredentials(on: boolean): void
-  /** unix_dgram: accept descriptors passed with datagrams; otherwise the kernel discards them. */
+  /**
+   * unix_dgram: accept descriptors passed with datagrams; otherwise the kernel discards them.
+   * Independent of setPassCredentials (turning one off leaves the other on). While only
+   * credentials are on, descriptors still arrive in `fds`; the facade closes those.
+   */
   setReceiveFds(on: boolean): void
 
   /** Starts/stops delivering Messages events. */
@@ -210,5 +214,5 @@ export interface NativeSocket {
 }
 
 export interface NativeSocketConstructor {
-  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown) => void): NativeSocket
+  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void): NativeSocket
 }

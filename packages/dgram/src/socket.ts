@@ -24,6 +24,9 @@ import {
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   ERR_INVALID_FD_TYPE,
+  ERR_SOCKET_DGRAM_QUEUE_FULL,
+  ERR_FEATURE_UNAVAILABLE,
+  ERR_OUT_OF_RANGE,
   errnoException,
   exceptionWithHostPort,
   fromNative,
@@ -34,7 +37,7 @@ import {
 import { Fifo } from './fifo'
 import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
-import type { NativeSocket as NativeHandle, NativeKind } from './native-types'
+import type { NativeAncillary, NativeSocket as NativeHandle, NativeKind } from './native-types'
 import type {
   AddressInfo,
   BindOptions,
@@ -42,14 +45,29 @@ import type {
   RemoteInfo,
   SendCallback,
   SendMessage,
+  SendQueueLimit,
   SocketOptions,
   SocketType,
   UnixAddressInfo,
   UnixBindOptions,
   UnixMessageListener,
   UnixRemoteInfo,
+  UnixSocketOptions,
 } from './types'
-import { unixSocketError, validateUnixDestination, type UnixPath, pathBytes, pathString } from './unix'
+import {
+  chmodSocketFile,
+  closeFds,
+  isAbstract,
+  removeExistingSocketFile,
+  statBoundFile,
+  unixSocketError,
+  unlinkBoundFile,
+  validateUnixDestination,
+  type BoundFile,
+  type UnixPath,
+  pathBytes,
+  pathString,
+} from './unix'
 import {
   joinParts,
   messageParts,
@@ -93,8 +111,23 @@ interface PendingSend {
   emitWithoutCallback: boolean
 }
 
+/** What only unix_dgram sockets track. */
+interface UnixState {
+  /** Remove the bound socket file at close (createSocket or bind option). */
+  unlinkOnClose: boolean
+  /** The socket file this socket created, once bound to a path. */
+  boundFile: BoundFile | undefined
+  /** sendQueueLimit: Infinity when unbounded. */
+  limitBytes: number
+  limitDatagrams: number
+  /** Received descriptors are handed out (otherwise any that arrive are closed at once). */
+  receiveFds: boolean
+}
+
 interface State {
   native: NativeHandle | null
+  /** Present on unix_dgram sockets only. */
+  unix: UnixState | undefined
   kind: SocketType
   family: 4 | 6
   bindState: BindState
@@ -121,7 +154,7 @@ interface State {
    * The event callback handed to the binding. The binding holds it only weakly while the
    * socket is idle, so the socket must keep it alive or a GC could silently cut delivery.
    */
-  onEvent: (event: number, a?: unknown, b?: unknown, c?: unknown) => void
+  onEvent: (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void
 }
 
 /** For tests and diagnostics: `socket[kNative]` is the binding's handle (null once closed). */
@@ -143,9 +176,9 @@ export class Socket extends EventEmitter {
   /** Optional in the type only: @types/node's Socket has no such member. */
   declare readonly [kNative]?: NativeHandle | null
 
-  constructor(type: SocketType | SocketOptions, listener?: MessageListener | UnixMessageListener) {
+  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
-    let options: SocketOptions | undefined
+    let options: SocketOptions | UnixSocketOptions | undefined
     let kind: unknown = type
     let lookupOption: unknown
     let recvBufferSize: number | undefined
@@ -172,8 +205,8 @@ export class Socket extends EventEmitter {
 
     // 'message' runs in the async context of the socket's creation, as with node:dgram.
     const resource = new AsyncResource('UDPWRAP')
-    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown): void => {
-      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c)
+    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c, d)
     }
     let native: NativeHandle
     try {
@@ -185,9 +218,19 @@ export class Socket extends EventEmitter {
     // node:dgram sets it too (its typings omit it).
     ;(this as unknown as { type: SocketType }).type = kind as SocketType
     if (typeof listener === 'function') this.on('message', listener)
+    let unix: UnixState | undefined
+    if (kind === 'unix_dgram') {
+      try {
+        unix = unixOptions(native, options as UnixSocketOptions | undefined)
+      } catch (e) {
+        native.close()
+        throw e
+      }
+    }
     Object.defineProperty(this, kState, {
       value: {
         native,
+        unix,
         kind,
         family: kind === 'udp6' ? 6 : 4,
         bindState: BindState.Unbound,
@@ -242,10 +285,10 @@ export class Socket extends EventEmitter {
 
     if (state.kind === 'unix_dgram') {
       // Our own API, so the path is checked before the state changes.
-      const path = unixBindPath(port_)
+      const request = unixBindRequest(port_)
       state.bindState = BindState.Binding
       addBindCallback(this, arguments)
-      process.nextTick(bindUnixNow, this, path)
+      process.nextTick(bindUnixNow, this, request)
       return this
     }
 
@@ -399,6 +442,8 @@ export class Socket extends EventEmitter {
     state.receiving = false
     state.native = null
     native.close()
+    const boundFile = state.unix?.boundFile
+    if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = state.pending.drain()
     if (cancelled.length > 0) setImmediate(cancelSends, cancelled)
     process.nextTick(emitClose, this)
@@ -549,6 +594,36 @@ Object.defineProperty(Socket.prototype, 'sendto', {
   configurable: true,
 })
 
+// unix_dgram additions, kept off the class type (see UnixSocket for their signatures).
+Object.defineProperties(Socket.prototype, {
+  sendWithFds: {
+    value: function sendWithFds(this: Socket, msg: unknown, fds: unknown, a?: unknown, b?: unknown): void {
+      sendUnixWithFds(this, msg, fds, a, b)
+    },
+    writable: true,
+    configurable: true,
+  },
+  setPassCredentials: {
+    value: function setPassCredentials(this: Socket, flag: boolean): void {
+      const state = stateOf(this)
+      if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setPassCredentials on udp sockets')
+      setOption(state, 'setsockopt', (n) => n.setPassCredentials(!!flag))
+    },
+    writable: true,
+    configurable: true,
+  },
+  setReceiveFds: {
+    value: function setReceiveFds(this: Socket, flag: boolean): void {
+      const state = stateOf(this)
+      if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setReceiveFds on udp sockets')
+      setOption(state, 'setsockopt', (n) => n.setReceiveFds(!!flag))
+      state.unix!.receiveFds = !!flag
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
 if (nodeAtLeast(24, 19, 0)) {
@@ -676,7 +751,10 @@ type UnixOverridden = 'bind' | 'connect' | 'send' | 'address' | 'remoteAddress' 
  * Socket, typed with paths instead of ports and addresses.
  */
 export interface UnixSocket extends Omit<Socket, UnixOverridden> {
-  /** A filesystem path or a Linux abstract name ('\0name'); no path means autobind (Linux). */
+  /**
+   * A filesystem path or a Linux abstract name ('\0name', or '@name' in a string); no path
+   * means autobind (Linux). An existing file is never removed unless `unlinkExisting` says so.
+   */
   bind(path?: string | Buffer, callback?: () => void): this
   bind(options: UnixBindOptions, callback?: () => void): this
   bind(callback: () => void): this
@@ -688,6 +766,18 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   send(msg: SendMessage, callback?: SendCallback): void
   send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, callback?: SendCallback): void
+  /**
+   * Sends one datagram carrying open descriptors (SCM_RIGHTS): the receiver gets its own
+   * copies. Keep yours open until the callback has run; then they are yours to close.
+   */
+  sendWithFds(msg: SendMessage, fds: readonly number[], path: string | Buffer, callback?: SendCallback): void
+  /** On a connected socket. */
+  sendWithFds(msg: SendMessage, fds: readonly number[], callback?: SendCallback): void
+  /** Linux: `rinfo.pid/uid/gid` on every datagram received (SO_PASSCRED). */
+  setPassCredentials(flag: boolean): void
+  /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
+  setReceiveFds(flag: boolean): void
+  /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
   address(): UnixAddressInfo
   remoteAddress(): UnixAddressInfo
   ref(): this
@@ -696,11 +786,12 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
   addListener(event: 'message', listener: UnixMessageListener): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
-  on(event: 'close' | 'connect' | 'listening', listener: () => void): this
+  /** 'drain': the send queue, non-empty before, has emptied. */
+  on(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'message', listener: UnixMessageListener): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
-  once(event: 'close' | 'connect' | 'listening', listener: () => void): this
+  once(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'message', listener: UnixMessageListener): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
@@ -859,24 +950,124 @@ function onListenError(this: Socket): void {
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
 
-function unixBindPath(arg: unknown): UnixPath | null {
-  let path = arg
-  if (arg !== null && typeof arg === 'object' && !Buffer.isBuffer(arg)) path = (arg as UnixBindOptions).path
-  if (path === undefined || path === null || typeof path === 'function' || path === '') return null
-  validateUnixDestination(path, 'path')
-  return path as UnixPath
+/** createSocket's unix_dgram options, applied to the fresh descriptor. */
+function unixOptions(native: NativeHandle, options: UnixSocketOptions | undefined): UnixState {
+  const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
+  const unix: UnixState = {
+    unlinkOnClose: !!options?.unlinkOnClose,
+    boundFile: undefined,
+    limitBytes,
+    limitDatagrams,
+    receiveFds: !!options?.receiveFds,
+  }
+  try {
+    if (options?.passCredentials) native.setPassCredentials(true)
+    if (unix.receiveFds) native.setReceiveFds(true)
+  } catch (e) {
+    throw fromNative(e, 'setsockopt')
+  }
+  return unix
 }
 
-function bindUnixNow(socket: Socket, path: UnixPath | null): void {
+function queueLimit(value: unknown): [number, number] {
+  if (value === undefined || value === null) return [Infinity, Infinity]
+  if (typeof value === 'number') return [limitValue(value, 'options.sendQueueLimit'), Infinity]
+  if (typeof value !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit', ['number', 'Object'], value)
+  const { bytes, datagrams } = value as SendQueueLimit
+  return [
+    bytes === undefined ? Infinity : limitValue(bytes, 'options.sendQueueLimit.bytes'),
+    datagrams === undefined ? Infinity : limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+  ]
+}
+
+function limitValue(n: unknown, name: string): number {
+  validateNumber(n, name)
+  if (n === Infinity) return n
+  if (!Number.isInteger(n) || n < 0) throw ERR_OUT_OF_RANGE(name, 'a non-negative integer or Infinity', n)
+  return n
+}
+
+interface UnixBindRequest {
+  /** null: autobind. */
+  path: UnixPath | null
+  unlinkExisting: false | true | 'stale'
+  mode: number | undefined
+  unlinkOnClose: boolean | undefined
+}
+
+/** Reads and checks bind()'s unix arguments before any state changes. */
+function unixBindRequest(arg: unknown): UnixBindRequest {
+  let path = arg
+  let opts: UnixBindOptions = {}
+  if (arg !== null && typeof arg === 'object' && !Buffer.isBuffer(arg)) {
+    opts = arg as UnixBindOptions
+    path = opts.path
+  }
+  const request: UnixBindRequest = { path: null, unlinkExisting: false, mode: undefined, unlinkOnClose: undefined }
+  if (!(path === undefined || path === null || typeof path === 'function' || path === '')) {
+    validateUnixDestination(path, 'path')
+    request.path = path as UnixPath
+  }
+  const { unlinkExisting, mode, unlinkOnClose } = opts
+  if (unlinkExisting !== undefined && unlinkExisting !== true && unlinkExisting !== false && unlinkExisting !== 'stale') {
+    throw ERR_INVALID_ARG_VALUE('options.unlinkExisting', unlinkExisting, "must be a boolean or 'stale'")
+  }
+  request.unlinkExisting = unlinkExisting ?? false
+  if (mode !== undefined) {
+    validateNumber(mode, 'options.mode')
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw ERR_OUT_OF_RANGE('options.mode', '>= 0 and <= 0o7777', mode)
+    if (request.path === null || isAbstract(request.path)) {
+      throw ERR_INVALID_ARG_VALUE('options.mode', mode, 'applies to a filesystem path only (abstract and autobound names have no file)')
+    }
+    request.mode = mode
+  }
+  if (unlinkOnClose !== undefined) request.unlinkOnClose = !!unlinkOnClose
+  return request
+}
+
+/** Whether a datagram socket still answers at `path` (a connect is not refused). */
+function socketIsLive(path: UnixPath): boolean {
+  const probe = new NativeSocket('unix_dgram', () => {})
+  try {
+    probe.connectUnix(pathBytes(path))
+    return true
+  } catch (e) {
+    return nativeCode(e) !== 'ECONNREFUSED'
+  } finally {
+    probe.close()
+  }
+}
+
+function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const state = stateOf(socket)
   if (state.native === null) return
   state.hasFd = true
+  const { path } = request
+  const file = path !== null && !isAbstract(path) ? path : null
+  if (file !== null && request.unlinkExisting) removeExistingSocketFile(file, request.unlinkExisting, () => socketIsLive(file))
   try {
     state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path))
   } catch (e) {
     state.bindState = BindState.Unbound
     socket.emit('error', unixSocketError(e, 'bind', path))
     return
+  }
+  const unix = state.unix!
+  if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
+  if (file !== null) {
+    unix.boundFile = statBoundFile(file)
+    if (request.mode !== undefined) {
+      try {
+        chmodSocketFile(file, request.mode)
+      } catch (e) {
+        // The name stays bound (a socket cannot unbind); the caller should close the socket.
+        state.bindState = BindState.Bound
+        state.receiving = false
+        const code = (e as NodeJS.ErrnoException).code ?? 'EPERM'
+        socket.emit('error', exceptionWithHostPort(code, 'chmod', pathString(file), undefined))
+        return
+      }
+    }
   }
   startListening(socket)
 }
@@ -1020,15 +1211,67 @@ function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unkno
   if (!connected) validateUnixDestination(path, 'path')
   const cb = typeof callback === 'function' ? (callback as SendCallback) : undefined
   healthCheck(state)
+  sendUnixParts(socket, list, connected ? null : (path as UnixPath), cb, undefined)
+}
+
+/** sendWithFds(msg, fds, path[, cb]) / sendWithFds(msg, fds[, cb]) when connected. */
+function sendUnixWithFds(socket: Socket, msg: unknown, fds: unknown, a: unknown, b: unknown): void {
+  const state = stateOf(socket)
+  if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('sendWithFds on udp sockets')
+  const connected = state.connectState !== ConnectState.Disconnected
+  const path = connected ? null : a
+  const callback = connected ? a : b
+  if (connected && callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+  const list = messageParts(msg)
+  validateFds(fds)
+  if (!connected) validateUnixDestination(path, 'path')
+  healthCheck(state)
+  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fds)
+}
+
+/** The most descriptors one datagram can carry here (the native SCM_RIGHTS buffer). */
+const MAX_FDS = 32
+
+function validateFds(fds: unknown): asserts fds is number[] {
+  if (!Array.isArray(fds)) throw ERR_INVALID_ARG_TYPE('fds', 'Array', fds)
+  if (fds.length === 0 || fds.length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, fds.length)
+  fds.forEach((fd, i) => {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
+  })
+}
+
+function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb: SendCallback | undefined, fds: number[] | undefined): void {
+  const state = stateOf(socket)
   if (state.bindState === BindState.Binding) {
-    const resend = socket.send as (...args: unknown[]) => void
-    enqueue(socket, () => (connected ? resend.call(socket, list, cb) : resend.call(socket, list, path, cb)))
+    // The descriptors are read again when the bind is done: the caller keeps them open until
+    // the callback runs (documented).
+    enqueue(socket, () => {
+      if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
+    })
     return
   }
-  const dest = connected ? null : (path as UnixPath)
+  const data = joinParts(list)
+  const unix = state.unix!
+  const native = state.native!
+  // Past the queue's bound the send fails at once instead of growing memory. An empty queue
+  // always takes the datagram (the kernel usually does, and one datagram is the least a queue
+  // can hold), so the queue never exceeds its limit by more than that one datagram.
+  if (state.pending.length > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
+    const bytes = native.getSendQueueSize()
+    const count = native.getSendQueueCount()
+    if (bytes + data.length > unix.limitBytes || count + 1 > unix.limitDatagrams) {
+      const limit = [unix.limitBytes !== Infinity ? `${unix.limitBytes} bytes` : '', unix.limitDatagrams !== Infinity ? `${unix.limitDatagrams} datagrams` : '']
+        .filter(Boolean)
+        .join(', ')
+      const err = ERR_SOCKET_DGRAM_QUEUE_FULL(bytes, count, limit)
+      if (cb) process.nextTick(cb, err)
+      else process.nextTick(emitError, socket, err)
+      return
+    }
+  }
   let sent: number
   try {
-    sent = state.native!.sendUnix(joinParts(list), dest === null ? null : pathBytes(dest))
+    sent = native.sendUnix(data, dest === null ? null : pathBytes(dest), fds ?? null)
   } catch (e) {
     const err = unixSocketError(e, 'send', dest)
     if (cb) process.nextTick(cb, err)
@@ -1049,10 +1292,10 @@ function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unkno
 
 // ---- native events ------------------------------------------------------------------------------
 
-function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown): void {
+function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[])
+      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[], d as NativeAncillary[] | undefined)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as (number | string)[])
@@ -1068,14 +1311,17 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
  * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
  * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[]): void {
+function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[], ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const unix = state.kind === 'unix_dgram'
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
   for (let i = 0, m = 0; i < addresses.length; i++, m += 4) {
     // Closing (or stopping) inside a listener ends delivery, even mid-batch.
-    if (!state.receiving) return
+    if (!state.receiving) {
+      if (unix && ancillary !== undefined) for (let j = i; j < ancillary.length; j++) closeFds(ancillary[j].fds)
+      return
+    }
     const offset = meta[m]
     const length = meta[m + 1]
     const realSize = meta[m + 3]
@@ -1088,6 +1334,12 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
       rinfo.size = realSize
       rinfo.truncated = true
     }
+    if (unix && ancillary !== undefined) {
+      unixAncillary(state, rinfo as UnixRemoteInfo, ancillary[i])
+      const fds = (rinfo as UnixRemoteInfo).fds
+      // Descriptors belong to the listeners; with none, nobody can take them.
+      if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
+    }
     try {
       socket.emit('message', slab.subarray(offset, offset + length), rinfo)
     } catch (err) {
@@ -1096,8 +1348,36 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
   }
 }
 
+/** rinfo's credentials and descriptors; descriptors nobody asked for are closed here. */
+function unixAncillary(state: State, rinfo: UnixRemoteInfo, anc: NativeAncillary | undefined): void {
+  if (anc === undefined) return
+  if (anc.pid !== undefined) {
+    rinfo.pid = anc.pid
+    rinfo.uid = anc.uid
+    rinfo.gid = anc.gid
+  }
+  if (anc.fds.length > 0) {
+    if (state.unix!.receiveFds) rinfo.fds = anc.fds
+    else closeFds(anc.fds)
+  }
+  if (anc.truncated) rinfo.ancillaryTruncated = true
+}
+
 function completeSends(socket: Socket, results: (number | string)[]): void {
   const state = stateOf(socket)
+  const hadPending = state.pending.length > 0
+  completeEach(socket, state, results)
+  // 'drain': everything that had to wait has left (or failed); sends go straight out again.
+  if (hadPending && state.pending.length === 0 && state.native !== null) {
+    try {
+      socket.emit('drain')
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
+}
+
+function completeEach(socket: Socket, state: State, results: (number | string)[]): void {
   for (const result of results) {
     const pending = state.pending.shift()
     if (pending === undefined) return

@@ -19,12 +19,27 @@ export interface RemoteInfo {
   truncated?: boolean
 }
 
-/** The sender of a unix_dgram datagram: its path, '' when the sender is unnamed. */
+/**
+ * The sender of a unix_dgram datagram: its path, its Linux abstract name ('\0name'), or ''
+ * when the sender is unnamed. Replying to `address` reaches the sender (unless it is '').
+ */
 export interface UnixRemoteInfo {
   address: string
   size: number
   /** Present (true) only when the datagram did not fit and `size` is its real size. */
   truncated?: boolean
+  /** The sender's process, user and group ids (Linux, with `passCredentials`). */
+  pid?: number
+  uid?: number
+  gid?: number
+  /**
+   * Descriptors that came with the datagram (SCM_RIGHTS, with `receiveFds`), already
+   * close-on-exec. They belong to the 'message' listeners: close them (fs.closeSync) when done.
+   * When no 'message' listener runs for the datagram, the socket closes them itself.
+   */
+  fds?: number[]
+  /** Present (true) when the kernel dropped ancillary data that did not fit (MSG_CTRUNC). */
+  ancillaryTruncated?: boolean
 }
 
 export interface BindOptions {
@@ -34,11 +49,33 @@ export interface BindOptions {
   fd?: number | undefined
 }
 
-/** unix_dgram: bind to a filesystem path or an abstract name ('\0name'); omit for autobind. */
+/**
+ * unix_dgram: bind to a filesystem path or a Linux abstract name ('\0name' or '@name'); omit
+ * `path` for autobind (Linux).
+ */
 export interface UnixBindOptions {
   path?: string | Buffer | undefined
+  /**
+   * What to do when a socket file already exists at `path` (by default bind fails with
+   * EADDRINUSE and nothing is removed): `true` removes any socket file there; `'stale'` removes
+   * it only if no datagram socket is bound to it any more (a probe connect is refused).
+   * Regular files, directories and the like are never removed.
+   */
+  unlinkExisting?: boolean | 'stale' | undefined
+  /** Permission bits for the socket file, applied with chmod right after bind (umask-proof). */
+  mode?: number | undefined
+  /** Remove the socket file on close (if it is still the one this bind created). */
+  unlinkOnClose?: boolean | undefined
   /** Adopt this open AF_UNIX datagram socket (e.g. from systemd socket activation) instead. */
   fd?: number | undefined
+}
+
+/** A bound on the send queue: sends that would exceed it fail with ERR_SOCKET_DGRAM_QUEUE_FULL. */
+export interface SendQueueLimit {
+  /** Bytes waiting in the queue. */
+  bytes?: number | undefined
+  /** Datagrams waiting in the queue. */
+  datagrams?: number | undefined
 }
 
 /** The address of a bound unix_dgram socket ('' when unnamed). */
@@ -64,6 +101,23 @@ export interface SocketOptions extends Abortable {
   lookup?: LookupFunction | undefined
   receiveBlockList?: BlockList | undefined
   sendBlockList?: BlockList | undefined
+}
+
+/** createSocket options for unix_dgram sockets: the common ones plus unix-only ones. */
+export interface UnixSocketOptions extends Omit<SocketOptions, 'type'> {
+  type: 'unix_dgram'
+  /** Remove the bound socket file on close (as `bind({ unlinkOnClose })` does). */
+  unlinkOnClose?: boolean | undefined
+  /**
+   * Bound the queue of sends waiting for the peer (a number = bytes). Unbounded by default,
+   * like node:dgram. A send that would go past it fails at once with
+   * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when the queue has emptied.
+   */
+  sendQueueLimit?: number | SendQueueLimit | undefined
+  /** Linux: receive the sender's pid/uid/gid with every datagram (SO_PASSCRED). */
+  passCredentials?: boolean | undefined
+  /** Accept descriptors passed with datagrams (SCM_RIGHTS) as `rinfo.fds`. */
+  receiveFds?: boolean | undefined
 }
 
 export type MessageListener = (msg: NonSharedBuffer, rinfo: RemoteInfo) => void

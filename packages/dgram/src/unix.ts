@@ -1,18 +1,33 @@
 // unix_dgram addressing. Paths cross to the binding as raw bytes: a string is UTF-8 encoded,
 // a Buffer is taken as is, and a leading NUL byte selects a Linux abstract name (kept intact,
-// never padded or trimmed). Bad paths are rejected at the call with a clear error rather than
-// surfacing later as an errno.
+// never padded or trimmed). A string starting with '@' is the NOTIFY_SOCKET spelling of an
+// abstract name and becomes '\0' + the rest; a Buffer is never rewritten (it is exactly what
+// the kernel sees), so Buffer.from('@x') and './@x' name a file. The kernel's names come back
+// as strings with abstract names starting with '\0', which round-trip through every call.
+// Bad paths are rejected at the call with a clear error rather than surfacing later as an errno.
 
+import fs from 'node:fs'
 import { inspect } from 'node:util'
-import { codedError, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
+import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
 
 /** sizeof(sockaddr_un.sun_path): 108 on Linux, 104 on the BSDs and macOS. */
 const SUN_PATH = process.platform === 'linux' ? 108 : 104
+/** Abstract names ('\0name') are a Linux feature. */
+const HAS_ABSTRACT = process.platform === 'linux' || process.platform === 'android'
 
 export function pathBytes(path: UnixPath): Buffer {
-  return typeof path === 'string' ? Buffer.from(path, 'utf8') : path
+  if (typeof path !== 'string') return path
+  if (path.charCodeAt(0) === 0x40 /* '@' */) return Buffer.concat([ABSTRACT_PREFIX, Buffer.from(path.slice(1), 'utf8')])
+  return Buffer.from(path, 'utf8')
+}
+
+const ABSTRACT_PREFIX = Buffer.from([0])
+
+/** Whether the name is a Linux abstract one ('\0name', or the string '@name'). */
+export function isAbstract(path: UnixPath): boolean {
+  return typeof path === 'string' ? path.charCodeAt(0) === 0 || path.charCodeAt(0) === 0x40 : path[0] === 0
 }
 
 /** How a path appears in error messages, `address` fields and rinfo. */
@@ -33,12 +48,13 @@ export function validateUnixDestination(value: unknown, name: string): asserts v
   if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw ERR_INVALID_ARG_TYPE(name, ['string', 'Buffer'], value)
   const bytes = pathBytes(value)
   if (bytes.length === 0) throw ERR_INVALID_ARG_VALUE(name, value, 'must not be empty')
-  const isAbstract = bytes[0] === 0
-  if (!isAbstract && bytes.includes(0)) {
+  const abstract = bytes[0] === 0
+  if (abstract && !HAS_ABSTRACT) throw ERR_FEATURE_UNAVAILABLE('abstract unix socket names')
+  if (!abstract && bytes.includes(0)) {
     throw ERR_INVALID_ARG_VALUE(name, value, 'must not contain NUL bytes (only an abstract name starts with one)')
   }
   // A filesystem path needs room for its terminating NUL; an abstract name is length-delimited.
-  const limit = isAbstract ? SUN_PATH : SUN_PATH - 1
+  const limit = abstract ? SUN_PATH : SUN_PATH - 1
   if (bytes.length > limit) throw pathTooLong(value, bytes.length, limit)
 }
 
@@ -51,4 +67,71 @@ export function unixSocketError(e: unknown, syscall: string, path: UnixPath | nu
   }
   if (isNativeFailure(e) && e.code === 'ERR_INVALID_ARG_VALUE') return ERR_INVALID_ARG_VALUE('path', path, 'is not a valid unix socket address')
   return exceptionWithHostPort(nativeCode(e), syscall, shown, undefined)
+}
+
+// ---- the socket file: stale files at bind, mode, removal at close ------------------------------
+
+/** A socket file this socket created, identified so that close never removes someone else's. */
+export interface BoundFile {
+  path: UnixPath
+  dev: number
+  ino: number
+}
+
+/**
+ * `unlinkExisting` at bind: removes what is at `path` if it is a socket file — any socket file
+ * (true), or only one nobody is bound to any more ('stale': `isLive` says whether a datagram
+ * socket still answers there). Anything else (a regular file, a directory, a live socket in
+ * 'stale' mode) is left alone, so the bind fails with EADDRINUSE as usual.
+ */
+export function removeExistingSocketFile(path: UnixPath, how: true | 'stale', isLive: () => boolean): void {
+  let st: fs.Stats
+  try {
+    st = fs.lstatSync(path)
+  } catch {
+    return
+  }
+  if (!st.isSocket()) return
+  if (how === 'stale' && isLive()) return
+  try {
+    fs.unlinkSync(path)
+  } catch {
+    // Gone already, or not ours to remove: bind reports what remains.
+  }
+}
+
+/** Applies `mode` to the socket file just bound (whatever the umask made of it). */
+export function chmodSocketFile(path: UnixPath, mode: number): void {
+  fs.chmodSync(path, mode)
+}
+
+export function statBoundFile(path: UnixPath): BoundFile | undefined {
+  try {
+    const st = fs.lstatSync(path)
+    return { path, dev: st.dev, ino: st.ino }
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the socket file at close, only if it is still the one this socket created. */
+export function unlinkBoundFile(file: BoundFile): void {
+  try {
+    const st = fs.lstatSync(file.path)
+    if (!st.isSocket() || st.dev !== file.dev || st.ino !== file.ino) return
+    fs.unlinkSync(file.path)
+  } catch {
+    // Already removed (or replaced and then removed): nothing of ours is left.
+  }
+}
+
+/** Closes received descriptors nobody took; a failure (already closed) is harmless. */
+export function closeFds(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      fs.closeSync(fd)
+    } catch {
+      // Closed by someone else already.
+    }
+  }
 }

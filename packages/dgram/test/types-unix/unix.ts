@@ -1,0 +1,47 @@
+// Type-check fixture for the unix_dgram API and the helper subpaths, against the built .d.ts.
+// Checked by test/unix-types.test.ts with `tsc --noEmit`; never executed.
+import fs from 'node:fs'
+import { createSocket, type SendQueueLimit, type UnixRemoteInfo, type UnixSocket, type UnixSocketOptions } from '@dgramx/dgram'
+import { formatNotify, notify, watchdogUsec, type NotifyState } from '@dgramx/dgram/sd-notify'
+import { createSyslog, formatSyslog, type SyslogSender } from '@dgramx/dgram/syslog'
+
+const limit: SendQueueLimit = { bytes: 1 << 20, datagrams: 1000 }
+const options: UnixSocketOptions = { type: 'unix_dgram', unlinkOnClose: true, sendQueueLimit: limit, passCredentials: true, receiveFds: true }
+export const s: UnixSocket = createSocket(options)
+s.bind({ path: '/run/app.sock', unlinkExisting: 'stale', mode: 0o660, unlinkOnClose: true })
+s.bind('@abstract')
+s.bind()
+s.on('message', (msg, rinfo: UnixRemoteInfo) => {
+  const who: number | undefined = rinfo.pid ?? rinfo.uid ?? rinfo.gid
+  const fds: number[] = rinfo.fds ?? []
+  for (const fd of fds) fs.closeSync(fd)
+  if (rinfo.truncated || rinfo.ancillaryTruncated) console.log(who, msg.length, rinfo.size)
+  if (rinfo.address) s.send(msg, rinfo.address)
+})
+s.on('drain', () => {})
+s.sendWithFds('x', [0, 1], '/run/peer.sock', (err, bytes) => console.log(err, bytes))
+s.sendWithFds(Buffer.from('x'), [0])
+s.setPassCredentials(true)
+s.setReceiveFds(false)
+export const n: number = s.getSendQueueSize() + s.getSendQueueCount()
+export const plain: UnixSocket = createSocket({ type: 'unix_dgram', sendQueueLimit: 4096 })
+
+// @ts-expect-error mode is a number
+s.bind({ path: '/x', mode: '0660' })
+// @ts-expect-error unlinkExisting is a boolean or 'stale'
+s.bind({ path: '/x', unlinkExisting: 'always' })
+// @ts-expect-error unix-only options are not UDP options
+createSocket({ type: 'udp4', sendQueueLimit: 10 })
+// @ts-expect-error sendWithFds is a unix_dgram call
+createSocket('udp4').sendWithFds('x', [0], '/x')
+
+const state: NotifyState = { ready: true, status: 'up', watchdog: 'trigger', fdstore: true, fdname: 'db', extra: { X: 1 } }
+export const sent: Promise<boolean> = notify(state, { fds: [3], socketPath: '@sock', unsetEnvironment: true })
+export const text: string = formatNotify(state)
+export const usec: number | undefined = watchdogUsec()
+
+const log: SyslogSender = createSyslog({ path: '/dev/log', format: 'rfc5424', facility: 'local0', appName: 'app', msgId: 'M' })
+export const done: Promise<void> = log.error('x', { structuredData: { 'a@1': { k: 'v' } }, facility: 'auth' })
+export const bytes: Buffer = formatSyslog('info', 'm', { format: 'rfc3164', pid: false })
+// @ts-expect-error formats are rfc3164 and rfc5424
+createSyslog({ format: 'json' })

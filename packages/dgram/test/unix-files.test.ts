@@ -1,0 +1,183 @@
+// The socket file: bind never removes what exists unless told to (unlinkExisting: true or
+// 'stale'), `mode` holds whatever the umask is, unlinkOnClose removes only our own file.
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createSocket, type UnixSocket } from '../src/index'
+import { runScript } from './child'
+import { errorShape, once, outcome, tempDir } from './harness'
+
+async function bound(p: string, options: Record<string, unknown> = {}): Promise<UnixSocket> {
+  const s = createSocket('unix_dgram')
+  s.bind({ path: p, ...options })
+  await once(s, 'listening')
+  return s
+}
+
+/** A socket file nobody is bound to any more. */
+async function staleFile(p: string): Promise<void> {
+  const s = await bound(p)
+  s.close()
+  await once(s, 'close')
+  expect(fs.lstatSync(p).isSocket()).toBe(true)
+}
+
+async function bindError(p: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const s = createSocket('unix_dgram')
+  s.bind({ path: p, ...options })
+  const [err] = await once(s, 'error')
+  s.close()
+  return errorShape(err)
+}
+
+describe('unix_dgram socket files', () => {
+  it('by default a stale socket file is not removed: EADDRINUSE, and the file stays', async () => {
+    const p = path.join(tempDir(), 'stale.sock')
+    await staleFile(p)
+    expect(await bindError(p)).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', address: p })
+    expect(fs.lstatSync(p).isSocket()).toBe(true)
+  })
+
+  it('unlinkExisting: true removes a stale socket file and binds', async () => {
+    const p = path.join(tempDir(), 'stale.sock')
+    await staleFile(p)
+    const s = await bound(p, { unlinkExisting: true })
+    expect(s.address()).toEqual({ address: p })
+    s.close()
+  })
+
+  it("unlinkExisting: true replaces even a live socket's file; 'stale' does not", async () => {
+    const dir = tempDir()
+    const p = path.join(dir, 'live.sock')
+    const live = await bound(p)
+    expect(await bindError(p, { unlinkExisting: 'stale' })).toMatchObject({ code: 'EADDRINUSE' })
+    // The live socket still receives at its path.
+    const c = createSocket('unix_dgram')
+    const got = once(live, 'message')
+    c.send('still here', p)
+    expect(String((await got)[0])).toBe('still here')
+    const taker = await bound(p, { unlinkExisting: true })
+    const got2 = once(taker, 'message')
+    c.send('new owner', p)
+    expect(String((await got2)[0])).toBe('new owner')
+    c.close()
+    live.close()
+    taker.close()
+  })
+
+  it("unlinkExisting: 'stale' removes a socket file nobody is bound to", async () => {
+    const p = path.join(tempDir(), 'stale.sock')
+    await staleFile(p)
+    const s = await bound(p, { unlinkExisting: 'stale' })
+    expect(s.address()).toEqual({ address: p })
+    s.close()
+  })
+
+  it('unlinkExisting never removes a regular file, a directory or a symlink target', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'data.txt')
+    fs.writeFileSync(file, 'precious')
+    const sub = path.join(dir, 'sub')
+    fs.mkdirSync(sub)
+    for (const how of [true, 'stale']) {
+      expect(await bindError(file, { unlinkExisting: how })).toMatchObject({ code: 'EADDRINUSE' })
+      expect(await bindError(sub, { unlinkExisting: how })).toMatchObject({ code: 'EADDRINUSE' })
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe('precious')
+    expect(fs.statSync(sub).isDirectory()).toBe(true)
+  })
+
+  it('bad options are rejected at the call', () => {
+    const s = createSocket('unix_dgram')
+    const p = path.join(tempDir(), 'x.sock')
+    expect(outcome(() => s.bind({ path: p, unlinkExisting: 'yes' as never })).threw).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
+    expect(outcome(() => s.bind({ path: p, mode: '0600' as never })).threw).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' })
+    expect(outcome(() => s.bind({ path: p, mode: 0o10000 })).threw).toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+    expect(outcome(() => s.bind({ path: '@abstract', mode: 0o600 })).threw).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
+    expect(outcome(() => s.bind({ mode: 0o600 })).threw).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
+    s.close()
+  })
+
+  it('mode is applied to the socket file whatever the umask (fresh process with umask 077)', async () => {
+    const dir = tempDir()
+    const script = `
+      process.umask(0o077);
+      const fs = require('node:fs');
+      const dir = ${JSON.stringify(dir)};
+      const plain = dgram.createSocket('unix_dgram');
+      const open = dgram.createSocket('unix_dgram');
+      const tight = dgram.createSocket('unix_dgram');
+      plain.bind(dir + '/plain.sock', () => {
+        open.bind({ path: dir + '/open.sock', mode: 0o666 }, () => {
+          tight.bind({ path: dir + '/tight.sock', mode: 0o600 }, () => {
+            const m = (f) => (fs.statSync(dir + '/' + f).mode & 0o7777).toString(8);
+            console.log(JSON.stringify([m('plain.sock'), m('open.sock'), m('tight.sock')]));
+            plain.close(); open.close(); tight.close();
+          });
+        });
+      });`
+    const result = await runScript(script, 'dgramx')
+    expect(result.stderr).toBe('')
+    // Without mode the umask rules (0777 & ~077); with it, exactly what was asked for.
+    expect(JSON.parse(result.stdout)).toEqual(['700', '666', '600'])
+  })
+
+  it('mode is applied before listening (0o666 here, with the test process umask)', async () => {
+    const p = path.join(tempDir(), 'shared.sock')
+    const s = await bound(p, { mode: 0o666 })
+    expect(fs.statSync(p).mode & 0o777).toBe(0o666)
+    s.close()
+  })
+
+  it('unlinkOnClose (createSocket option) removes the file at close', async () => {
+    const p = path.join(tempDir(), 'tmp.sock')
+    const s = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
+    s.bind(p)
+    await once(s, 'listening')
+    expect(fs.existsSync(p)).toBe(true)
+    s.close()
+    expect(fs.existsSync(p)).toBe(false)
+  })
+
+  it('unlinkOnClose (bind option) removes the file; without it the file stays', async () => {
+    const dir = tempDir()
+    const a = await bound(path.join(dir, 'a.sock'), { unlinkOnClose: true })
+    const b = await bound(path.join(dir, 'b.sock'))
+    a.close()
+    b.close()
+    expect(fs.existsSync(path.join(dir, 'a.sock'))).toBe(false)
+    expect(fs.existsSync(path.join(dir, 'b.sock'))).toBe(true)
+    // The bind option overrides the createSocket one.
+    const c = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
+    c.bind({ path: path.join(dir, 'c.sock'), unlinkOnClose: false })
+    await once(c, 'listening')
+    c.close()
+    expect(fs.existsSync(path.join(dir, 'c.sock'))).toBe(true)
+  })
+
+  it("unlinkOnClose leaves a file that is no longer ours (replaced by another socket's)", async () => {
+    const p = path.join(tempDir(), 'replaced.sock')
+    const first = await bound(p, { unlinkOnClose: true })
+    const second = await bound(p, { unlinkExisting: true })
+    first.close()
+    // The file now belongs to `second` and still works.
+    expect(fs.lstatSync(p).isSocket()).toBe(true)
+    const c = createSocket('unix_dgram')
+    const got = once(second, 'message')
+    c.send('second', p)
+    expect(String((await got)[0])).toBe('second')
+    c.close()
+    second.close()
+  })
+
+  it('unlinkOnClose with an abstract name or autobind does nothing (there is no file)', async () => {
+    const s = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
+    s.bind({ path: `@dgramx-files-${process.pid}` })
+    await once(s, 'listening')
+    s.close()
+    const t = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
+    t.bind()
+    await once(t, 'listening')
+    t.close()
+  })
+})
