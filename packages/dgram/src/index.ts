@@ -35,6 +35,8 @@ export type {
   UnixSocketOptions,
 } from './types'
 export type { SystemError } from './errors'
+/** The native handle behind `socket[kNative]` (diagnostics and tests). */
+export type { NativeSocket as NativeHandle, NativeAddress } from './native-types'
 
 const dgram = { createSocket, Socket, promises }
 export default dgram

@@ -14,7 +14,7 @@ import { Socket, kNative } from './socket'
 import type { RemoteInfo, UnixRemoteInfo } from './types'
 
 /** A UDP or unix_dgram socket of ours (or any node:dgram-shaped socket). */
-type AnySocket = {
+export type AnySocket = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string, listener: (...args: any[]) => void): unknown
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,47 @@
+// Every runnable example in the repository's examples/ folder runs to completion and prints
+// what it promises, so none of them rots.
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const dir = path.resolve(__dirname, '..', '..', '..', 'examples')
+const examples = fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()
+
+// What each known example must print; examples not listed must at least exit cleanly.
+const expected: Record<string, RegExp[]> = {
+  'syslog-local.mjs': [/^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ example\[\d+\]: service started$/m, /^<132>.* disk 91% full$/m, /^<11>1 \S+ \S+ example \d+ REQ \[req@32473 id="42" route="\/home"\] request failed$/m],
+  'sd-notify-service.mjs': [/notify\(\) is a no-op -> false/, /manager got: READY=1 \| STATUS=serving \| MAINPID=\d+/, /manager got: WATCHDOG=1/, /manager got: STOPPING=1/],
+  'multicast-discovery.mjs': [/found alpha \(service port 7001\)/, /found beta \(service port 7002\)/],
+  'dns-style-server.mjs': [/alpha\.local -> 10\.0\.0\.1/, /beta\.local -> 10\.0\.0\.2/, /gamma\.local -> NXDOMAIN/],
+  'dogstatsd-uds.mjs': [/agent received 10002 metrics \(sent 10002\)/, /latency:12\.5\|h\|#db/],
+}
+
+function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: undefined } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+describe('examples/', () => {
+  it('has the examples the docs promise', () => {
+    for (const name of Object.keys(expected)) expect(examples).toContain(name)
+  })
+
+  it.each(examples)('%s runs to completion', async (file) => {
+    const { code, stdout, stderr } = await run(file)
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    for (const pattern of expected[file] ?? []) expect(stdout).toMatch(pattern)
+  })
+})
