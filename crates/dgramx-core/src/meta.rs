@@ -239,6 +239,24 @@ pub fn path_mtu(_sock: &DgramSocket) -> SysResult<u32> {
     Err(unavailable("getsockopt"))
 }
 
+/// SO_RCVBUFFORCE / SO_SNDBUFFORCE: a buffer size beyond `net.core.{r,w}mem_max`. Needs
+/// CAP_NET_ADMIN (EPERM otherwise). The kernel doubles the value, as for SO_RCVBUF.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn set_buffer_size_force(sock: &DgramSocket, recv: bool, size: u32) -> SysResult<()> {
+    let size = libc::c_int::try_from(size).map_err(|_| SysError::einval("setsockopt"))?;
+    let name = if recv {
+        libc::SO_RCVBUFFORCE
+    } else {
+        libc::SO_SNDBUFFORCE
+    };
+    setsockopt_int(sock, libc::SOL_SOCKET, name, size)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn set_buffer_size_force(_sock: &DgramSocket, _recv: bool, _size: u32) -> SysResult<()> {
+    Err(unavailable("setsockopt"))
+}
+
 /// Per-send overrides (see `send_with`).
 #[derive(Debug, Default, Clone)]
 pub struct SendOptions {

@@ -31,6 +31,9 @@ export type {
   UnixRemoteInfo,
 } from './types'
 export type { SystemError } from './errors'
+export type { AdvancedSocketOptions, MtuDiscoverMode, SendWithOptions } from './advanced'
+export type { DatagramMetadata, RecvMetadataOptions } from './metadata'
+export type { IcmpError, IcmpErrorKind } from './icmp'
 
 const dgram = { createSocket, Socket }
 export default dgram

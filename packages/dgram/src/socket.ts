@@ -34,7 +34,11 @@ import {
 import { Fifo } from './fifo'
 import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
-import type { NativeSocket as NativeHandle, NativeKind } from './native-types'
+import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
+import * as advanced from './advanced'
+import type { MtuDiscoverMode, SendWithOptions } from './advanced'
+import { applyMetadata, type RecvMetadataOptions } from './metadata'
+import { toIcmpError, type IcmpError } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
@@ -80,6 +84,7 @@ const enum ConnectState {
 const EV_MESSAGES = 1
 const EV_SENDS_DONE = 2
 const EV_ERROR = 3
+const EV_ICMP = 4
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -121,7 +126,7 @@ interface State {
    * The event callback handed to the binding. The binding holds it only weakly while the
    * socket is idle, so the socket must keep it alive or a GC could silently cut delivery.
    */
-  onEvent: (event: number, a?: unknown, b?: unknown, c?: unknown) => void
+  onEvent: (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void
 }
 
 /** For tests and diagnostics: `socket[kNative]` is the binding's handle (null once closed). */
@@ -172,14 +177,20 @@ export class Socket extends EventEmitter {
 
     // 'message' runs in the async context of the socket's creation, as with node:dgram.
     const resource = new AsyncResource('UDPWRAP')
-    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown): void => {
-      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c)
+    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c, d)
     }
     let native: NativeHandle
     try {
       native = new NativeSocket(kind as NativeKind, onEvent)
     } catch (e) {
       throw fromNative(e, 'socket')
+    }
+    try {
+      advanced.applyAdvancedOptions(native, kind as SocketType, options)
+    } catch (e) {
+      native.close()
+      throw e
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -522,6 +533,90 @@ export class Socket extends EventEmitter {
     return openHandle(stateOf(this)).getSendQueueCount()
   }
 
+  // ---- beyond node:dgram (advanced.ts; docs/beyond-node-dgram.md) ---------------------------
+
+  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp). */
+  setRecvMetadata(options: RecvMetadataOptions | boolean): this {
+    const state = stateOf(this)
+    advanced.setRecvMetadata(openHandle(state), state.kind, options)
+    return this
+  }
+
+  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
+  setRecvErrors(flag: boolean): this {
+    const state = stateOf(this)
+    advanced.setRecvErrors(openHandle(state), state.kind, flag)
+    return this
+  }
+
+  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. */
+  setTOS(tos: number): number {
+    const state = stateOf(this)
+    return advanced.setTos(openHandle(state), state.kind, tos)
+  }
+
+  getTOS(): number {
+    const state = stateOf(this)
+    return advanced.getTos(openHandle(state), state.kind)
+  }
+
+  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
+  bindToDevice(interfaceName: string): this {
+    const state = stateOf(this)
+    advanced.bindToDevice(openHandle(state), state.kind, interfaceName)
+    return this
+  }
+
+  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
+  setMTUDiscover(mode: MtuDiscoverMode): this {
+    const state = stateOf(this)
+    advanced.setMtuDiscover(openHandle(state), state.kind, mode)
+    return this
+  }
+
+  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
+  getPathMTU(): number {
+    const state = stateOf(this)
+    return advanced.getPathMtu(openHandle(state), state.kind)
+  }
+
+  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceRecvBufferSize(size: number): this {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, true, size)
+    return this
+  }
+
+  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceSendBufferSize(size: number): this {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, false, size)
+    return this
+  }
+
+  /**
+   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
+   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
+   * port and address.
+   */
+  sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void {
+    const state = stateOf(this)
+    if (state.kind === 'unix_dgram') throw advanced.unsupportedOnType(state.kind, 'sendWith')
+    const connected = state.connectState === ConnectState.Connected
+    const opts = advanced.validateSendWith(options, state.family, connected)
+    const list = messageParts(msg)
+    if (callback !== undefined) validateFunction(callback, 'callback')
+    healthCheck(state)
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+    if (list.length === 0) list.push(Buffer.alloc(0))
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, () => this.sendWith(list, options, callback))
+      return
+    }
+    if (connected) sendWithResolved(this, null, null, list, opts, callback)
+    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+  }
+
   // ---- lifetime -------------------------------------------------------------------------------
 
   ref(): this {
@@ -645,36 +740,47 @@ export interface Socket {
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
+  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
+  emit(event: 'icmp', error: IcmpError): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
+  on(event: 'icmp', listener: (error: IcmpError) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
+  once(event: 'icmp', listener: (error: IcmpError) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
+  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
+  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
@@ -950,6 +1056,44 @@ function sendResolved(
   state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
 }
 
+/** sendWith() once the destination is known: like sendResolved, through the binding's sendWith. */
+function sendWithResolved(
+  socket: Socket,
+  ex: Error | null,
+  ip: string | null,
+  list: Buffer[],
+  opts: advanced.CheckedSendWith,
+  callback: SendCallback | undefined,
+): void {
+  const state = stateOf(socket)
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return
+  }
+  const native = state.native
+  if (native === null) return
+  const { port, address } = opts
+  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    return
+  }
+  let sent: number
+  try {
+    sent = native.sendWith(joinParts(list), port ? ip : null, port, opts.source, opts.interfaceIndex, opts.tos)
+  } catch (e) {
+    const code = nativeCode(e)
+    const err = code.startsWith('ERR_') ? advanced.optionError(e, state.kind, 'sendWith') : exceptionWithHostPort(code, 'send', address, port || undefined)
+    if (callback) process.nextTick(callback, err)
+    return
+  }
+  if (sent >= 0) {
+    if (callback) process.nextTick(callback, null, sent)
+    return
+  }
+  state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
+}
+
 function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
   const state = stateOf(socket)
   // Until a queued connect has run, sends are read in their connected form too.
@@ -1007,16 +1151,19 @@ function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unkno
 
 // ---- native events ------------------------------------------------------------------------------
 
-function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown): void {
+function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[])
+      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[], d as NativeAncillary[] | undefined)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as (number | string)[])
       break
     case EV_ERROR:
       if (stateOf(socket).native !== null) socket.emit('error', errnoException(a as string, b as string))
+      break
+    case EV_ICMP:
+      emitIcmp(socket, a as NativeIcmpError[])
       break
   }
 }
@@ -1026,7 +1173,7 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
  * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
  * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[]): void {
+function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[], ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const unix = state.kind === 'unix_dgram'
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
@@ -1046,8 +1193,23 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
       rinfo.size = realSize
       rinfo.truncated = true
     }
+    // recvMetadata (metadata.ts): the binding passes `ancillary` only when it is on.
+    if (ancillary !== undefined && !unix) applyMetadata(rinfo as RemoteInfo, ancillary[i])
     try {
       socket.emit('message', slab.subarray(offset, offset + length), rinfo)
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
+}
+
+/** ICMP errors (setRecvErrors / recvErrors) as 'icmp' events, one per queued error. */
+function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
+  const state = stateOf(socket)
+  for (const e of errors) {
+    if (state.native === null) return
+    try {
+      socket.emit('icmp', toIcmpError(e))
     } catch (err) {
       process.nextTick(rethrow, err)
     }
