@@ -125,3 +125,22 @@ describe.each([
     }
   })
 })
+
+describe('examples/reuseport-workers.mjs', () => {
+  it('runs its demo: every datagram echoed, shared by several workers', async () => {
+    const script = new URL('../../../examples/reuseport-workers.mjs', import.meta.url).pathname
+    const child = spawn(process.execPath, [script, '--demo', '--workers', '3', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout!.on('data', (d: Buffer) => (out += d))
+    child.stderr!.on('data', (d: Buffer) => (err += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const [code] = await once(child, 'close', 25_000)
+    clearTimeout(timer)
+    expect({ code, err }).toEqual({ code: 0, err: '' })
+    expect(out).toContain('total 512 of 512')
+    const shares = [...out.matchAll(/worker \d+: (\d+) datagrams/g)].map((m) => Number(m[1]))
+    expect(shares).toHaveLength(3)
+    expect(shares.filter((n) => n > 0).length).toBeGreaterThan(1)
+  })
+})
