@@ -3,6 +3,7 @@
 // over the members while every datagram of one flow lands on the same member. No timing:
 // the test waits (bounded) until every datagram has been counted, then checks who got what.
 import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSocket, type Socket } from '../src/index'
@@ -128,7 +129,7 @@ describe.each([
 
 describe('examples/reuseport-workers.mjs', () => {
   it('runs its demo: every datagram echoed, shared by several workers', async () => {
-    const script = new URL('../../../examples/reuseport-workers.mjs', import.meta.url).pathname
+    const script = path.resolve(__dirname, '../../../examples/reuseport-workers.mjs')
     const child = spawn(process.execPath, [script, '--demo', '--workers', '3', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
