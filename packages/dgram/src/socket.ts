@@ -533,90 +533,6 @@ export class Socket extends EventEmitter {
     return openHandle(stateOf(this)).getSendQueueCount()
   }
 
-  // ---- beyond node:dgram (advanced.ts; docs/beyond-node-dgram.md) ---------------------------
-
-  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp). */
-  setRecvMetadata(options: RecvMetadataOptions | boolean): this {
-    const state = stateOf(this)
-    advanced.setRecvMetadata(openHandle(state), state.kind, options)
-    return this
-  }
-
-  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
-  setRecvErrors(flag: boolean): this {
-    const state = stateOf(this)
-    advanced.setRecvErrors(openHandle(state), state.kind, flag)
-    return this
-  }
-
-  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. */
-  setTOS(tos: number): number {
-    const state = stateOf(this)
-    return advanced.setTos(openHandle(state), state.kind, tos)
-  }
-
-  getTOS(): number {
-    const state = stateOf(this)
-    return advanced.getTos(openHandle(state), state.kind)
-  }
-
-  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
-  bindToDevice(interfaceName: string): this {
-    const state = stateOf(this)
-    advanced.bindToDevice(openHandle(state), state.kind, interfaceName)
-    return this
-  }
-
-  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
-  setMTUDiscover(mode: MtuDiscoverMode): this {
-    const state = stateOf(this)
-    advanced.setMtuDiscover(openHandle(state), state.kind, mode)
-    return this
-  }
-
-  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
-  getPathMTU(): number {
-    const state = stateOf(this)
-    return advanced.getPathMtu(openHandle(state), state.kind)
-  }
-
-  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
-  forceRecvBufferSize(size: number): this {
-    const state = stateOf(this)
-    advanced.forceBufferSize(openHandle(state), state.kind, true, size)
-    return this
-  }
-
-  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
-  forceSendBufferSize(size: number): this {
-    const state = stateOf(this)
-    advanced.forceBufferSize(openHandle(state), state.kind, false, size)
-    return this
-  }
-
-  /**
-   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
-   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
-   * port and address.
-   */
-  sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void {
-    const state = stateOf(this)
-    if (state.kind === 'unix_dgram') throw advanced.unsupportedOnType(state.kind, 'sendWith')
-    const connected = state.connectState === ConnectState.Connected
-    const opts = advanced.validateSendWith(options, state.family, connected)
-    const list = messageParts(msg)
-    if (callback !== undefined) validateFunction(callback, 'callback')
-    healthCheck(state)
-    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
-    if (list.length === 0) list.push(Buffer.alloc(0))
-    if (state.bindState !== BindState.Bound) {
-      enqueue(this, () => this.sendWith(list, options, callback))
-      return
-    }
-    if (connected) sendWithResolved(this, null, null, list, opts, callback)
-    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
-  }
-
   // ---- lifetime -------------------------------------------------------------------------------
 
   ref(): this {
@@ -652,6 +568,136 @@ Object.defineProperty(Socket.prototype, 'sendto', {
   writable: true,
   configurable: true,
 })
+
+// ---- beyond node:dgram (advanced.ts; docs/beyond-node-dgram.md) -------------------------------
+//
+// Kept off the class type, like `sendto`, so node:dgram's Socket stays assignable to ours:
+// createSocket('udp4' | 'udp6') returns a `UdpSocket`, which is Socket & SocketExtensions.
+
+/** What @dgramx/dgram adds to node:dgram's UDP Socket. */
+export interface SocketExtensions {
+  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp); false turns it off. */
+  setRecvMetadata(options: RecvMetadataOptions | boolean): this
+  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
+  setRecvErrors(flag: boolean): this
+  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. Returns the value. */
+  setTOS(tos: number): number
+  getTOS(): number
+  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
+  bindToDevice(interfaceName: string): this
+  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
+  setMTUDiscover(mode: MtuDiscoverMode): this
+  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
+  getPathMTU(): number
+  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceRecvBufferSize(size: number): this
+  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceSendBufferSize(size: number): this
+  /**
+   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
+   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
+   * port and address.
+   */
+  sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
+  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  on(event: 'icmp', listener: (error: IcmpError) => void): this
+  once(event: 'icmp', listener: (error: IcmpError) => void): this
+  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  emit(event: 'icmp', error: IcmpError): boolean
+}
+
+/** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
+export type UdpSocket = Socket & SocketExtensions
+
+const extensionMethods = {
+  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp). */
+  setRecvMetadata(this: Socket, options: RecvMetadataOptions | boolean): Socket {
+    const state = stateOf(this)
+    advanced.setRecvMetadata(openHandle(state), state.kind, options)
+    return this
+  },
+
+  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
+  setRecvErrors(this: Socket, flag: boolean): Socket {
+    const state = stateOf(this)
+    advanced.setRecvErrors(openHandle(state), state.kind, flag)
+    return this
+  },
+
+  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. */
+  setTOS(this: Socket, tos: number): number {
+    const state = stateOf(this)
+    return advanced.setTos(openHandle(state), state.kind, tos)
+  },
+
+  getTOS(this: Socket): number {
+    const state = stateOf(this)
+    return advanced.getTos(openHandle(state), state.kind)
+  },
+
+  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
+  bindToDevice(this: Socket, interfaceName: string): Socket {
+    const state = stateOf(this)
+    advanced.bindToDevice(openHandle(state), state.kind, interfaceName)
+    return this
+  },
+
+  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
+  setMTUDiscover(this: Socket, mode: MtuDiscoverMode): Socket {
+    const state = stateOf(this)
+    advanced.setMtuDiscover(openHandle(state), state.kind, mode)
+    return this
+  },
+
+  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
+  getPathMTU(this: Socket): number {
+    const state = stateOf(this)
+    return advanced.getPathMtu(openHandle(state), state.kind)
+  },
+
+  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceRecvBufferSize(this: Socket, size: number): Socket {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, true, size)
+    return this
+  },
+
+  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceSendBufferSize(this: Socket, size: number): Socket {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, false, size)
+    return this
+  },
+
+  /**
+   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
+   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
+   * port and address.
+   */
+  sendWith(this: Socket, msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void {
+    const state = stateOf(this)
+    if (state.kind === 'unix_dgram') throw advanced.unsupportedOnType(state.kind, 'sendWith')
+    const connected = state.connectState === ConnectState.Connected
+    const opts = advanced.validateSendWith(options, state.family, connected)
+    const list = messageParts(msg)
+    if (callback !== undefined) validateFunction(callback, 'callback')
+    healthCheck(state)
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+    if (list.length === 0) list.push(Buffer.alloc(0))
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, () => (this as UdpSocket).sendWith(list, options, callback))
+      return
+    }
+    if (connected) sendWithResolved(this, null, null, list, opts, callback)
+    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+  },
+
+}
+for (const [name, value] of Object.entries(extensionMethods)) {
+  Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
+}
 
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
@@ -740,47 +786,36 @@ export interface Socket {
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
-  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
-  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
-  emit(event: 'icmp', error: IcmpError): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
-  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
-  on(event: 'icmp', listener: (error: IcmpError) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
-  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
-  once(event: 'icmp', listener: (error: IcmpError) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
-  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
-  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
-  /** ICMP errors, after setRecvErrors(true) / the recvErrors option (not in node:dgram). */
-  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'

@@ -3,7 +3,7 @@
 // send, and the errors each option gives where it cannot work.
 import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createSocket, type RemoteInfo, type Socket } from '../src/index'
+import { createSocket, type RemoteInfo, type Socket, type UdpSocket } from '../src/index'
 import { once, withTimeout } from './harness'
 
 const open: Socket[] = []
@@ -106,7 +106,7 @@ describe('recvMetadata', () => {
   it('rejects bad arguments and what unix_dgram cannot carry', () => {
     const s = track(createSocket('udp4'))
     expect(() => s.setRecvMetadata('yes' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }))
-    const u = track(createSocket('unix_dgram') as unknown as Socket)
+    const u = track(createSocket('unix_dgram') as unknown as UdpSocket)
     expect(() => u.setRecvMetadata({ pktinfo: true })).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
     expect(() => u.setTOS(4)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
     expect(() => createSocket({ type: 'unix_dgram', recvMetadata: { ttl: true } })).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
@@ -190,7 +190,7 @@ describe('sendWith', () => {
     expect(() => s.sendWith('x', { port: 9, source: 'localhost' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
     expect(() => s.sendWith('x', { port: 9, tos: 300 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }))
     expect(() => s.sendWith('x', { port: 9, interfaceIndex: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }))
-    const u = track(createSocket('unix_dgram') as unknown as Socket)
+    const u = track(createSocket('unix_dgram') as unknown as UdpSocket)
     expect(() => u.sendWith('x', { port: 9 })).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
   })
 })
@@ -283,7 +283,7 @@ describe('options without a device or a path', () => {
     await once(s, 'connect')
     // lo's MTU is 65536; the IP layer caps what it reports at 65535.
     expect(s.getPathMTU()).toBe(65535)
-    const u = track(createSocket('unix_dgram') as unknown as Socket)
+    const u = track(createSocket('unix_dgram') as unknown as UdpSocket)
     expect(() => u.setMTUDiscover('do')).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
     expect(() => u.setRecvErrors(true)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
   })
