@@ -146,6 +146,18 @@ describe('path MTU (namespaces)', () => {
     lab.exec(router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
     lab.exec(client, 'ip', 'route', 'add', '10.78.2.0/24', 'via', '10.78.1.1')
     lab.exec(far, 'ip', 'route', 'add', '10.78.1.0/24', 'via', '10.78.2.1')
+    // The same path over IPv6 (routers never fragment; they answer "packet too big").
+    for (const [ns, dev, addr] of [
+      [client, 'c1', 'fd00:78:1::2/64'],
+      [router, 'r1', 'fd00:78:1::1/64'],
+      [router, 'r2', 'fd00:78:2::1/64'],
+      [far, 'f1', 'fd00:78:2::2/64'],
+    ]) {
+      lab.exec(ns, 'ip', 'addr', 'add', addr, 'dev', dev, 'nodad')
+    }
+    lab.exec(router, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1')
+    lab.exec(client, 'ip', 'route', 'add', 'fd00:78:2::/64', 'via', 'fd00:78:1::1')
+    lab.exec(far, 'ip', 'route', 'add', 'fd00:78:1::/64', 'via', 'fd00:78:2::1')
   })
   afterAll(() => lab.cleanup())
 
@@ -212,5 +224,57 @@ describe('path MTU (namespaces)', () => {
       again: { code: 'EMSGSIZE', syscall: 'send' },
     })
     expect(await cli.next()).toEqual({ dont: '1400' })
+  })
+
+  it("udp6: 'icmp' packet-too-big from the router with the MTU, then getPathMTU() and EMSGSIZE", async () => {
+    const srv = lab.node(far, `
+      const s = dgram.createSocket('udp6');
+      s.on('message', (msg, rinfo) => s.send(String(msg.length), rinfo.port, rinfo.address));
+      s.bind(7101, () => out({ ready: true }));
+    `)
+    expect(await srv.next()).toEqual({ ready: true })
+    const cli = lab.node(client, `
+      const wait = (s, ev) => new Promise((resolve) => {
+        const t = setTimeout(() => resolve({ timeout: ev }), 5000);
+        s.once(ev, (...a) => { clearTimeout(t); resolve(a); });
+      });
+      (async () => {
+        const s = dgram.createSocket({ type: 'udp6', recvErrors: true });
+        const icmps = [];
+        s.on('icmp', (e) => icmps.push(e));
+        s.setMTUDiscover('do');
+        s.connect(7101, 'fd00:78:2::2');
+        await wait(s, 'connect');
+        const before = s.getPathMTU();
+        const small = wait(s, 'message');
+        s.send(Buffer.alloc(1000));
+        const [reply] = await small;
+        const icmp = wait(s, 'icmp');
+        s.send(Buffer.alloc(1400));
+        await icmp;
+        const after = s.getPathMTU();
+        const again = await new Promise((resolve) => s.send(Buffer.alloc(1400), (err) => resolve(err && { code: err.code })));
+        out({ before, reply: String(reply), icmp: icmps[0], after, again });
+        s.close();
+      })().catch((e) => { out({ error: String(e) }); process.exit(1); });
+    `)
+    expect(await cli.next()).toMatchObject({
+      before: 1500,
+      reply: '1000',
+      icmp: {
+        kind: 'fragmentation-needed',
+        code: 'EMSGSIZE',
+        origin: 'icmp6',
+        icmpType: 2,
+        icmpCode: 0,
+        mtu: 1280,
+        address: 'fd00:78:2::2',
+        port: 7101,
+        family: 'IPv6',
+        offender: 'fd00:78:1::1',
+      },
+      after: 1280,
+      again: { code: 'EMSGSIZE' },
+    })
   })
 })
