@@ -116,3 +116,30 @@ describe('recvErrors', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('the send after an ICMP error', () => {
+  it.each([
+    ['udp4', '127.0.0.1'],
+    ['udp6', '::1'],
+  ] as const)('%s: is not failed by the pending error (the kernel reports it once on a send); the error still arrives as icmp', async (type, loopback) => {
+    const dead = await closedPort(type, loopback)
+    const s = track(createSocket({ type, recvErrors: true }))
+    s.bind(0, loopback)
+    await once(s, 'listening')
+    const icmp = once(s, 'icmp') as Promise<[IcmpError]>
+    const msg = once(s, 'message')
+    const results: unknown[] = []
+    const sent = new Promise<void>((resolve) => {
+      // Both in the same tick: loopback answers the first with ICMP before the second is sent.
+      s.send('x', dead, loopback, (err) => results.push(err && err.code))
+      s.send('self', s.address().port, loopback, (err) => {
+        results.push(err && err.code)
+        resolve()
+      })
+    })
+    await withTimeout(sent, 5000, 'send callbacks')
+    expect(results).toEqual([null, null])
+    expect(String((await msg)[0])).toBe('self')
+    expect((await icmp)[0]).toMatchObject({ kind: 'port-unreachable', port: dead })
+  })
+})
