@@ -131,9 +131,9 @@ describe('the send after an ICMP error', () => {
     const results: unknown[] = []
     const sent = new Promise<void>((resolve) => {
       // Both in the same tick: loopback answers the first with ICMP before the second is sent.
-      s.send('x', dead, loopback, (err) => results.push(err && err.code))
+      s.send('x', dead, loopback, (err) => results.push(err && (err as NodeJS.ErrnoException).code))
       s.send('self', s.address().port, loopback, (err) => {
-        results.push(err && err.code)
+        results.push(err && (err as NodeJS.ErrnoException).code)
         resolve()
       })
     })
