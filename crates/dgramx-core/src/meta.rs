@@ -239,6 +239,24 @@ pub fn path_mtu(_sock: &DgramSocket) -> SysResult<u32> {
     Err(unavailable("getsockopt"))
 }
 
+/// SO_RCVBUFFORCE / SO_SNDBUFFORCE: a buffer size beyond `net.core.{r,w}mem_max`. Needs
+/// CAP_NET_ADMIN (EPERM otherwise). The kernel doubles the value, as for SO_RCVBUF.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn set_buffer_size_force(sock: &DgramSocket, recv: bool, size: u32) -> SysResult<()> {
+    let size = libc::c_int::try_from(size).map_err(|_| SysError::einval("setsockopt"))?;
+    let name = if recv {
+        libc::SO_RCVBUFFORCE
+    } else {
+        libc::SO_SNDBUFFORCE
+    };
+    setsockopt_int(sock, libc::SOL_SOCKET, name, size)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn set_buffer_size_force(_sock: &DgramSocket, _recv: bool, _size: u32) -> SysResult<()> {
+    Err(unavailable("setsockopt"))
+}
+
 /// Per-send overrides (see `send_with`).
 #[derive(Debug, Default, Clone)]
 pub struct SendOptions {
@@ -325,9 +343,15 @@ pub fn send_with(
     if used == 0 {
         hdr.msg_control = std::ptr::null_mut();
     }
+    let first = sendmsg_once(sock, &hdr);
+    retry_after_icmp(sock, first, || sendmsg_once(sock, &hdr))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sendmsg_once(sock: &DgramSocket, hdr: &libc::msghdr) -> SysResult<usize> {
     loop {
         // SAFETY: hdr describes valid memory for the duration of the call.
-        let rc = unsafe { libc::sendmsg(sock.raw_fd(), &hdr, libc::MSG_NOSIGNAL) };
+        let rc = unsafe { libc::sendmsg(sock.raw_fd(), hdr, libc::MSG_NOSIGNAL) };
         if rc >= 0 {
             return Ok(rc as usize);
         }
@@ -392,6 +416,58 @@ pub fn set_recv_err(sock: &DgramSocket, on: bool) -> SysResult<()> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_recv_err(_sock: &DgramSocket, _on: bool) -> SysResult<()> {
     Err(unavailable("setsockopt"))
+}
+
+/// With IP_RECVERR on, Linux also reports a queued ICMP error on the socket's next send: that
+/// send fails once (its own datagram unsent) with the ICMP's errno. Such a failure is not about
+/// this datagram, so it is tried once more; the error itself stays in the error queue and
+/// reaches JavaScript as an Icmp event. Without IP_RECVERR (node:dgram's behaviour) nothing
+/// changes, and a failure that repeats is reported as usual.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn retry_after_icmp<T>(
+    sock: &DgramSocket,
+    result: SysResult<T>,
+    again: impl FnOnce() -> SysResult<T>,
+) -> SysResult<T> {
+    match &result {
+        Err(e)
+            if matches!(
+                e.errno,
+                libc::ECONNREFUSED
+                    | libc::EHOSTUNREACH
+                    | libc::ENETUNREACH
+                    | libc::EHOSTDOWN
+                    | libc::ENONET
+                    | libc::EMSGSIZE
+                    | libc::EPROTO
+                    | libc::EACCES
+            ) && recv_err_enabled(sock) =>
+        {
+            again()
+        }
+        _ => result,
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn retry_after_icmp<T>(
+    _sock: &DgramSocket,
+    result: SysResult<T>,
+    _again: impl FnOnce() -> SysResult<T>,
+) -> SysResult<T> {
+    result
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn recv_err_enabled(sock: &DgramSocket) -> bool {
+    match sock.kind() {
+        Kind::Udp4 => getsockopt_int(sock, libc::IPPROTO_IP, libc::IP_RECVERR).unwrap_or(0) != 0,
+        Kind::Udp6 => {
+            getsockopt_int(sock, libc::IPPROTO_IPV6, libc::IPV6_RECVERR).unwrap_or(0) != 0
+                || getsockopt_int(sock, libc::IPPROTO_IP, libc::IP_RECVERR).unwrap_or(0) != 0
+        }
+        Kind::Unix => false,
+    }
 }
 
 /// Reads one entry of the error queue; `Ok(None)` when it is empty.

@@ -179,6 +179,11 @@ impl DgramSocket {
 
     /// One non-blocking send. `WouldBlock` comes back as an EAGAIN `SysError`.
     pub fn send_to(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
+        let first = self.send_to_once(data, dest);
+        crate::meta::retry_after_icmp(self, first, || self.send_to_once(data, dest))
+    }
+
+    fn send_to_once(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
         let flags = send_flags();
         let r = match dest {
             Some(d) => self.sock.send_to_with_flags(data, d, flags),

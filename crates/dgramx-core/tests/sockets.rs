@@ -518,3 +518,26 @@ fn send_many_sends_in_order() {
     }
     assert_eq!(got, (0..40u8).collect::<Vec<_>>());
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn forced_buffer_sizes_pass_the_sysctl_limit_as_root() {
+    use dgramx_core::meta::set_buffer_size_force;
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    let size = 8 * 1024 * 1024;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        set_buffer_size_force(&s, true, size).unwrap();
+        set_buffer_size_force(&s, false, size).unwrap();
+        // The kernel doubles the value, past net.core.rmem_max / wmem_max.
+        assert_eq!(s.recv_buffer_size().unwrap(), 2 * size as usize);
+        assert_eq!(s.send_buffer_size().unwrap(), 2 * size as usize);
+    } else {
+        let e = set_buffer_size_force(&s, true, size).unwrap_err();
+        assert_eq!(e.code, "EPERM");
+    }
+    assert_eq!(
+        set_buffer_size_force(&s, true, u32::MAX).unwrap_err().code,
+        "EINVAL"
+    );
+}

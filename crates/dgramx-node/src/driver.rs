@@ -27,6 +27,8 @@ const EV_ERROR: f64 = 3.0;
 const EV_ICMP: f64 = 4.0;
 /// Error-queue entries read per wake-up (the rest wait for the next one).
 const ICMP_BUDGET: usize = 64;
+/// Receives retried per wake-up after a pending ICMP error failed one (IP_RECVERR on).
+const ICMP_RETRIES: usize = 4;
 
 /// Datagrams one socket may deliver per wake-up before others get a turn.
 const RECV_BUDGET: usize = 256;
@@ -280,6 +282,7 @@ impl Driver {
                 UDP_SLOTS
             };
             let mut count = 0;
+            let mut icmp_retries = 0;
             loop {
                 let got = recv_batch(sock, &mut arena, with_control, |d| {
                     let port = match d.from.as_socket() {
@@ -340,6 +343,18 @@ impl Driver {
                         }
                     }
                     Err(e) if e.is_would_block() => break,
+                    // With IP_RECVERR an ICMP error also becomes the socket's pending error,
+                    // which one receive reports: its entry is in the error queue, so deliver
+                    // that as an Icmp event instead of failing the receive.
+                    Err(e) if st.recv_err && icmp_retries < ICMP_RETRIES => {
+                        icmp_retries += 1;
+                        let before = icmp.len();
+                        drain_error_queue(env, sock, &mut icmp);
+                        if icmp.len() == before && e.errno == 0 {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
                     Err(e) => {
                         failure = Some(e);
                         break;

@@ -383,6 +383,19 @@ impl NativeSocket {
         Ok(())
     }
 
+    /// SO_RCVBUFFORCE (recv) / SO_SNDBUFFORCE: past the sysctl limits; needs CAP_NET_ADMIN.
+    #[napi(catch_unwind)]
+    pub fn set_buffer_size_force(&self, recv: bool, size: u32) -> Result<(), Code> {
+        let actual = self.with("setsockopt", |s| {
+            meta::set_buffer_size_force(s, recv, size)?;
+            s.recv_buffer_size()
+        })?;
+        if recv {
+            self.cell.borrow_mut().recv_slot = actual;
+        }
+        Ok(())
+    }
+
     /// One datagram with a chosen source address / interface and/or TOS. Same return
     /// convention as send().
     #[napi(catch_unwind)]

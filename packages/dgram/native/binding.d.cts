@@ -55,6 +55,8 @@ export declare class NativeSocket {
   getPathMtu(): number
   /** Report ICMP errors (port/host unreachable, fragmentation needed) as Icmp events. */
   setRecvErrors(on: boolean): void
+  /** SO_RCVBUFFORCE (recv) / SO_SNDBUFFORCE: past the sysctl limits; needs CAP_NET_ADMIN. */
+  setBufferSizeForce(recv: boolean, size: number): void
   /**
    * One datagram with a chosen source address / interface and/or TOS. Same return
    * convention as send().

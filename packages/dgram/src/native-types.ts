@@ -159,6 +159,8 @@ export interface NativeSocket {
   getPathMtu(): number
   /** Report ICMP errors as Icmp events (IP_RECVERR / IPV6_RECVERR). */
   setRecvErrors(on: boolean): void
+  /** SO_RCVBUFFORCE (recv = true) / SO_SNDBUFFORCE: past the sysctl limits; needs CAP_NET_ADMIN. */
+  setBufferSizeForce(recv: boolean, size: number): void
   /** One datagram with a chosen source address / interface index / TOS. Same return as send(). */
   sendWith(data: Buffer, address: string | null, port: number, source: string | null, interfaceIndex: number | null, tos: number | null): number
   /** unix_dgram (Linux): receive the sender's pid/uid/gid with each datagram (SO_PASSCRED). */

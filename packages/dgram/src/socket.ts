@@ -37,7 +37,11 @@ import {
 import { Fifo } from './fifo'
 import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
-import type { NativeAncillary, NativeSocket as NativeHandle, NativeKind } from './native-types'
+import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
+import * as advanced from './advanced'
+import type { MtuDiscoverMode, SendWithOptions } from './advanced'
+import { applyMetadata, type RecvMetadataOptions } from './metadata'
+import { toIcmpError, type IcmpError } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
@@ -98,6 +102,7 @@ const enum ConnectState {
 const EV_MESSAGES = 1
 const EV_SENDS_DONE = 2
 const EV_ERROR = 3
+const EV_ICMP = 4
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -213,6 +218,12 @@ export class Socket extends EventEmitter {
       native = new NativeSocket(kind as NativeKind, onEvent)
     } catch (e) {
       throw fromNative(e, 'socket')
+    }
+    try {
+      advanced.applyAdvancedOptions(native, kind as SocketType, options)
+    } catch (e) {
+      native.close()
+      throw e
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -623,6 +634,136 @@ Object.defineProperties(Socket.prototype, {
     configurable: true,
   },
 })
+
+// ---- beyond node:dgram (advanced.ts; docs/beyond-node-dgram.md) -------------------------------
+//
+// Kept off the class type, like `sendto`, so node:dgram's Socket stays assignable to ours:
+// createSocket('udp4' | 'udp6') returns a `UdpSocket`, which is Socket & SocketExtensions.
+
+/** What @dgramx/dgram adds to node:dgram's UDP Socket. */
+export interface SocketExtensions {
+  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp); false turns it off. */
+  setRecvMetadata(options: RecvMetadataOptions | boolean): this
+  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
+  setRecvErrors(flag: boolean): this
+  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. Returns the value. */
+  setTOS(tos: number): number
+  getTOS(): number
+  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
+  bindToDevice(interfaceName: string): this
+  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
+  setMTUDiscover(mode: MtuDiscoverMode): this
+  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
+  getPathMTU(): number
+  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceRecvBufferSize(size: number): this
+  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceSendBufferSize(size: number): this
+  /**
+   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
+   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
+   * port and address.
+   */
+  sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
+  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  on(event: 'icmp', listener: (error: IcmpError) => void): this
+  once(event: 'icmp', listener: (error: IcmpError) => void): this
+  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
+  emit(event: 'icmp', error: IcmpError): boolean
+}
+
+/** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
+export type UdpSocket = Socket & SocketExtensions
+
+const extensionMethods = {
+  /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp). */
+  setRecvMetadata(this: Socket, options: RecvMetadataOptions | boolean): Socket {
+    const state = stateOf(this)
+    advanced.setRecvMetadata(openHandle(state), state.kind, options)
+    return this
+  },
+
+  /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
+  setRecvErrors(this: Socket, flag: boolean): Socket {
+    const state = stateOf(this)
+    advanced.setRecvErrors(openHandle(state), state.kind, flag)
+    return this
+  },
+
+  /** IP_TOS / IPV6_TCLASS for every datagram sent: DSCP << 2 | ECN. */
+  setTOS(this: Socket, tos: number): number {
+    const state = stateOf(this)
+    return advanced.setTos(openHandle(state), state.kind, tos)
+  },
+
+  getTOS(this: Socket): number {
+    const state = stateOf(this)
+    return advanced.getTos(openHandle(state), state.kind)
+  },
+
+  /** SO_BINDTODEVICE: send and receive only through the named interface ('' unbinds). */
+  bindToDevice(this: Socket, interfaceName: string): Socket {
+    const state = stateOf(this)
+    advanced.bindToDevice(openHandle(state), state.kind, interfaceName)
+    return this
+  },
+
+  /** Path-MTU discovery: 'do' sets DF and never fragments, 'dont' fragments, 'want' is the default, 'probe' sets DF ignoring the path MTU. */
+  setMTUDiscover(this: Socket, mode: MtuDiscoverMode): Socket {
+    const state = stateOf(this)
+    advanced.setMtuDiscover(openHandle(state), state.kind, mode)
+    return this
+  },
+
+  /** The kernel's path MTU towards the connected peer (ENOTCONN when not connected). */
+  getPathMTU(this: Socket): number {
+    const state = stateOf(this)
+    return advanced.getPathMtu(openHandle(state), state.kind)
+  },
+
+  /** SO_RCVBUFFORCE: a receive buffer past net.core.rmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceRecvBufferSize(this: Socket, size: number): Socket {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, true, size)
+    return this
+  },
+
+  /** SO_SNDBUFFORCE: a send buffer past net.core.wmem_max (needs CAP_NET_ADMIN, else EPERM). */
+  forceSendBufferSize(this: Socket, size: number): Socket {
+    const state = stateOf(this)
+    advanced.forceBufferSize(openHandle(state), state.kind, false, size)
+    return this
+  },
+
+  /**
+   * Sends one datagram with per-send control: source address, outgoing interface, TOS. Same
+   * callback, pre-bind queue, lookup and ordering as send(); on a connected socket omit
+   * port and address.
+   */
+  sendWith(this: Socket, msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void {
+    const state = stateOf(this)
+    if (state.kind === 'unix_dgram') throw advanced.unsupportedOnType(state.kind, 'sendWith')
+    const connected = state.connectState === ConnectState.Connected
+    const opts = advanced.validateSendWith(options, state.family, connected)
+    const list = messageParts(msg)
+    if (callback !== undefined) validateFunction(callback, 'callback')
+    healthCheck(state)
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+    if (list.length === 0) list.push(Buffer.alloc(0))
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, () => (this as UdpSocket).sendWith(list, options, callback))
+      return
+    }
+    if (connected) sendWithResolved(this, null, null, list, opts, callback)
+    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+  },
+
+}
+for (const [name, value] of Object.entries(extensionMethods)) {
+  Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
+}
 
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
@@ -1183,6 +1324,44 @@ function sendResolved(
   state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
 }
 
+/** sendWith() once the destination is known: like sendResolved, through the binding's sendWith. */
+function sendWithResolved(
+  socket: Socket,
+  ex: Error | null,
+  ip: string | null,
+  list: Buffer[],
+  opts: advanced.CheckedSendWith,
+  callback: SendCallback | undefined,
+): void {
+  const state = stateOf(socket)
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return
+  }
+  const native = state.native
+  if (native === null) return
+  const { port, address } = opts
+  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    return
+  }
+  let sent: number
+  try {
+    sent = native.sendWith(joinParts(list), port ? ip : null, port, opts.source, opts.interfaceIndex, opts.tos)
+  } catch (e) {
+    const code = nativeCode(e)
+    const err = code.startsWith('ERR_') ? advanced.optionError(e, state.kind, 'sendWith') : exceptionWithHostPort(code, 'send', address, port || undefined)
+    if (callback) process.nextTick(callback, err)
+    return
+  }
+  if (sent >= 0) {
+    if (callback) process.nextTick(callback, null, sent)
+    return
+  }
+  state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
+}
+
 function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
   const state = stateOf(socket)
   // Until a queued connect has run, sends are read in their connected form too.
@@ -1303,6 +1482,9 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
     case EV_ERROR:
       if (stateOf(socket).native !== null) socket.emit('error', errnoException(a as string, b as string))
       break
+    case EV_ICMP:
+      emitIcmp(socket, a as NativeIcmpError[])
+      break
   }
 }
 
@@ -1340,6 +1522,9 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
       // Descriptors belong to the listeners; with none, nobody can take them.
       if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
     }
+    // recvMetadata (metadata.ts): the binding passes `ancillary` only when some ancillary data
+    // was asked for; applyMetadata copies only the fields that are present.
+    if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
     try {
       socket.emit('message', slab.subarray(offset, offset + length), rinfo)
     } catch (err) {
@@ -1361,6 +1546,19 @@ function unixAncillary(state: State, rinfo: UnixRemoteInfo, anc: NativeAncillary
     else closeFds(anc.fds)
   }
   if (anc.truncated) rinfo.ancillaryTruncated = true
+}
+
+/** ICMP errors (setRecvErrors / recvErrors) as 'icmp' events, one per queued error. */
+function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
+  const state = stateOf(socket)
+  for (const e of errors) {
+    if (state.native === null) return
+    try {
+      socket.emit('icmp', toIcmpError(e))
+    } catch (err) {
+      process.nextTick(rethrow, err)
+    }
+  }
 }
 
 function completeSends(socket: Socket, results: (number | string)[]): void {

@@ -5,12 +5,17 @@ import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
+import type { AdvancedSocketOptions } from './advanced'
+import type { DatagramMetadata } from './metadata'
 
 export type UdpSocketType = 'udp4' | 'udp6'
 export type SocketType = UdpSocketType | 'unix_dgram'
 
-/** The sender of a UDP datagram, as node:dgram reports it. */
-export interface RemoteInfo {
+/**
+ * The sender of a UDP datagram, as node:dgram reports it; with `recvMetadata` on, also the
+ * datagram's metadata (DatagramMetadata: localAddress, interfaceIndex, ttl, tos, ecn, timestamp).
+ */
+export interface RemoteInfo extends DatagramMetadata {
   address: string
   family: 'IPv4' | 'IPv6'
   port: number
@@ -89,7 +94,7 @@ export type LookupFunction = (
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ) => void
 
-export interface SocketOptions extends Abortable {
+export interface SocketOptions extends Abortable, AdvancedSocketOptions {
   type: SocketType
   reuseAddr?: boolean | undefined
   /** Honoured on every supported Node version (node:dgram ignores it before 22.12). */

@@ -15,12 +15,18 @@ const expected: Record<string, RegExp[]> = {
   'sd-notify-service.mjs': [/notify\(\) is a no-op -> false/, /manager got: READY=1 \| STATUS=serving \| MAINPID=\d+/, /manager got: WATCHDOG=1/, /manager got: STOPPING=1/],
   'multicast-discovery.mjs': [/found alpha \(service port 7001\)/, /found beta \(service port 7002\)/],
   'dns-style-server.mjs': [/alpha\.local -> 10\.0\.0\.1/, /beta\.local -> 10\.0\.0\.2/, /gamma\.local -> NXDOMAIN/],
+  'reuseport-workers.mjs': [/workers share udp4 127\.0\.0\.1:\d+ \(reusePort\)/, /worker 0: \d+ datagrams/],
   'dogstatsd-uds.mjs': [/agent received 10002 metrics \(sent 10002\)/, /latency:12\.5\|h\|#db/],
+}
+
+// Examples that serve until stopped have a self-contained demo mode.
+const args: Record<string, () => string[]> = {
+  'reuseport-workers.mjs': () => ['--demo', '--port', String(20_000 + Math.floor(Math.random() * 40_000))],
 }
 
 function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: undefined } })
+    const child = spawn(process.execPath, [file, ...(args[file]?.() ?? [])], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: undefined } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

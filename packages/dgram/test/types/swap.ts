@@ -74,3 +74,26 @@ export function mistakes(): void {
   const n: number = dgramx.createSocket('udp4')
   console.log(n)
 }
+
+// Beyond node:dgram: createSocket's UDP sockets carry the extensions, and stay node Sockets.
+export function beyond(): nodeDgram.Socket {
+  const s = dgramx.createSocket({ type: 'udp4', recvMetadata: { pktinfo: true, tos: true }, recvErrors: true })
+  s.on('message', (msg, rinfo) => {
+    const local: string | undefined = rinfo.localAddress
+    const ifindex: number | undefined = rinfo.interfaceIndex
+    const ts: bigint | undefined = rinfo.timestamp
+    console.log(ifindex, ts, rinfo.ecn)
+    s.sendWith(msg, { port: rinfo.port, address: rinfo.address, source: local, tos: rinfo.tos }, (err, bytes) => console.log(err, bytes))
+  })
+  s.on('icmp', (e: dgramx.IcmpError) => {
+    const kind: dgramx.IcmpErrorKind = e.kind
+    const mtu: number | undefined = e.mtu
+    console.log(kind, mtu, e.address, e.port, e.code)
+  })
+  const tos: number = s.setTOS(0xb8) + s.getTOS()
+  const mtu: number = s.bindToDevice('lo').setMTUDiscover('do').setRecvMetadata(false).setRecvErrors(false).getPathMTU()
+  s.forceRecvBufferSize(1 << 20).forceSendBufferSize(1 << 20)
+  console.log(tos, mtu)
+  const u: dgramx.UdpSocket = s
+  return u
+}
