@@ -232,7 +232,7 @@ function notFound(deps: LoadDeps, host: Host, attempts: Attempt[], cause: unknow
 }
 
 /** Checks that the loaded binary reports the facade's version. */
-export function checkVersion(deps: LoadDeps, binding: NativeBindingShape, source: string): void {
+export function checkVersion(deps: LoadDeps, binding: NativeBindingShape, describeSource: () => string): void {
   let binaryVersion: string
   try {
     binaryVersion = typeof binding.nativeVersion === 'function' ? String(binding.nativeVersion()) : '(none reported)'
@@ -240,6 +240,8 @@ export function checkVersion(deps: LoadDeps, binding: NativeBindingShape, source
     binaryVersion = `(nativeVersion() threw: ${firstLine(e)})`
   }
   if (binaryVersion === deps.facadeVersion) return
+  // Only now, on the failure path, is the host detected (process.report is not free).
+  const source = describeSource()
   const host = deps.host()
   const tuple = supportedTuple(host)
   const pkg = tuple ? `${PACKAGE_NAME}-${tuple}` : undefined
@@ -271,7 +273,7 @@ export function loadNative(deps: LoadDeps): NativeBindingShape {
       const host = deps.host()
       throw notFound(deps, host, [{ what: `${OVERRIDE_ENV}=${override}`, cause: describeCause(e, file) }], e)
     }
-    checkVersion(deps, binding, `from ${OVERRIDE_ENV}=${override}`)
+    checkVersion(deps, binding, () => `from ${OVERRIDE_ENV}=${override}`)
     return binding
   }
   let binding: NativeBindingShape
@@ -281,7 +283,7 @@ export function loadNative(deps: LoadDeps): NativeBindingShape {
     const host = deps.host()
     throw notFound(deps, host, attemptsFromGenerated(deps, host, e), e)
   }
-  checkVersion(deps, binding, loadedFrom(deps))
+  checkVersion(deps, binding, () => loadedFrom(deps))
   return binding
 }
 

@@ -238,8 +238,15 @@ describe('not found', () => {
 })
 
 describe('version check', () => {
-  it('accepts a binary of the facade version', () => {
-    expect(loadNative(deps()).nativeVersion()).toBe('1.2.3')
+  it('accepts a binary of the facade version, without detecting the host (no process.report on the happy path)', () => {
+    const b = loadNative(
+      deps({
+        host: () => {
+          throw new Error('host detection must not run when the binary loads and matches')
+        },
+      }),
+    )
+    expect(b.nativeVersion()).toBe('1.2.3')
   })
 
   it('rejects a binary of another version with its own code, naming both versions and the pin', () => {
