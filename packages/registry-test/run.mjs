@@ -141,7 +141,10 @@ function main() {
     const host = new URL(url).host
     const publisherRc = path.join(tmp, 'publisher.npmrc')
     writeFileSync(publisherRc, `registry=${url}\n//${host}/:_authToken=${token}\n`)
-    const publishEnv = { ...process.env, npm_config_userconfig: publisherRc, npm_config_cache: path.join(tmp, 'publisher-cache'), npm_config_update_notifier: 'false' }
+    // Nothing inherited from a package manager that started us (pnpm run exports npm_config_*,
+    // registry included): every npm call below talks to verdaccio only, and says so with --registry.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm|pnpm)_/i.test(k)))
+    const publishEnv = { ...inherited, npm_config_userconfig: publisherRc, npm_config_cache: path.join(tmp, 'publisher-cache'), npm_config_update_notifier: 'false' }
     console.log(`verdaccio listening on ${url} (no uplinks)`)
 
     // Stage npm/: the binary built in this run for linux-x64-gnu, placeholders for the rest.
@@ -173,7 +176,7 @@ function main() {
     })
 
     check('the published facade: optionalDependencies on every platform package at exactly its version, no .node inside', () => {
-      const meta = JSON.parse(execFileSync('npm', ['view', `@dgramx/dgram@${VERSION}`, '--json'], { env: publishEnv, encoding: 'utf8' }))
+      const meta = JSON.parse(execFileSync('npm', ['view', `@dgramx/dgram@${VERSION}`, '--json', '--registry', url], { env: publishEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
       const opt = meta.optionalDependencies ?? {}
       assert(Object.keys(opt).length === 10, `expected 10 optional dependencies, got ${JSON.stringify(opt)}`)
       assert(Object.values(opt).every((v) => v === VERSION), `not all exact: ${JSON.stringify(opt)}`)
@@ -190,13 +193,13 @@ function main() {
       cpSync(path.join(stagedNpm, HOST_TUPLE), pkgDir, { recursive: true })
       const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
       writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({ ...pkg, version: OTHER_VERSION }, null, 2))
-      execFileSync('npm', ['publish', pkgDir, '--tag', 'registry-test'], { env: publishEnv, stdio: 'pipe' })
+      execFileSync('npm', ['publish', pkgDir, '--tag', 'registry-test', '--registry', url], { env: publishEnv, stdio: 'pipe' })
       const facadeDir = path.join(tmp, 'other-facade')
       mkdirSync(facadeDir)
       execFileSync('tar', ['-xzf', path.join(tarballs, `dgramx-dgram-${VERSION}.tgz`), '-C', facadeDir, '--strip-components=1'])
       const f = JSON.parse(readFileSync(path.join(facadeDir, 'package.json'), 'utf8'))
       writeFileSync(path.join(facadeDir, 'package.json'), JSON.stringify({ ...f, version: OTHER_VERSION, optionalDependencies: { [HOST_PKG]: OTHER_VERSION } }, null, 2))
-      execFileSync('npm', ['publish', facadeDir, '--tag', 'registry-test'], { env: publishEnv, stdio: 'pipe' })
+      execFileSync('npm', ['publish', facadeDir, '--tag', 'registry-test', '--registry', url], { env: publishEnv, stdio: 'pipe' })
     })
 
     // The users' side: a PATH without compilers, a fresh HOME and caches.
