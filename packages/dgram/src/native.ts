@@ -1,15 +1,36 @@
-// Loads the napi-rs binding through its generated loader (native/binding.cjs). The path is
-// relative to this file both in src/ (tests) and in dist/ (the published build).
+// Loads the napi-rs binding: src/load-native.ts wraps the generated loader
+// (native/binding.cjs) with an override variable, a version check and one clear error.
+// The paths are relative to this file both in src/ (tests) and in dist/ (the published build).
 
+import path from 'node:path'
+import { detectHost, loadNative, type NativeBindingShape } from './load-native'
 import type { NativeSocketConstructor } from './native-types'
 
-interface Binding {
+interface Binding extends NativeBindingShape {
   NativeSocket: NativeSocketConstructor
   nativeVersion(): string
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const binding = require('../native/binding.cjs') as Binding
+/* eslint-disable @typescript-eslint/no-require-imports */
+const packageDir = path.resolve(__dirname, '..')
+let host: ReturnType<typeof detectHost> | undefined
+
+const binding = loadNative({
+  env: process.env,
+  facadeVersion: (require('../package.json') as { version: string }).version,
+  packageDir,
+  host: () => (host ??= detectHost()),
+  requireGenerated: () => require('../native/binding.cjs') as Binding,
+  requireFile: (file) => require(file) as Binding,
+  installedVersion: (name) => {
+    try {
+      return (require(`${name}/package.json`) as { version: string }).version
+    } catch {
+      return undefined
+    }
+  },
+}) as Binding
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const NativeSocket = binding.NativeSocket
 export const nativeVersion = (): string => binding.nativeVersion()

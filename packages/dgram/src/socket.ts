@@ -84,6 +84,7 @@ import {
   validateUint32,
 } from './validate'
 import { nodeAtLeast } from './version'
+import { assertUnixDgramSupported } from './platform'
 
 const enum BindState {
   Unbound,
@@ -205,6 +206,7 @@ export class Socket extends EventEmitter {
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
+    if (kind === 'unix_dgram') assertUnixDgramSupported()
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 

@@ -1,0 +1,334 @@
+// The native loader (src/load-native.ts): the override variable, the version check and the one
+// coded error, driven through injected dependencies; then the real module in child processes.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  describeHost,
+  hostTuple,
+  loadNative,
+  NativeLoadError,
+  supportedTuple,
+  type Host,
+  type LoadDeps,
+  type NativeBindingShape,
+} from '../src/load-native'
+
+const pkgDir = path.resolve(__dirname, '..')
+const linuxGnu: Host = { platform: 'linux', arch: 'x64', libc: 'glibc', libcVersion: '2.36' }
+
+function notFoundModule(id: string): Error {
+  const e = new Error(`Cannot find module '${id}'\nRequire stack:\n- /x/native/binding.cjs`) as Error & { code: string }
+  e.code = 'MODULE_NOT_FOUND'
+  return e
+}
+
+/** The error binding.cjs throws: newest load error outermost, each one chained as `cause`. */
+function generatedError(errors: Error[]): Error {
+  const chain = errors.reduce<Error | null>((prev, cur) => {
+    const e = new Error(cur.message)
+    ;(e as { cause?: unknown }).cause = prev
+    return e
+  }, null)
+  const err = new Error('Cannot find native binding. npm has a bug related to optional dependencies')
+  ;(err as { cause?: unknown }).cause = chain
+  return err
+}
+
+const binding = (version: string): NativeBindingShape => ({ NativeSocket: class {}, nativeVersion: () => version })
+
+function deps(over: Partial<LoadDeps> = {}): LoadDeps {
+  return {
+    env: {},
+    facadeVersion: '1.2.3',
+    packageDir: '/app/node_modules/@dgramx/dgram',
+    host: () => linuxGnu,
+    requireGenerated: () => binding('1.2.3'),
+    requireFile: () => {
+      throw new Error('requireFile should not be called')
+    },
+    installedVersion: () => undefined,
+    ...over,
+  }
+}
+
+function thrown(fn: () => unknown): NativeLoadError {
+  try {
+    fn()
+  } catch (e) {
+    expect(e).toBeInstanceOf(NativeLoadError)
+    return e as NativeLoadError
+  }
+  throw new Error('did not throw')
+}
+
+describe('platform tuples', () => {
+  it('maps hosts to napi platformArchABI names', () => {
+    expect(hostTuple(linuxGnu)).toBe('linux-x64-gnu')
+    expect(hostTuple({ platform: 'linux', arch: 'arm64', libc: 'musl' })).toBe('linux-arm64-musl')
+    expect(hostTuple({ platform: 'linux', arch: 'arm', libc: 'glibc' })).toBe('linux-arm-gnueabihf')
+    expect(hostTuple({ platform: 'win32', arch: 'arm64' })).toBe('win32-arm64-msvc')
+    expect(hostTuple({ platform: 'darwin', arch: 'arm64' })).toBe('darwin-arm64')
+    expect(hostTuple({ platform: 'freebsd', arch: 'x64' })).toBe('freebsd-x64')
+    expect(supportedTuple({ platform: 'linux', arch: 'arm', libc: 'musl' })).toBeUndefined()
+    expect(supportedTuple({ platform: 'aix', arch: 'ppc64' })).toBeUndefined()
+    // Listed in the napi config, not published until the binding builds on Windows.
+    expect(supportedTuple({ platform: 'win32', arch: 'x64' })).toBeUndefined()
+  })
+
+  it('describes the host with its libc', () => {
+    expect(describeHost(linuxGnu)).toBe('Linux x64 (process.platform=linux, process.arch=x64, glibc 2.36)')
+    expect(describeHost({ platform: 'linux', arch: 'arm64', libc: 'musl' })).toContain('arm64')
+    expect(describeHost({ platform: 'linux', arch: 'arm64', libc: 'musl' })).toContain(', musl)')
+    expect(describeHost({ platform: 'win32', arch: 'x64' })).toBe('Windows x64 (process.platform=win32, process.arch=x64)')
+  })
+})
+
+describe('not found', () => {
+  const missing = () => {
+    throw generatedError([
+      notFoundModule('./dgram.linux-x64-gnu.node'),
+      notFoundModule('@dgramx/dgram-linux-x64-gnu'),
+      notFoundModule('./dgram.wasi.cjs'),
+      notFoundModule('@dgramx/dgram-wasm32-wasi'),
+    ])
+  }
+
+  it('throws one coded error naming the platform, each attempt with its cause, and the fixes', () => {
+    const err = thrown(() => loadNative(deps({ requireGenerated: missing })))
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_NOT_FOUND')
+    expect(err.message).toBe(
+      [
+        '@dgramx/dgram@1.2.3 could not load its native binary on Linux x64 (process.platform=linux, process.arch=x64, glibc 2.36).',
+        'Tried:',
+        '  1. the local build /app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node: not installed / not present',
+        '  2. the package @dgramx/dgram-linux-x64-gnu: not installed / not present',
+        '  3. a WASI build ./dgram.wasi.cjs (napi fallback; dgramx ships none): not installed / not present',
+        '  4. the package @dgramx/dgram-wasm32-wasi (napi fallback; dgramx ships none): not installed / not present',
+        'The binary for this platform is the package @dgramx/dgram-linux-x64-gnu@1.2.3, an optional dependency of @dgramx/dgram. To get it:',
+        '  - Install without omitting optional dependencies: no --omit=optional, --no-optional, or optional=false in .npmrc.',
+        '  - If the lockfile was made on another OS, CPU or libc (npm bug https://github.com/npm/cli/issues/4828), delete package-lock.json and node_modules and install again; with pnpm or yarn, list every platform you deploy to under supportedArchitectures.',
+        '  - Or depend on the platform package pinned to exactly this version: npm install --save-exact @dgramx/dgram-linux-x64-gnu@1.2.3',
+        '  - Or set DGRAMX_NATIVE_PATH to the path of a dgram.linux-x64-gnu.node file.',
+        'See https://github.com/dgramx/dgramx/blob/main/docs/install.md',
+      ].join('\n'),
+    )
+    expect(err.attempts).toHaveLength(4)
+    expect(err.host).toEqual(linuxGnu)
+    expect(String(err)).toMatch(/^Error \[ERR_DGRAMX_NATIVE_NOT_FOUND\]: @dgramx\/dgram@1\.2\.3 could not load/)
+    expect((err as { cause?: unknown }).cause).toBeInstanceOf(Error)
+  })
+
+  it('keeps a real load failure (a binary that is there but broken) as the cause', () => {
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          requireGenerated: () => {
+            throw generatedError([
+              notFoundModule('./dgram.linux-x64-gnu.node'),
+              new Error('/app/node_modules/@dgramx/dgram-linux-x64-gnu/dgram.linux-x64-gnu.node: invalid ELF header'),
+              notFoundModule('./dgram.wasi.cjs'),
+              notFoundModule('@dgramx/dgram-wasm32-wasi'),
+            ])
+          },
+        }),
+      ),
+    )
+    expect(err.message).toContain('  2. the package @dgramx/dgram-linux-x64-gnu: /app/node_modules/@dgramx/dgram-linux-x64-gnu/dgram.linux-x64-gnu.node: invalid ELF header')
+  })
+
+  it('names musl and the musl package on Alpine', () => {
+    const host: Host = { platform: 'linux', arch: 'arm64', libc: 'musl' }
+    const err = thrown(() => loadNative(deps({ host: () => host, requireGenerated: missing })))
+    expect(err.message).toContain('Linux arm64 (process.platform=linux, process.arch=arm64, musl)')
+    expect(err.message).toContain('the package @dgramx/dgram-linux-arm64-musl:')
+    expect(err.message).toContain('npm install --save-exact @dgramx/dgram-linux-arm64-musl@1.2.3')
+  })
+
+  it('on macOS lists the universal candidates the generated loader tries first', () => {
+    const host: Host = { platform: 'darwin', arch: 'arm64' }
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          host: () => host,
+          requireGenerated: () => {
+            throw generatedError([
+              notFoundModule('./dgram.darwin-universal.node'),
+              notFoundModule('@dgramx/dgram-darwin-universal'),
+              notFoundModule('./dgram.darwin-arm64.node'),
+              notFoundModule('@dgramx/dgram-darwin-arm64'),
+              notFoundModule('./dgram.wasi.cjs'),
+              notFoundModule('@dgramx/dgram-wasm32-wasi'),
+            ])
+          },
+        }),
+      ),
+    )
+    expect(err.message).toContain('  2. the package @dgramx/dgram-darwin-universal: not installed / not present')
+    expect(err.message).toContain('  4. the package @dgramx/dgram-darwin-arm64: not installed / not present')
+    expect(err.message).toContain('npm install --save-exact @dgramx/dgram-darwin-arm64@1.2.3')
+  })
+
+  it('on a platform without a published binary says so and points at the override', () => {
+    const host: Host = { platform: 'linux', arch: 'riscv64', libc: 'glibc' }
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          host: () => host,
+          requireGenerated: () => {
+            throw generatedError([notFoundModule('./dgram.linux-riscv64-gnu.node'), notFoundModule('@dgramx/dgram-linux-riscv64-gnu')])
+          },
+        }),
+      ),
+    )
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_NOT_FOUND')
+    expect(err.message).toContain('No prebuilt binary is published for this platform (published: linux-x64-gnu, linux-arm64-gnu,')
+    expect(err.message).toContain('set DGRAMX_NATIVE_PATH to the .node file')
+    expect(err.message).not.toContain('--save-exact')
+  })
+
+  it('DGRAMX_NATIVE_PATH loads exactly that file, and only that file', () => {
+    const seen: string[] = []
+    const b = loadNative(
+      deps({
+        env: { DGRAMX_NATIVE_PATH: '/opt/dgram.node' },
+        requireGenerated: () => {
+          throw new Error('generated loader must not run')
+        },
+        requireFile: (f) => {
+          seen.push(f)
+          return binding('1.2.3')
+        },
+      }),
+    )
+    expect(b.nativeVersion()).toBe('1.2.3')
+    expect(seen).toEqual(['/opt/dgram.node'])
+  })
+
+  it('a DGRAMX_NATIVE_PATH that does not load is the one attempt reported', () => {
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          env: { DGRAMX_NATIVE_PATH: '/nope/dgram.node' },
+          requireFile: (f) => {
+            throw notFoundModule(f)
+          },
+        }),
+      ),
+    )
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_NOT_FOUND')
+    expect(err.message).toContain('Tried:\n  1. DGRAMX_NATIVE_PATH=/nope/dgram.node: not installed / not present\n')
+    expect(err.attempts).toHaveLength(1)
+  })
+
+  it('NAPI_RS_NATIVE_LIBRARY_PATH (honoured by the generated loader) is named as the attempt', () => {
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          env: { NAPI_RS_NATIVE_LIBRARY_PATH: '/x/y.node' },
+          requireGenerated: () => {
+            throw generatedError([notFoundModule('/x/y.node'), notFoundModule('./dgram.wasi.cjs'), notFoundModule('@dgramx/dgram-wasm32-wasi')])
+          },
+        }),
+      ),
+    )
+    expect(err.message).toContain('  1. NAPI_RS_NATIVE_LIBRARY_PATH=/x/y.node: not installed / not present')
+  })
+})
+
+describe('version check', () => {
+  it('accepts a binary of the facade version, without detecting the host (no process.report on the happy path)', () => {
+    const b = loadNative(
+      deps({
+        host: () => {
+          throw new Error('host detection must not run when the binary loads and matches')
+        },
+      }),
+    )
+    expect(b.nativeVersion()).toBe('1.2.3')
+  })
+
+  it('rejects a binary of another version with its own code, naming both versions and the pin', () => {
+    const err = thrown(() => loadNative(deps({ requireGenerated: () => binding('1.2.0'), installedVersion: () => '1.2.0' })))
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_VERSION_MISMATCH')
+    expect(err.message).toBe(
+      [
+        '@dgramx/dgram@1.2.3 loaded a native binary of version 1.2.0 (through native/binding.cjs for linux-x64-gnu; @dgramx/dgram-linux-x64-gnu@1.2.0 is installed) on Linux x64 (process.platform=linux, process.arch=x64, glibc 2.36); the two must be the same version.',
+        'Installed: @dgramx/dgram-linux-x64-gnu@1.2.0.',
+        "Pin the platform package to exactly the facade's version: npm install --save-exact @dgramx/dgram-linux-x64-gnu@1.2.3",
+        "(or remove a hand-pinned @dgramx/dgram-linux-x64-gnu and reinstall, so the facade's optional dependency brings the matching one).",
+        'If DGRAMX_NATIVE_PATH or NAPI_RS_NATIVE_LIBRARY_PATH is set, point it at a binary built for 1.2.3.',
+        'See https://github.com/dgramx/dgramx/blob/main/docs/install.md',
+      ].join('\n'),
+    )
+  })
+
+  it('checks the override binary too', () => {
+    const err = thrown(() => loadNative(deps({ env: { DGRAMX_NATIVE_PATH: '/opt/old.node' }, requireFile: () => binding('0.9.0') })))
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_VERSION_MISMATCH')
+    expect(err.message).toContain('loaded a native binary of version 0.9.0 (from DGRAMX_NATIVE_PATH=/opt/old.node)')
+  })
+
+  it('a module that reports no version is a mismatch, not a crash later', () => {
+    const err = thrown(() => loadNative(deps({ requireGenerated: () => ({ NativeSocket: null }) as unknown as NativeBindingShape })))
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_VERSION_MISMATCH')
+    expect(err.message).toContain('native binary of version (none reported)')
+  })
+})
+
+describe('the real module', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
+  const nodeFile = fs.readdirSync(path.join(pkgDir, 'native')).find((f) => f.endsWith('.node'))!
+  const run = (env: Record<string, string>, code: string) =>
+    execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 })
+
+  it('the built binary reports the facade version', () => {
+    const out = run({}, `console.log(require('./dist/native.js').nativeVersion())`)
+    expect(out.trim()).toBe(pkg.version)
+  })
+
+  it('DGRAMX_NATIVE_PATH to the built binary works; to a missing file gives the coded error', () => {
+    const ok = run({ DGRAMX_NATIVE_PATH: path.join(pkgDir, 'native', nodeFile) }, `console.log(require('./dist/native.js').nativeVersion())`)
+    expect(ok.trim()).toBe(pkg.version)
+    const out = run(
+      { DGRAMX_NATIVE_PATH: '/nonexistent/dgram.node' },
+      `try { require('./dist/index.js'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`,
+    )
+    const err = JSON.parse(out)
+    expect(err.code).toBe('ERR_DGRAMX_NATIVE_NOT_FOUND')
+    expect(err.message).toContain('1. DGRAMX_NATIVE_PATH=/nonexistent/dgram.node: not installed / not present')
+    expect(err.message).not.toMatch(/^Cannot find module/)
+  })
+})
+
+describe('unix_dgram on Windows', () => {
+  it('is refused with its own code, and only on win32', async () => {
+    const { assertUnixDgramSupported } = await import('../src/platform')
+    let err: (Error & { code?: string }) | undefined
+    try {
+      assertUnixDgramSupported('win32')
+    } catch (e) {
+      err = e as Error & { code?: string }
+    }
+    expect(err?.code).toBe('ERR_DGRAMX_UNIX_DGRAM_UNSUPPORTED')
+    expect(err?.message).toBe("unix_dgram sockets are not available on Windows (it has no Unix datagram sockets); use 'udp4' or 'udp6' there")
+    expect(() => assertUnixDgramSupported('linux')).not.toThrow()
+    expect(() => assertUnixDgramSupported('darwin')).not.toThrow()
+    expect(() => assertUnixDgramSupported('freebsd')).not.toThrow()
+  })
+
+  it('createSocket reads the platform at the call: as win32, unix_dgram throws and udp4 still works', async () => {
+    const dgram = await import('../src/index')
+    const real = Object.getOwnPropertyDescriptor(process, 'platform')!
+    Object.defineProperty(process, 'platform', { ...real, value: 'win32' })
+    try {
+      expect(() => dgram.createSocket('unix_dgram' as 'udp4')).toThrow(expect.objectContaining({ code: 'ERR_DGRAMX_UNIX_DGRAM_UNSUPPORTED' }))
+      const s = dgram.createSocket('udp4')
+      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()))
+      s.close()
+    } finally {
+      Object.defineProperty(process, 'platform', real)
+    }
+  })
+})
