@@ -1,15 +1,18 @@
 // @dgramx/dgram: node:dgram's API over udp4, udp6 and unix_dgram, on a Rust native core.
 
 import { Socket, kNative, type UnixSocket } from './socket'
-import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener } from './types'
+import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener } from './types'
 
-export function createSocket(type: UdpSocketType, callback?: MessageListener): Socket
+/** A Socket as createSocket() returns it: with the batch API typed as always present. */
+export type BatchSocket = Socket & { sendMany: SendMany }
+
+export function createSocket(type: UdpSocketType, callback?: MessageListener): BatchSocket
 export function createSocket(type: 'unix_dgram', callback?: UnixMessageListener): UnixSocket
 export function createSocket(options: SocketOptions & { type: 'unix_dgram' }, callback?: UnixMessageListener): UnixSocket
-export function createSocket(options: SocketOptions, callback?: MessageListener): Socket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket
-export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): Socket | UnixSocket {
-  return new Socket(type, callback)
+export function createSocket(options: SocketOptions, callback?: MessageListener): BatchSocket
+export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): BatchSocket | UnixSocket
+export function createSocket(type: SocketType | SocketOptions, callback?: MessageListener | UnixMessageListener): BatchSocket | UnixSocket {
+  return new Socket(type, callback) as BatchSocket
 }
 
 export { Socket, kNative }
@@ -21,6 +24,7 @@ export type {
   MessageListener,
   RemoteInfo,
   SendCallback,
+  SendMany,
   SendMessage,
   SocketOptions,
   SocketType,

@@ -132,10 +132,13 @@ export interface NativeSocket {
   sendUnix(data: Buffer, path: Buffer | null, fds?: number[] | null): number
   /**
    * Several datagrams to one destination (UDP: address/port, or (null, 0) when connected),
-   * in as few syscalls as possible (sendmmsg). What the kernel does not take at once is queued
-   * in order exactly like send(); each queued one completes through SendsDone.
+   * in as few syscalls as possible (sendmmsg). With `gso` (UDP, Linux), runs of equal-sized
+   * datagrams (the last of a run may be shorter) leave as one GSO send each, cut back into the
+   * same datagrams by the kernel; GSO is probed on first use and, where unavailable, sendmmsg is
+   * used from then on. What the kernel does not take at once is queued in order exactly like
+   * send(); each queued one completes through SendsDone.
    */
-  sendMany(datagrams: Buffer[], address: string | null, port: number): { sent: number; queued: number }
+  sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; queued: number }
   /** UDP: whether GSO (UDP_SEGMENT) works on this socket. */
   gsoSupported(): boolean
   /**

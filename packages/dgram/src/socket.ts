@@ -32,12 +32,13 @@ import {
   type SystemError,
 } from './errors'
 import { Fifo } from './fifo'
-import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
+import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
 import type { NativeSocket as NativeHandle, NativeKind } from './native-types'
 import type {
   AddressInfo,
   BindOptions,
+  SendMany,
   MessageListener,
   RemoteInfo,
   SendCallback,
@@ -114,6 +115,11 @@ interface State {
   recvBufferSize: number | undefined
   sendBufferSize: number | undefined
   lookup: LookupFunction
+  /** No `lookup` option: IP literals skip dns.lookup and names are cached (see send()). */
+  defaultLookup: boolean
+  names: NameCache | undefined
+  /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
+  gso: boolean
   pending: Fifo<PendingSend>
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
@@ -142,6 +148,11 @@ function stateOf(socket: Socket): State {
 export class Socket extends EventEmitter {
   /** Optional in the type only: @types/node's Socket has no such member. */
   declare readonly [kNative]?: NativeHandle | null
+  /**
+   * Beyond node:dgram; optional in the type only, so that node:dgram sockets stay assignable
+   * to this type. createSocket() returns a `BatchSocket`, on which it is always present.
+   */
+  declare sendMany?: SendMany
 
   constructor(type: SocketType | SocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
@@ -182,6 +193,16 @@ export class Socket extends EventEmitter {
       throw fromNative(e, 'socket')
     }
 
+    // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
+    // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
+    if (options?.gro && kind !== 'unix_dgram') {
+      try {
+        native.setGro(true)
+      } catch {
+        // Not supported here (non-Linux or an old kernel): fall back silently.
+      }
+    }
+
     // node:dgram sets it too (its typings omit it).
     ;(this as unknown as { type: SocketType }).type = kind as SocketType
     if (typeof listener === 'function') this.on('message', listener)
@@ -202,6 +223,9 @@ export class Socket extends EventEmitter {
         recvBufferSize,
         sendBufferSize,
         lookup: chooseLookup(lookupOption),
+        defaultLookup: lookupOption === undefined,
+        names: undefined,
+        gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Fifo<PendingSend>(),
         receiveBlockList,
         sendBlockList,
@@ -387,7 +411,7 @@ export class Socket extends EventEmitter {
       return
     }
     if (!connected) {
-      resolveAddress(state.lookup, state.family, address, (ex, ip) => sendResolved(this, ex, ip, list, address, port, cb))
+      resolveThen(this, state, address, sendResolved, list, port, cb)
     } else {
       sendResolved(this, null, null, list, address, port, cb)
     }
@@ -545,6 +569,56 @@ Object.defineProperty(Socket.prototype, kNative, {
   configurable: true,
 })
 
+/**
+ * Beyond node:dgram: sends each element of `messages` as its own datagram, to one
+ * destination, in as few syscalls as the kernel allows (sendmmsg; with createSocket({ gso:
+ * true }), UDP GSO for runs of equal-sized datagrams). The same rules as send() apply:
+ * implicit bind, the lookup, the send queue (in order, never lost) and an asynchronous
+ * callback, called once with the total bytes or the first error. On a connected socket, or
+ * a unix_dgram socket, pass the destination the way send() takes it.
+ */
+function sendMany(this: Socket, messages: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
+  const state = stateOf(this)
+  if (!Array.isArray(messages)) throw ERR_INVALID_ARG_TYPE('messages', 'Array', messages)
+  const datagrams: Buffer[] = new Array(messages.length)
+  for (let i = 0; i < messages.length; i++) {
+    const parts = messageParts(messages[i])
+    datagrams[i] = joinParts(parts)
+  }
+  if (state.kind === 'unix_dgram' || state.connectState !== ConnectState.Disconnected) {
+    sendEach(this, datagrams, port, address, callback)
+    return
+  }
+  if (typeof address === 'function') {
+    callback = address
+    address = undefined
+  } else if (typeof port === 'function') {
+    callback = port
+    port = undefined
+  }
+  port = validatePort(port)
+  if (address != null) validateString(address, 'address')
+  const cb = typeof callback === 'function' ? (callback as SendCallback) : undefined
+  healthCheck(state)
+  if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+  if (state.bindState !== BindState.Bound) {
+    enqueue(this, () => sendMany.call(this, datagrams, port as number, address as string, cb as SendCallback))
+    return
+  }
+  if (datagrams.length === 0) {
+    if (cb) process.nextTick(cb, null, 0)
+    return
+  }
+  resolveThen(this, state, address, sendManyResolved, datagrams, port, cb)
+}
+
+Object.defineProperty(Socket.prototype, 'sendMany', {
+  configurable: true,
+  enumerable: false,
+  writable: true,
+  value: sendMany,
+})
+
 Object.defineProperty(Socket.prototype, 'sendto', {
   /** Deprecated in node:dgram; kept for code that still calls it. */
   value: function sendto(this: Socket, buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback?: unknown): void {
@@ -678,7 +752,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
@@ -697,6 +771,9 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   send(msg: SendMessage, callback?: SendCallback): void
   send(msg: string | NodeJS.ArrayBufferView, offset: number, length: number, callback?: SendCallback): void
+  /** Each element as its own datagram, to a path (or the connected peer); one callback. */
+  sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
+  sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], callback?: SendCallback): void
   address(): UnixAddressInfo
   remoteAddress(): UnixAddressInfo
   ref(): this
@@ -913,6 +990,101 @@ function ipFamily(ip: string): 'ipv4' | 'ipv6' {
 }
 
 // ---- sending ----------------------------------------------------------------------------------
+
+type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T, address: unknown, port: unknown, callback: SendCallback | undefined) => void
+
+/**
+ * Resolves an unconnected send's destination, then runs `then` — always on a later tick, as
+ * node:dgram's dns.lookup does. With the default lookup, an IP literal (and the empty address)
+ * skips dns.lookup, whose answer is known, and keeps only the tick; a name's answer is reused
+ * for NAME_CACHE_MS. A user `lookup` is called every time, as in node:dgram.
+ */
+function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Resolved<T>, data: T, port: unknown, cb: SendCallback | undefined): void {
+  if (state.defaultLookup) {
+    const ip = literalAddress(state.family, address) ?? state.names?.get(address as string) ?? null
+    if (ip !== null) {
+      process.nextTick(then, socket, null, ip, data, address, port, cb)
+      return
+    }
+    resolveAddress(state.lookup, state.family, address, (ex, ip) => {
+      if (!ex) (state.names ??= new NameCache()).set(address as string, ip)
+      then(socket, ex, ip, data, address, port, cb)
+    })
+    return
+  }
+  resolveAddress(state.lookup, state.family, address, (ex, ip) => then(socket, ex, ip, data, address, port, cb))
+}
+
+function sendManyResolved(
+  socket: Socket,
+  ex: Error | null,
+  ip: string | null,
+  datagrams: Buffer[],
+  address: unknown,
+  port: unknown,
+  callback: SendCallback | undefined,
+): void {
+  const state = stateOf(socket)
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return
+  }
+  const native = state.native
+  if (native === null) return
+  if (state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    return
+  }
+  let result: { sent: number; queued: number }
+  try {
+    result = native.sendMany(datagrams, ip, port as number, state.gso)
+  } catch (e) {
+    if (callback) process.nextTick(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    return
+  }
+  let bytes = 0
+  for (let i = 0; i < result.sent; i++) bytes += datagrams[i].length
+  if (result.queued === 0) {
+    if (callback) process.nextTick(callback, null, bytes)
+    return
+  }
+  // The queued rest completes datagram by datagram; the callback runs after the last one.
+  const done = callback && AsyncResource.bind(callback)
+  let left = result.queued
+  let firstError: Error | null = null
+  const one = (err: Error | null, n: number): void => {
+    if (err && firstError === null) firstError = err
+    bytes += n || 0
+    if (--left === 0 && done) done(firstError, firstError ? 0 : bytes)
+  }
+  for (let i = 0; i < result.queued; i++) {
+    state.pending.push({ callback: one, address, port, emitWithoutCallback: false })
+  }
+}
+
+/** sendMany() where one send() per datagram is the way (unix_dgram, connected sockets). */
+function sendEach(socket: Socket, datagrams: Buffer[], a: unknown, b: unknown, callback: unknown): void {
+  const args = [a, b, callback]
+  // The callback is the last function among the destination arguments.
+  let cb: SendCallback | undefined
+  while (args.length > 0 && args[args.length - 1] === undefined) args.pop()
+  if (typeof args[args.length - 1] === 'function') cb = args.pop() as SendCallback
+  if (datagrams.length === 0) {
+    if (cb) process.nextTick(cb, null, 0)
+    return
+  }
+  const send = socket.send as (...args: unknown[]) => void
+  let left = datagrams.length
+  let bytes = 0
+  let firstError: Error | null = null
+  const one = (err: Error | null, n: number): void => {
+    if (err && firstError === null) firstError = err
+    bytes += n || 0
+    if (--left === 0 && cb) cb(firstError, firstError ? 0 : bytes)
+  }
+  for (const d of datagrams) send.call(socket, d, ...args, one)
+}
 
 function sendResolved(
   socket: Socket,
