@@ -196,9 +196,11 @@ async function receiveRun(kind, receiver, sender) {
   }
 }
 
-const blast = (kind, mode, size) => (t) => ceiling(SENDER, 'send', ckind(kind), mode, size, cfg.warmupMs + cfg.ms + 6000, t)
-const jsSender = (kind, impl, mode, size) => (t) =>
-  js(SENDER, { role: 'send', impl, kind, mode, size, ms: cfg.warmupMs + cfg.ms + 6000, target: t })
+// Feeding a receiver, a sender runs until stopped (bounded by FEED_MS); for send-only runs its
+// own count over cfg.ms is the result.
+const FEED_MS = 20000
+const blast = (kind, mode, size, ms = FEED_MS) => (t) => ceiling(SENDER, 'send', ckind(kind), mode, size, ms, t)
+const jsSender = (kind, impl, mode, size, ms = FEED_MS) => (t) => js(SENDER, { role: 'send', impl, kind, mode, size, ms, target: t })
 
 /** Send-only: the sender's own count over the window. */
 async function sendRun(kind, sender) {
@@ -253,16 +255,16 @@ function scenarios(peers) {
       if (udp) add('recv', kind, size, 'node', () => receiveRun(kind, { impl: 'node' }, feed))
       else for (const peer of unixPeers) add('recv', kind, size, peer, () => receiveRun(kind, { impl: peer }, feed))
       // send-only
-      add('send', kind, size, 'ceiling-sendto', () => sendRun(kind, blast(kind, 'plain', size)))
-      add('send', kind, size, 'ceiling', () => sendRun(kind, blast(kind, 'mmsg', size)))
-      if (udp) add('send', kind, size, 'ceiling-gso', () => sendRun(kind, blast(kind, 'gso', size)))
-      add('send', kind, size, 'ours', () => sendRun(kind, jsSender(kind, 'ours', 'send', size)))
+      add('send', kind, size, 'ceiling-sendto', () => sendRun(kind, blast(kind, 'plain', size, cfg.ms)))
+      add('send', kind, size, 'ceiling', () => sendRun(kind, blast(kind, 'mmsg', size, cfg.ms)))
+      if (udp) add('send', kind, size, 'ceiling-gso', () => sendRun(kind, blast(kind, 'gso', size, cfg.ms)))
+      add('send', kind, size, 'ours', () => sendRun(kind, jsSender(kind, 'ours', 'send', size, cfg.ms)))
       if (udp) {
-        add('send', kind, size, 'ours-many', () => sendRun(kind, jsSender(kind, 'ours', 'many', size)))
-        add('send', kind, size, 'ours-gso', () => sendRun(kind, jsSender(kind, 'ours', 'gso', size)))
-        add('send', kind, size, 'node', () => sendRun(kind, jsSender(kind, 'node', 'send', size)))
+        add('send', kind, size, 'ours-many', () => sendRun(kind, jsSender(kind, 'ours', 'many', size, cfg.ms)))
+        add('send', kind, size, 'ours-gso', () => sendRun(kind, jsSender(kind, 'ours', 'gso', size, cfg.ms)))
+        add('send', kind, size, 'node', () => sendRun(kind, jsSender(kind, 'node', 'send', size, cfg.ms)))
       } else {
-        for (const peer of unixPeers) add('send', kind, size, peer, () => sendRun(kind, jsSender(kind, peer, 'send', size)))
+        for (const peer of unixPeers) add('send', kind, size, peer, () => sendRun(kind, jsSender(kind, peer, 'send', size, cfg.ms)))
       }
       // end to end
       add('e2e', kind, size, 'ceiling', () => receiveRun(kind, { ceiling: 'mmsg' }, blast(kind, 'mmsg', size)))

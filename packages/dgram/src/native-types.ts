@@ -21,7 +21,8 @@ export const enum NativeEvent {
    *   port is 0 for unix_dgram. truncatedSize is 0 when the datagram arrived whole; otherwise
    *   it is the datagram's real size, of which only `length` bytes were kept.
    * - addresses: string[], one per datagram: the sender's IP (UDP) or path ('' when the unix
-   *   sender is unnamed; abstract names start with '\0').
+   *   sender is unnamed; abstract names start with '\0'); or a single string when every
+   *   datagram of the batch came from the same sender.
    * - ancillary (5th argument, present only after setPassCredentials(true) or
    *   setReceiveFds(true)): one NativeAncillary per datagram.
    */

@@ -991,19 +991,22 @@ function ipFamily(ip: string): 'ipv4' | 'ipv6' {
 
 // ---- sending ----------------------------------------------------------------------------------
 
-type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T, address: unknown, port: unknown, callback: SendCallback | undefined) => void
+type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T, address: unknown, port: unknown, callback: SendCallback | undefined, now?: boolean) => void
 
 /**
- * Resolves an unconnected send's destination, then runs `then` — always on a later tick, as
- * node:dgram's dns.lookup does. With the default lookup, an IP literal (and the empty address)
- * skips dns.lookup, whose answer is known, and keeps only the tick; a name's answer is reused
- * for NAME_CACHE_MS. A user `lookup` is called every time, as in node:dgram.
+ * Resolves an unconnected send's destination, then runs `then`. A user `lookup` is called
+ * every time, as in node:dgram. With the default lookup, an IP literal (and the empty address)
+ * needs no dns.lookup — node:dgram's would only answer it on the next tick — and a name's
+ * answer is reused for NAME_CACHE_MS; such a send goes to the kernel at once (`now`), which
+ * saves the tick on the round trip. Its callback still runs when node:dgram's would: one tick
+ * for the lookup, one for the completion, and never if the socket closed before the lookup
+ * tick (see DIFFERENCES.md).
  */
 function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Resolved<T>, data: T, port: unknown, cb: SendCallback | undefined): void {
   if (state.defaultLookup) {
     const ip = literalAddress(state.family, address) ?? state.names?.get(address as string) ?? null
     if (ip !== null) {
-      process.nextTick(then, socket, null, ip, data, address, port, cb)
+      then(socket, null, ip, data, address, port, cb, true)
       return
     }
     resolveAddress(state.lookup, state.family, address, (ex, ip) => {
@@ -1015,6 +1018,23 @@ function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Re
   resolveAddress(state.lookup, state.family, address, (ex, ip) => then(socket, ex, ip, data, address, port, cb))
 }
 
+/**
+ * A send's immediate outcome goes to its callback on the next tick; a send made `now` (see
+ * resolveThen) waits one tick more, as node's lookup would have, and is dropped if the socket
+ * closed during the tick node spends on the lookup.
+ */
+function later(state: State, now: boolean, callback: SendCallback, err: Error | null, bytes?: number): void {
+  if (now) process.nextTick(afterLookupTick, state, callback, err, bytes)
+  else if (bytes === undefined) process.nextTick(callback, err)
+  else process.nextTick(callback, err, bytes)
+}
+
+function afterLookupTick(state: State, callback: SendCallback, err: Error | null, bytes?: number): void {
+  if (state.native === null) return
+  if (bytes === undefined) process.nextTick(callback, err)
+  else process.nextTick(callback, err, bytes)
+}
+
 function sendManyResolved(
   socket: Socket,
   ex: Error | null,
@@ -1023,6 +1043,7 @@ function sendManyResolved(
   address: unknown,
   port: unknown,
   callback: SendCallback | undefined,
+  now = false,
 ): void {
   const state = stateOf(socket)
   if (ex) {
@@ -1033,20 +1054,20 @@ function sendManyResolved(
   const native = state.native
   if (native === null) return
   if (state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    if (callback) later(state, now, callback, ipBlocked(ip!))
     return
   }
   let result: { sent: number; queued: number }
   try {
     result = native.sendMany(datagrams, ip, port as number, state.gso)
   } catch (e) {
-    if (callback) process.nextTick(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   let bytes = 0
   for (let i = 0; i < result.sent; i++) bytes += datagrams[i].length
   if (result.queued === 0) {
-    if (callback) process.nextTick(callback, null, bytes)
+    if (callback) later(state, now, callback, null, bytes)
     return
   }
   // The queued rest completes datagram by datagram; the callback runs after the last one.
@@ -1094,6 +1115,7 @@ function sendResolved(
   address: unknown,
   port: unknown,
   callback: SendCallback | undefined,
+  now = false,
 ): void {
   const state = stateOf(socket)
   if (ex) {
@@ -1104,7 +1126,7 @@ function sendResolved(
   const native = state.native
   if (native === null) return
   if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    if (callback) later(state, now, callback, ipBlocked(ip!))
     return
   }
   let sent: number
@@ -1112,11 +1134,11 @@ function sendResolved(
     sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
   } catch (e) {
     // Send failures go to the callback only; without one they are dropped, as in node:dgram.
-    if (callback) process.nextTick(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   if (sent >= 0) {
-    if (callback) process.nextTick(callback, null, sent)
+    if (callback) later(state, now, callback, null, sent)
     return
   }
   state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
@@ -1182,7 +1204,7 @@ function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unkno
 function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown): void {
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[])
+      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[] | string)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as (number | string)[])
@@ -1198,18 +1220,21 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
  * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
  * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[]): void {
+function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[] | string): void {
   const state = stateOf(socket)
   const unix = state.kind === 'unix_dgram'
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  for (let i = 0, m = 0; i < addresses.length; i++, m += 4) {
+  // One sender for the whole batch comes as a single string.
+  const shared = typeof addresses === 'string'
+  const count = meta.length >> 2
+  for (let i = 0, m = 0; i < count; i++, m += 4) {
     // Closing (or stopping) inside a listener ends delivery, even mid-batch.
     if (!state.receiving) return
     const offset = meta[m]
     const length = meta[m + 1]
     const realSize = meta[m + 3]
-    const address = addresses[i]
+    const address = shared ? addresses : addresses[i]
     if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) continue
     let rinfo: RemoteInfo | UnixRemoteInfo
     if (unix) rinfo = { address, size: length }
@@ -1219,7 +1244,8 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
       rinfo.truncated = true
     }
     try {
-      socket.emit('message', slab.subarray(offset, offset + length), rinfo)
+      // A lone datagram is the whole slab: no view to make.
+      socket.emit('message', count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
     } catch (err) {
       process.nextTick(rethrow, err)
     }
