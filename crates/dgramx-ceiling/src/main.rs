@@ -484,7 +484,7 @@ mod linux {
         let mut last_error = String::new();
         let mut calls: u64 = 0;
         loop {
-            if calls % 16 == 0 && start.elapsed() >= span {
+            if calls & 15 == 0 && start.elapsed() >= span {
                 break;
             }
             calls += 1;

@@ -157,7 +157,7 @@ describe('send() address resolution on the hot path', () => {
     const seen: string[] = []
     const s = createSocket({
       type: 'udp4',
-      lookup: ((host: string, family: number, cb: (e: null, a: string, f: number) => void) => {
+      lookup: ((host: string, _family: number, cb: (e: null, a: string, f: number) => void) => {
         seen.push(host)
         process.nextTick(cb, null, '127.0.0.1', 4)
       }) as never,
