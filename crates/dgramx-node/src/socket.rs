@@ -122,7 +122,12 @@ impl NativeSocket {
 #[napi]
 impl NativeSocket {
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, kind: String, on_event: Unknown) -> Result<Self, Code> {
+    pub fn new(
+        env: Env,
+        kind: String,
+        on_event: Unknown,
+        resource: Option<Unknown>,
+    ) -> Result<Self, Code> {
         let kind = Kind::parse(&kind).ok_or_else(|| {
             napi::Error::new(
                 Code("ERR_SOCKET_BAD_TYPE"),
@@ -135,7 +140,22 @@ impl NativeSocket {
         // SAFETY: on_event is a live value of this env; the weak (count 0) reference is
         // strengthened only while events can arrive (see SocketState::sync).
         unsafe { sys::napi_create_reference(env.raw(), on_event.raw(), 0, &mut callback) };
-        let cell = Rc::new(SocketCell::new(SocketState::new(sock, env.raw(), callback)));
+        // With a resource object, events run in an async context made here, in the creation
+        // context (node's UDPWRAP does the same), so JavaScript need not enter one itself.
+        let mut async_context = ptr::null_mut();
+        if let Some(resource) = resource {
+            let name = crate::js::string(env.raw(), "UDPWRAP");
+            // SAFETY: resource and name are live values of this env.
+            unsafe {
+                sys::napi_async_init(env.raw(), resource.raw(), name, &mut async_context);
+            }
+        }
+        let cell = Rc::new(SocketCell::new(SocketState::new(
+            sock,
+            env.raw(),
+            callback,
+            async_context,
+        )));
         let token = driver.insert(&cell);
         cell.borrow_mut().token = token;
         Ok(NativeSocket {

@@ -176,8 +176,11 @@ let pathSeq = 0
 const sockPath = () => path.join(tmp, `s${pathSeq++}.sock`)
 const ckind = (kind) => (kind === 'unix_dgram' ? 'unix' : kind)
 const target = (ready) => (ready.port !== undefined ? ready.port : ready.path)
-const withTimeout = (promise, ms, what) =>
-  Promise.race([promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what}: timed out`)), ms))])
+function withTimeout(promise, ms, what) {
+  let timer
+  const limit = new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: timed out`)), ms)))
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer))
+}
 
 /** A receiver (ceiling mode or JS impl) fed by `sender(target)`; returns the receiver's result. */
 async function receiveRun(kind, receiver, sender) {
@@ -341,11 +344,12 @@ async function main() {
   const errors = {}
   for (let rep = 0; rep < cfg.reps; rep++) {
     for (const sc of list) {
+      const began = Date.now()
       try {
         const r = await sc.run()
         ;(samples[sc.id] ??= []).push(r)
         const shown = sc.setting === 'rtt' ? `p50 ${r.p50.toFixed(1)} us p99 ${r.p99.toFixed(1)} us` : `${(r.count / r.secs / 1e6).toFixed(3)} M/s`
-        log(`  [${rep + 1}/${cfg.reps}] ${sc.id.padEnd(40)} ${shown}`)
+        log(`  [${rep + 1}/${cfg.reps}] ${sc.id.padEnd(40)} ${shown.padEnd(36)} (${((Date.now() - began) / 1000).toFixed(1)} s)`)
       } catch (err) {
         errors[sc.id] = String(err.message ?? err)
         log(`  [${rep + 1}/${cfg.reps}] ${sc.id.padEnd(40)} failed: ${errors[sc.id].slice(0, 200)}`)

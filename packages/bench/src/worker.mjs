@@ -22,7 +22,7 @@ async function loadOurs() {
  * A uniform face over the four libraries: open(onMessage) → { ready, send(buf, cb?),
  * sendMany?(bufs, cb), close() }. `target` is the peer's port (UDP) or path (unix).
  */
-async function open(impl, kind, onMessage, { bindPath, target, gso, gro } = {}) {
+async function open(impl, kind, onMessage, { bindPath, target, gso, gro, connect } = {}) {
   if (impl === 'ours' || impl === 'node') {
     const dgram = impl === 'ours' ? await loadOurs() : nodeDgram
     if (kind === 'unix_dgram') {
@@ -30,9 +30,12 @@ async function open(impl, kind, onMessage, { bindPath, target, gso, gro } = {}) 
       const s = dgram.createSocket('unix_dgram')
       if (onMessage) s.on('message', onMessage)
       if (bindPath) await new Promise((res, rej) => { s.once('error', rej); s.bind(bindPath, res) })
+      // A sender connects: only a connected unix sender learns (by a writable wake-up) when a
+      // full peer has room again; an unconnected one can only retry on a timer.
+      if (connect && target) await new Promise((res, rej) => s.connect(target, (err) => (err ? rej(err) : res())))
       return {
         ready: { path: bindPath },
-        send: (b, cb) => s.send(b, target, cb),
+        send: connect ? (b, cb) => s.send(b, cb) : (b, cb) => s.send(b, target, cb),
         close: () => s.close(),
       }
     }
@@ -53,6 +56,26 @@ async function open(impl, kind, onMessage, { bindPath, target, gso, gro } = {}) 
     if (onMessage) s.on('message', onMessage)
     s.on('error', () => {})
     if (bindPath) s.bind(bindPath)
+    if (connect && target) {
+      // Connected: a full peer raises 'congestion', then 'writable' when it has room.
+      s.connect(target)
+      let congested = false
+      const waiting = []
+      s.on('congestion', () => { congested = true })
+      s.on('writable', () => { congested = false; for (const f of waiting.splice(0)) f() })
+      const sendNow = (b, cb) => {
+        if (congested) return waiting.push(() => sendNow(b, cb))
+        s.send(b, (err) => {
+          // 'congestion': the datagram was not sent; send it again on 'writable'.
+          if (err && (err.code === 'EAGAIN' || /congestion/i.test(`${err.code} ${err.message}`))) {
+            congested = true
+            return waiting.push(() => sendNow(b, cb))
+          }
+          cb?.(err)
+        })
+      }
+      return { ready: { path: bindPath }, send: sendNow, close: () => s.close() }
+    }
     return {
       ready: { path: bindPath },
       send: (b, cb) => s.send(b, 0, b.length, target, cb),
@@ -103,7 +126,7 @@ async function recv() {
  * with { gso: true }.
  */
 async function send() {
-  const s = await open(p.impl, p.kind, null, { target: p.target, gso: p.mode === 'gso' })
+  const s = await open(p.impl, p.kind, null, { target: p.target, gso: p.mode === 'gso', connect: p.kind === 'unix_dgram' })
   say({ ready: s.ready })
   const buf = Buffer.alloc(p.size, 0x5a)
   const many = Array.from({ length: 64 }, () => buf)

@@ -10,7 +10,7 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeSocket {
-  constructor(kind: string, onEvent: unknown)
+  constructor(kind: string, onEvent: unknown, resource?: unknown | undefined | null)
   bind(address: string, port: number, flags: number): void
   connect(address: string, port: number): void
   bindUnix(path: Buffer): void

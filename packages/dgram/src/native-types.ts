@@ -208,7 +208,11 @@ export interface NativeSocket {
 }
 
 export interface NativeSocketConstructor {
-  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown) => void): NativeSocket
+  /**
+   * With `resource`, events are delivered inside an async context created now (like node's
+   * UDPWRAP handle), so AsyncLocalStorage and async_hooks see the creation context.
+   */
+  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown) => void, resource?: object): NativeSocket
 }
 
 // REQUEST (facade, issue 4): adopting an existing descriptor for `bind({ fd })` (systemd socket
