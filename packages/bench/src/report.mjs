@@ -135,7 +135,7 @@ const MEM = ['library', 'datagrams', 'RSS before', 'RSS after', 'growth']
 
 function machineLine(r) {
   const m = r.machine
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, ${m.rustc}; ${m.pinned ? 'receiver and sender pinned to separate cores with taskset' : 'not pinned'}; load average at start ${m.loadavg.join(' ')}; ${m.date}; ${r.config.quick ? 'quick run' : 'full run'}, median of ${r.config.reps} interleaved repetitions, ${r.config.ms} ms windows`
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}, Node ${m.node}, ${m.rustc}; ${m.pinned ? 'receiver and sender pinned to separate cores with taskset' : 'not pinned'}; load average at start ${m.loadavg.join(' ')}; ${m.date}; ${r.config.quick ? 'quick run' : 'full run'}, median of ${r.config.reps} interleaved repetitions (round trips: ${r.config.reps * 3} runs of ${r.config.rttCount} samples), ${r.config.ms} ms windows`
 }
 
 export function textTable(r) {
