@@ -299,7 +299,7 @@ async function memoryProfile() {
   const out = {}
   const runs = onlyRe && !onlyRe.test('mem') ? [] : ['ours', 'node']
   for (const impl of runs) {
-    const r = js(RECEIVER, { role: 'mem', impl, kind: 'udp4', warm: 100_000, total: cfg.memTotal, maxSecs: quick ? 30 : 90 }, ['--expose-gc'])
+    const r = js(RECEIVER, { role: 'mem', impl, kind: 'udp4', warm: 100_000, total: cfg.memTotal, maxSecs: quick ? 30 : 150 }, ['--expose-gc'])
     let s
     try {
       const ready = await withTimeout(r.ready, 10000, 'mem start')
@@ -338,7 +338,37 @@ function median(xs) {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN
 }
 
+/** Writes the table, chart and docs of `report` (also used by --render FILE). */
+async function publish(report) {
+  report.goals = goals(report)
+  log('')
+  log(textTable(report))
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+  const { svg, png } = await renderChart(report)
+  writeFileSync(path.join(outDir, 'chart.svg'), svg)
+  if (png) writeFileSync(path.join(outDir, 'chart.png'), png)
+  else log('! no PNG renderer (@resvg/resvg-js) loaded; wrote chart.svg only')
+  const md = markdownReport(report)
+  writeFileSync(path.join(outDir, 'latest.md'), md)
+  if (!report.config.quick) {
+    const targets = [
+      [path.join(root, 'docs/bench/README.md'), md],
+      [path.join(root, 'README.md'), markdownReport(report, { chart: 'docs/bench/chart.png', short: true })],
+    ]
+    for (const [file, block] of targets) {
+      if (!existsSync(file)) continue
+      const text = readFileSync(file, 'utf8')
+      const next = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, () => `<!-- bench:start -->\n${block}\n<!-- bench:end -->`)
+      if (next !== text) writeFileSync(file, next)
+    }
+  }
+  log(`> wrote ${path.relative(root, outDir)}/latest.json, latest.md, chart.svg${png ? ', chart.png' : ''}`)
+}
+
 async function main() {
+  const render = option('--render', null)
+  if (render) return publish(JSON.parse(readFileSync(render, 'utf8')))
   build()
   const peers = probePeers()
   const info = machine()
@@ -376,31 +406,7 @@ async function main() {
   }
   log('> memory profile')
   const memory = await memoryProfile()
-  const report = { config: cfg, machine: info, peers, results, errors, memory }
-  report.goals = goals(report)
-  log('')
-  log(textTable(report))
-  mkdirSync(outDir, { recursive: true })
-  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
-  const { svg, png } = await renderChart(report)
-  writeFileSync(path.join(outDir, 'chart.svg'), svg)
-  if (png) writeFileSync(path.join(outDir, 'chart.png'), png)
-  else log('! no PNG renderer (@resvg/resvg-js) loaded; wrote chart.svg only')
-  const md = markdownReport(report)
-  writeFileSync(path.join(outDir, 'latest.md'), md)
-  if (!quick) {
-    const targets = [
-      [path.join(root, 'docs/bench/README.md'), md],
-      [path.join(root, 'README.md'), markdownReport(report, { chart: 'docs/bench/chart.png', short: true })],
-    ]
-    for (const [file, block] of targets) {
-      if (!existsSync(file)) continue
-      const text = readFileSync(file, 'utf8')
-      const next = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, () => `<!-- bench:start -->\n${block}\n<!-- bench:end -->`)
-      if (next !== text) writeFileSync(file, next)
-    }
-  }
-  log(`> wrote ${path.relative(root, outDir)}/latest.json, latest.md, chart.svg${png ? ', chart.png' : ''}`)
+  await publish({ config: cfg, machine: info, peers, results, errors, memory })
 }
 
 main()
