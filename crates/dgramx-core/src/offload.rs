@@ -83,6 +83,105 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
     Ok(sent)
 }
 
+/// The most bytes one GSO send carries (the UDP length field, less headroom for headers).
+pub const MAX_GSO_BYTES: usize = 65000;
+
+/// How many of `items`, from the front, can leave as one GSO super-datagram: equal sizes, the
+/// last one possibly shorter, one destination, within the kernel's segment and byte limits.
+pub fn gso_run(items: &[Outgoing<'_>]) -> usize {
+    let Some(first) = items.first() else {
+        return 0;
+    };
+    let segment = first.data.len();
+    if segment == 0 {
+        return 1;
+    }
+    let mut n = 1;
+    let mut bytes = segment;
+    while n < items.len() && n < MAX_GSO_SEGMENTS {
+        let o = &items[n];
+        let len = o.data.len();
+        if len == 0 || len > segment || bytes + len > MAX_GSO_BYTES || o.dest != first.dest {
+            break;
+        }
+        n += 1;
+        bytes += len;
+        if len < segment {
+            break;
+        }
+    }
+    n
+}
+
+/// Sends `items` (a run from `gso_run`, all to one destination) as one GSO super-datagram that
+/// the kernel cuts back into the same datagrams: one syscall, no copy into a joined buffer.
+/// Returns the bytes sent.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
+    use std::mem;
+    let Some(first) = items.first() else {
+        return Ok(0);
+    };
+    let segment = u16::try_from(first.data.len()).map_err(|_| SysError::einval("send"))?;
+    let mut iovs: Vec<libc::iovec> = items
+        .iter()
+        .map(|o| libc::iovec {
+            iov_base: o.data.as_ptr() as *mut libc::c_void,
+            iov_len: o.data.len(),
+        })
+        .collect();
+    // SAFETY: pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(mem::size_of::<u16>() as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
+    let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
+    if let Some(d) = first.dest {
+        hdr.msg_name = d.as_ptr() as *mut libc::c_void;
+        hdr.msg_namelen = d.len();
+    }
+    hdr.msg_iov = iovs.as_mut_ptr();
+    hdr.msg_iovlen = iovs.len() as _;
+    hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+    hdr.msg_controllen = space as _;
+    // SAFETY: the control buffer is aligned and CMSG_SPACE(u16) long.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&hdr);
+        (*cmsg).cmsg_level = libc::SOL_UDP;
+        (*cmsg).cmsg_type = libc::UDP_SEGMENT;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
+    }
+    loop {
+        // SAFETY: hdr describes valid memory for the duration of the call.
+        let rc = unsafe { libc::sendmsg(sock.raw_fd(), &hdr, libc::MSG_NOSIGNAL) };
+        if rc >= 0 {
+            return Ok(rc as usize);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(SysError::from_io(&err, "send"));
+        }
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn send_gso_run(_: &DgramSocket, _: &[Outgoing<'_>]) -> SysResult<usize> {
+    Err(SysError::coded(
+        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+        "send",
+    ))
+}
+
+/// Whether a GSO failure means "this path cannot segment" (fall back for good) rather than a
+/// failure of the datagrams themselves: EIO from drivers without checksum offload, EINVAL /
+/// EOPNOTSUPP / ENOPROTOOPT from kernels or sockets that reject UDP_SEGMENT.
+pub fn gso_unavailable(e: &SysError) -> bool {
+    matches!(
+        e.code,
+        "EIO" | "EINVAL" | "EOPNOTSUPP" | "ENOTSUP" | "ENOPROTOOPT"
+    )
+}
+
 /// Whether this socket can do UDP GSO: a trial `UDP_SEGMENT` setsockopt, reset right after so
 /// segmentation applies only to sends that ask for it.
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -368,11 +368,17 @@ impl Driver {
             let _ = self.reactor.borrow().kick();
         }
         if !meta.is_empty() {
+            // One sender for the whole batch (the usual case) goes over as a single string.
+            let senders = if addresses.iter().all(|a| *a == addresses[0]) {
+                addresses[0]
+            } else {
+                js::array(env, &addresses)
+            };
             let mut args = vec![
                 js::number(env, EV_MESSAGES),
                 js::buffer(env, bytes),
                 js::int32_array(env, &meta),
-                js::array(env, &addresses),
+                senders,
             ];
             if !extras.is_empty() {
                 args.push(js::array(env, &extras));

@@ -107,10 +107,20 @@ pub fn int32_array(env: sys::napi_env, ints: &[i32]) -> Value {
     v
 }
 
-/// Calls the function behind `func_ref` through `napi_make_callback`, so that process.nextTick
-/// callbacks and microtasks run afterwards exactly as after any other I/O callback. An
-/// exception thrown by the callback becomes an uncaught exception, as in node:dgram.
-pub fn make_callback(env: sys::napi_env, func_ref: sys::napi_ref, args: &[Value]) {
+/// A socket's event function and the async context it runs in.
+#[derive(Clone, Copy)]
+pub struct Callback {
+    pub func: sys::napi_ref,
+    pub async_context: sys::napi_async_context,
+}
+
+/// Calls the event function through `napi_make_callback` in the socket's async context (so
+/// AsyncLocalStorage and async_hooks see the creation context, as with node's UDPWRAP, with
+/// no JavaScript-side scope to enter), and so that process.nextTick callbacks and microtasks
+/// run afterwards exactly as after any other I/O callback. An exception thrown by the
+/// callback becomes an uncaught exception, as in node:dgram.
+pub fn make_callback(env: sys::napi_env, callback: Callback, args: &[Value]) {
+    let func_ref = callback.func;
     if func_ref.is_null() {
         return;
     }
@@ -127,7 +137,7 @@ pub fn make_callback(env: sys::napi_env, func_ref: sys::napi_ref, args: &[Value]
         let mut result = ptr::null_mut();
         let status = sys::napi_make_callback(
             env,
-            ptr::null_mut(),
+            callback.async_context,
             global,
             func,
             args.len(),

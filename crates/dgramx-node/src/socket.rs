@@ -1,11 +1,15 @@
 //! `NativeSocket`: the JavaScript-facing handle. Thin by design; see
 //! packages/dgram/src/native-types.ts for the contract the facade relies on.
 
+use std::cell::Cell;
 use std::ptr;
 use std::rc::Rc;
 
 use dgramx_core::meta;
-use dgramx_core::offload::{gso_supported, send_many, send_segments, set_gro, Outgoing};
+use dgramx_core::offload::{
+    gso_run, gso_supported, gso_unavailable, send_gso_run, send_many, send_segments, set_gro,
+    Outgoing,
+};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -50,6 +54,8 @@ pub struct NativeSocket {
     cell: Rc<SocketCell>,
     driver: Rc<Driver>,
     kind: Kind,
+    /// GSO on this socket: 0 not probed yet, 1 works, 2 unavailable (probe or send failed).
+    gso: Cell<u8>,
 }
 
 impl NativeSocket {
@@ -116,7 +122,12 @@ impl NativeSocket {
 #[napi]
 impl NativeSocket {
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, kind: String, on_event: Unknown) -> Result<Self, Code> {
+    pub fn new(
+        env: Env,
+        kind: String,
+        on_event: Unknown,
+        resource: Option<Unknown>,
+    ) -> Result<Self, Code> {
         let kind = Kind::parse(&kind).ok_or_else(|| {
             napi::Error::new(
                 Code("ERR_SOCKET_BAD_TYPE"),
@@ -129,10 +140,30 @@ impl NativeSocket {
         // SAFETY: on_event is a live value of this env; the weak (count 0) reference is
         // strengthened only while events can arrive (see SocketState::sync).
         unsafe { sys::napi_create_reference(env.raw(), on_event.raw(), 0, &mut callback) };
-        let cell = Rc::new(SocketCell::new(SocketState::new(sock, env.raw(), callback)));
+        // With a resource object, events run in an async context made here, in the creation
+        // context (node's UDPWRAP does the same), so JavaScript need not enter one itself.
+        let mut async_context = ptr::null_mut();
+        if let Some(resource) = resource {
+            let name = crate::js::string(env.raw(), "UDPWRAP");
+            // SAFETY: resource and name are live values of this env.
+            unsafe {
+                sys::napi_async_init(env.raw(), resource.raw(), name, &mut async_context);
+            }
+        }
+        let cell = Rc::new(SocketCell::new(SocketState::new(
+            sock,
+            env.raw(),
+            callback,
+            async_context,
+        )));
         let token = driver.insert(&cell);
         cell.borrow_mut().token = token;
-        Ok(NativeSocket { cell, driver, kind })
+        Ok(NativeSocket {
+            cell,
+            driver,
+            kind,
+            gso: Cell::new(0),
+        })
     }
 
     #[napi(catch_unwind)]
@@ -208,14 +239,17 @@ impl NativeSocket {
     }
 
     /// Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
-    /// What the kernel does not take at once is queued in order, like send(). Returns
-    /// `{ sent, queued }`; an immediate failure of the first datagram that is sent throws.
+    /// With `gso`, runs of equal-sized datagrams (UDP, Linux) leave as GSO super-datagrams the
+    /// kernel cuts back into the same datagrams; where GSO is unavailable it falls back to
+    /// sendmmsg for good. What the kernel does not take at once is queued in order, like
+    /// send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
     #[napi(catch_unwind)]
     pub fn send_many(
         &self,
         datagrams: Vec<BufferSlice>,
         address: Option<String>,
         port: u32,
+        gso: Option<bool>,
     ) -> Result<SendManyResult, Code> {
         let dest = match address {
             Some(a) => {
@@ -226,17 +260,37 @@ impl NativeSocket {
         };
         let mut st = self.cell.borrow_mut();
         let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        let items: Vec<Outgoing<'_>> = datagrams
+            .iter()
+            .map(|d| Outgoing {
+                data: &d[..],
+                dest: dest.as_ref(),
+            })
+            .collect();
+        let mut use_gso = gso == Some(true) && self.kind.is_udp();
+        if use_gso && self.gso.get() == 0 {
+            self.gso.set(if gso_supported(sock) { 1 } else { 2 });
+        }
+        use_gso &= self.gso.get() == 1;
         let mut sent = 0usize;
         if st.queue.is_empty() {
-            while sent < datagrams.len() {
-                let batch: Vec<Outgoing<'_>> = datagrams[sent..]
-                    .iter()
-                    .map(|d| Outgoing {
-                        data: &d[..],
-                        dest: dest.as_ref(),
-                    })
-                    .collect();
-                match send_many(sock, &batch) {
+            while sent < items.len() {
+                let run = if use_gso { gso_run(&items[sent..]) } else { 0 };
+                let result = if run > 1 {
+                    match send_gso_run(sock, &items[sent..sent + run]) {
+                        Ok(_) => Ok(run),
+                        Err(e) if gso_unavailable(&e) => {
+                            // This path cannot segment: plain batches from now on.
+                            self.gso.set(2);
+                            use_gso = false;
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    send_many(sock, &items[sent..])
+                };
+                match result {
                     Ok(0) => break,
                     Ok(k) => sent += k,
                     Err(e) if e.is_would_block() => break,

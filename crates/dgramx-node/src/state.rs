@@ -36,12 +36,20 @@ pub struct SocketState {
     /// The JS `onEvent` function. Strong only while events can arrive (receiving or sends
     /// queued), so an idle socket nobody references can be garbage-collected and closed.
     callback: sys::napi_ref,
+    /// The async context events run in (the socket's creation context, like node's UDPWRAP);
+    /// null when the facade did not ask for one.
+    async_context: sys::napi_async_context,
     strong: bool,
     env: sys::napi_env,
 }
 
 impl SocketState {
-    pub fn new(sock: DgramSocket, env: sys::napi_env, callback: sys::napi_ref) -> SocketState {
+    pub fn new(
+        sock: DgramSocket,
+        env: sys::napi_env,
+        callback: sys::napi_ref,
+        async_context: sys::napi_async_context,
+    ) -> SocketState {
         SocketState {
             sock: Some(sock),
             token: 0,
@@ -58,6 +66,7 @@ impl SocketState {
             interest: None,
             holding: false,
             callback,
+            async_context,
             strong: false,
             env,
         }
@@ -71,8 +80,11 @@ impl SocketState {
         }
     }
 
-    pub fn callback(&self) -> sys::napi_ref {
-        self.callback
+    pub fn callback(&self) -> crate::js::Callback {
+        crate::js::Callback {
+            func: self.callback,
+            async_context: self.async_context,
+        }
     }
 
     /// Sends what the kernel will take now; returns the finished sends' results in order.
@@ -152,6 +164,11 @@ impl SocketState {
             // SAFETY: the reference was created on this env and is deleted exactly once.
             unsafe { sys::napi_delete_reference(env, self.callback) };
             self.callback = ptr::null_mut();
+        }
+        if !self.async_context.is_null() {
+            // SAFETY: created by napi_async_init on this env and destroyed exactly once.
+            unsafe { sys::napi_async_destroy(env, self.async_context) };
+            self.async_context = ptr::null_mut();
         }
     }
 }

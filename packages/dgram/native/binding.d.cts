@@ -10,7 +10,7 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeSocket {
-  constructor(kind: string, onEvent: unknown)
+  constructor(kind: string, onEvent: unknown, resource?: unknown | undefined | null)
   bind(address: string, port: number, flags: number): void
   connect(address: string, port: number): void
   bindUnix(path: Buffer): void
@@ -26,10 +26,12 @@ export declare class NativeSocket {
   sendUnix(data: Buffer, path?: Buffer | undefined | null, fds?: Array<number> | undefined | null): number
   /**
    * Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
-   * What the kernel does not take at once is queued in order, like send(). Returns
-   * `{ sent, queued }`; an immediate failure of the first datagram that is sent throws.
+   * With `gso`, runs of equal-sized datagrams (UDP, Linux) leave as GSO super-datagrams the
+   * kernel cuts back into the same datagrams; where GSO is unavailable it falls back to
+   * sendmmsg for good. What the kernel does not take at once is queued in order, like
+   * send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
    */
-  sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number): SendManyResult
+  sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number, gso?: boolean | undefined | null): SendManyResult
   /** Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route). */
   gsoSupported(): boolean
   /**

@@ -2,7 +2,7 @@
 
 import { Socket, kNative, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
 import * as promises from './promises'
-import type { MessageListener, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
+import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): UdpSocket
 export function createSocket(type: 'unix_dgram', callback?: UnixMessageListener): UnixSocket
@@ -16,6 +16,8 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 export { Socket, kNative, promises }
 export type { Datagram, MessagesOptions } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
+/** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */
+export type BatchSocket = UdpSocket & { sendMany: SendMany }
 export type {
   AddressInfo,
   BindOptions,
@@ -23,6 +25,7 @@ export type {
   MessageListener,
   RemoteInfo,
   SendCallback,
+  SendMany,
   SendMessage,
   SendQueueLimit,
   SocketOptions,

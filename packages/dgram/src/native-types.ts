@@ -21,7 +21,8 @@ export const enum NativeEvent {
    *   port is 0 for unix_dgram. truncatedSize is 0 when the datagram arrived whole; otherwise
    *   it is the datagram's real size, of which only `length` bytes were kept.
    * - addresses: string[], one per datagram: the sender's IP (UDP) or path ('' when the unix
-   *   sender is unnamed; abstract names start with '\0').
+   *   sender is unnamed; abstract names start with '\0'); or a single string when every
+   *   datagram of the batch came from the same sender.
    * - ancillary (5th argument, present only after setPassCredentials(true) or
    *   setReceiveFds(true)): one NativeAncillary per datagram.
    */
@@ -132,10 +133,13 @@ export interface NativeSocket {
   sendUnix(data: Buffer, path: Buffer | null, fds?: number[] | null): number
   /**
    * Several datagrams to one destination (UDP: address/port, or (null, 0) when connected),
-   * in as few syscalls as possible (sendmmsg). What the kernel does not take at once is queued
-   * in order exactly like send(); each queued one completes through SendsDone.
+   * in as few syscalls as possible (sendmmsg). With `gso` (UDP, Linux), runs of equal-sized
+   * datagrams (the last of a run may be shorter) leave as one GSO send each, cut back into the
+   * same datagrams by the kernel; GSO is probed on first use and, where unavailable, sendmmsg is
+   * used from then on. What the kernel does not take at once is queued in order exactly like
+   * send(); each queued one completes through SendsDone.
    */
-  sendMany(datagrams: Buffer[], address: string | null, port: number): { sent: number; queued: number }
+  sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; queued: number }
   /** UDP: whether GSO (UDP_SEGMENT) works on this socket. */
   gsoSupported(): boolean
   /**
@@ -216,5 +220,9 @@ export interface NativeSocket {
 }
 
 export interface NativeSocketConstructor {
-  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void): NativeSocket
+  /**
+   * With `resource`, events are delivered inside an async context created now (like node's
+   * UDPWRAP handle), so AsyncLocalStorage and async_hooks see the creation context.
+   */
+  new (kind: NativeKind, onEvent: (event: NativeEvent, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => void, resource?: object): NativeSocket
 }

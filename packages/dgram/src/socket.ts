@@ -35,7 +35,7 @@ import {
   type SystemError,
 } from './errors'
 import { Fifo } from './fifo'
-import { chooseLookup, resolveAddress, type LookupFunction } from './lookup'
+import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
 import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
 import * as advanced from './advanced'
@@ -45,6 +45,7 @@ import { toIcmpError, type IcmpError } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
+  SendMany,
   MessageListener,
   RemoteInfo,
   SendCallback,
@@ -153,6 +154,11 @@ interface State {
   recvBufferSize: number | undefined
   sendBufferSize: number | undefined
   lookup: LookupFunction
+  /** No `lookup` option: IP literals skip dns.lookup and names are cached (see send()). */
+  defaultLookup: boolean
+  names: NameCache | undefined
+  /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
+  gso: boolean
   pending: Fifo<PendingSend>
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
@@ -181,6 +187,11 @@ function stateOf(socket: Socket): State {
 export class Socket extends EventEmitter {
   /** Optional in the type only: @types/node's Socket has no such member. */
   declare readonly [kNative]?: NativeHandle | null
+  /**
+   * Beyond node:dgram; optional in the type only, so that node:dgram sockets stay assignable
+   * to this type. createSocket() returns a `BatchSocket`, on which it is always present.
+   */
+  declare sendMany?: SendMany
 
   constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
@@ -210,14 +221,16 @@ export class Socket extends EventEmitter {
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
-    // 'message' runs in the async context of the socket's creation, as with node:dgram.
-    const resource = new AsyncResource('UDPWRAP')
+    // 'message' runs in the async context of the socket's creation, as with node:dgram: the
+    // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
+    // natively for every event, which costs less than entering it from JavaScript.
+    const resource = {}
     const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-      resource.runInAsyncScope(dispatchNativeEvent, null, this, event, a, b, c, d)
+      dispatchNativeEvent(this, event, a, b, c, d)
     }
     let native: NativeHandle
     try {
-      native = new NativeSocket(kind as NativeKind, onEvent)
+      native = new NativeSocket(kind as NativeKind, onEvent, resource)
     } catch (e) {
       throw fromNative(e, 'socket')
     }
@@ -226,6 +239,16 @@ export class Socket extends EventEmitter {
     } catch (e) {
       native.close()
       throw e
+    }
+
+    // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
+    // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
+    if (options?.gro && kind !== 'unix_dgram') {
+      try {
+        native.setGro(true)
+      } catch {
+        // Not supported here (non-Linux or an old kernel): fall back silently.
+      }
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -258,6 +281,9 @@ export class Socket extends EventEmitter {
         recvBufferSize,
         sendBufferSize,
         lookup: chooseLookup(lookupOption),
+        defaultLookup: lookupOption === undefined,
+        names: undefined,
+        gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Fifo<PendingSend>(),
         receiveBlockList,
         sendBlockList,
@@ -434,7 +460,7 @@ export class Socket extends EventEmitter {
       return
     }
     if (!connected) {
-      resolveAddress(state.lookup, state.family, address, (ex, ip) => sendResolved(this, ex, ip, list, address, port, cb))
+      resolveThen(this, state, address, sendResolved, list, port, cb)
     } else {
       sendResolved(this, null, null, list, address, port, cb)
     }
@@ -594,6 +620,56 @@ Object.defineProperty(Socket.prototype, kNative, {
   configurable: true,
 })
 
+/**
+ * Beyond node:dgram: sends each element of `messages` as its own datagram, to one
+ * destination, in as few syscalls as the kernel allows (sendmmsg; with createSocket({ gso:
+ * true }), UDP GSO for runs of equal-sized datagrams). The same rules as send() apply:
+ * implicit bind, the lookup, the send queue (in order, never lost) and an asynchronous
+ * callback, called once with the total bytes or the first error. On a connected socket, or
+ * a unix_dgram socket, pass the destination the way send() takes it.
+ */
+function sendMany(this: Socket, messages: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
+  const state = stateOf(this)
+  if (!Array.isArray(messages)) throw ERR_INVALID_ARG_TYPE('messages', 'Array', messages)
+  const datagrams: Buffer[] = new Array(messages.length)
+  for (let i = 0; i < messages.length; i++) {
+    const parts = messageParts(messages[i])
+    datagrams[i] = joinParts(parts)
+  }
+  if (state.kind === 'unix_dgram' || state.connectState !== ConnectState.Disconnected) {
+    sendEach(this, datagrams, port, address, callback)
+    return
+  }
+  if (typeof address === 'function') {
+    callback = address
+    address = undefined
+  } else if (typeof port === 'function') {
+    callback = port
+    port = undefined
+  }
+  port = validatePort(port)
+  if (address != null) validateString(address, 'address')
+  const cb = typeof callback === 'function' ? (callback as SendCallback) : undefined
+  healthCheck(state)
+  if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never)
+  if (state.bindState !== BindState.Bound) {
+    enqueue(this, () => sendMany.call(this, datagrams, port as number, address as string, cb as SendCallback))
+    return
+  }
+  if (datagrams.length === 0) {
+    if (cb) process.nextTick(cb, null, 0)
+    return
+  }
+  resolveThen(this, state, address, sendManyResolved, datagrams, port, cb)
+}
+
+Object.defineProperty(Socket.prototype, 'sendMany', {
+  configurable: true,
+  enumerable: false,
+  writable: true,
+  value: sendMany,
+})
+
 Object.defineProperty(Socket.prototype, 'sendto', {
   /** Deprecated in node:dgram; kept for code that still calls it. */
   value: function sendto(this: Socket, buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback?: unknown): void {
@@ -644,6 +720,8 @@ Object.defineProperties(Socket.prototype, {
 
 /** What @dgramx/dgram adds to node:dgram's UDP Socket. */
 export interface SocketExtensions {
+  /** Each element as its own datagram, sent with as few syscalls as possible; one callback. */
+  sendMany: SendMany
   /** Per-datagram metadata on rinfo (localAddress, interfaceIndex, ttl, tos/ecn, timestamp); false turns it off. */
   setRecvMetadata(options: RecvMetadataOptions | boolean): this
   /** Report ICMP errors for this socket's sends as 'icmp' events (Linux IP_RECVERR). */
@@ -887,7 +965,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
@@ -921,6 +999,9 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
   setReceiveFds(flag: boolean): void
   /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
+  /** Each element as its own datagram, to a path (or the connected peer); one callback. */
+  sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
+  sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], callback?: SendCallback): void
   address(): UnixAddressInfo
   remoteAddress(): UnixAddressInfo
   ref(): this
@@ -1290,6 +1371,122 @@ function ipFamily(ip: string): 'ipv4' | 'ipv6' {
 
 // ---- sending ----------------------------------------------------------------------------------
 
+type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T, address: unknown, port: unknown, callback: SendCallback | undefined, now?: boolean) => void
+
+/**
+ * Resolves an unconnected send's destination, then runs `then`. A user `lookup` is called
+ * every time, as in node:dgram. With the default lookup, an IP literal (and the empty address)
+ * needs no dns.lookup — node:dgram's would only answer it on the next tick — and a name's
+ * answer is reused for NAME_CACHE_MS; such a send goes to the kernel at once (`now`), which
+ * saves the tick on the round trip. Its callback still runs when node:dgram's would: one tick
+ * for the lookup, one for the completion, and never if the socket closed before the lookup
+ * tick (see DIFFERENCES.md).
+ */
+function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Resolved<T>, data: T, port: unknown, cb: SendCallback | undefined): void {
+  if (state.defaultLookup) {
+    const ip = literalAddress(state.family, address) ?? state.names?.get(address as string) ?? null
+    if (ip !== null) {
+      then(socket, null, ip, data, address, port, cb, true)
+      return
+    }
+    resolveAddress(state.lookup, state.family, address, (ex, ip) => {
+      if (!ex) (state.names ??= new NameCache()).set(address as string, ip)
+      then(socket, ex, ip, data, address, port, cb)
+    })
+    return
+  }
+  resolveAddress(state.lookup, state.family, address, (ex, ip) => then(socket, ex, ip, data, address, port, cb))
+}
+
+/**
+ * A send's immediate outcome goes to its callback on the next tick; a send made `now` (see
+ * resolveThen) waits one tick more, as node's lookup would have, and is dropped if the socket
+ * closed during the tick node spends on the lookup.
+ */
+function later(state: State, now: boolean, callback: SendCallback, err: Error | null, bytes?: number): void {
+  if (now) process.nextTick(afterLookupTick, state, callback, err, bytes)
+  else if (bytes === undefined) process.nextTick(callback, err)
+  else process.nextTick(callback, err, bytes)
+}
+
+function afterLookupTick(state: State, callback: SendCallback, err: Error | null, bytes?: number): void {
+  if (state.native === null) return
+  if (bytes === undefined) process.nextTick(callback, err)
+  else process.nextTick(callback, err, bytes)
+}
+
+function sendManyResolved(
+  socket: Socket,
+  ex: Error | null,
+  ip: string | null,
+  datagrams: Buffer[],
+  address: unknown,
+  port: unknown,
+  callback: SendCallback | undefined,
+  now = false,
+): void {
+  const state = stateOf(socket)
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return
+  }
+  const native = state.native
+  if (native === null) return
+  if (state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) later(state, now, callback, ipBlocked(ip!))
+    return
+  }
+  let result: { sent: number; queued: number }
+  try {
+    result = native.sendMany(datagrams, ip, port as number, state.gso)
+  } catch (e) {
+    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    return
+  }
+  let bytes = 0
+  for (let i = 0; i < result.sent; i++) bytes += datagrams[i].length
+  if (result.queued === 0) {
+    if (callback) later(state, now, callback, null, bytes)
+    return
+  }
+  // The queued rest completes datagram by datagram; the callback runs after the last one.
+  const done = callback && AsyncResource.bind(callback)
+  let left = result.queued
+  let firstError: Error | null = null
+  const one = (err: Error | null, n: number): void => {
+    if (err && firstError === null) firstError = err
+    bytes += n || 0
+    if (--left === 0 && done) done(firstError, firstError ? 0 : bytes)
+  }
+  for (let i = 0; i < result.queued; i++) {
+    state.pending.push({ callback: one, address, port, emitWithoutCallback: false })
+  }
+}
+
+/** sendMany() where one send() per datagram is the way (unix_dgram, connected sockets). */
+function sendEach(socket: Socket, datagrams: Buffer[], a: unknown, b: unknown, callback: unknown): void {
+  const args = [a, b, callback]
+  // The callback is the last function among the destination arguments.
+  let cb: SendCallback | undefined
+  while (args.length > 0 && args[args.length - 1] === undefined) args.pop()
+  if (typeof args[args.length - 1] === 'function') cb = args.pop() as SendCallback
+  if (datagrams.length === 0) {
+    if (cb) process.nextTick(cb, null, 0)
+    return
+  }
+  const send = socket.send as (...args: unknown[]) => void
+  let left = datagrams.length
+  let bytes = 0
+  let firstError: Error | null = null
+  const one = (err: Error | null, n: number): void => {
+    if (err && firstError === null) firstError = err
+    bytes += n || 0
+    if (--left === 0 && cb) cb(firstError, firstError ? 0 : bytes)
+  }
+  for (const d of datagrams) send.call(socket, d, ...args, one)
+}
+
 function sendResolved(
   socket: Socket,
   ex: Error | null,
@@ -1298,6 +1495,7 @@ function sendResolved(
   address: unknown,
   port: unknown,
   callback: SendCallback | undefined,
+  now = false,
 ): void {
   const state = stateOf(socket)
   if (ex) {
@@ -1308,7 +1506,7 @@ function sendResolved(
   const native = state.native
   if (native === null) return
   if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) process.nextTick(callback, ipBlocked(ip!))
+    if (callback) later(state, now, callback, ipBlocked(ip!))
     return
   }
   let sent: number
@@ -1316,11 +1514,11 @@ function sendResolved(
     sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
   } catch (e) {
     // Send failures go to the callback only; without one they are dropped, as in node:dgram.
-    if (callback) process.nextTick(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   if (sent >= 0) {
-    if (callback) process.nextTick(callback, null, sent)
+    if (callback) later(state, now, callback, null, sent)
     return
   }
   state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
@@ -1476,7 +1674,7 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
 function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[], d as NativeAncillary[] | undefined)
+      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as (number | string)[])
@@ -1495,12 +1693,15 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
  * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
  * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[], ancillary?: NativeAncillary[]): void {
+function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const unix = state.kind === 'unix_dgram'
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  for (let i = 0, m = 0; i < addresses.length; i++, m += 4) {
+  // One sender for the whole batch comes as a single string.
+  const shared = typeof addresses === 'string'
+  const count = meta.length >> 2
+  for (let i = 0, m = 0; i < count; i++, m += 4) {
     // Closing (or stopping) inside a listener ends delivery, even mid-batch.
     if (!state.receiving) {
       if (unix && ancillary !== undefined) for (let j = i; j < ancillary.length; j++) closeFds(ancillary[j].fds)
@@ -1509,7 +1710,7 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
     const offset = meta[m]
     const length = meta[m + 1]
     const realSize = meta[m + 3]
-    const address = addresses[i]
+    const address = shared ? addresses : addresses[i]
     if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) continue
     let rinfo: RemoteInfo | UnixRemoteInfo
     if (unix) rinfo = { address, size: length }
@@ -1528,7 +1729,8 @@ function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, address
     // was asked for; applyMetadata copies only the fields that are present.
     if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
     try {
-      socket.emit('message', slab.subarray(offset, offset + length), rinfo)
+      // A lone datagram is the whole slab: no view to make.
+      socket.emit('message', count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
     } catch (err) {
       process.nextTick(rethrow, err)
     }

@@ -106,6 +106,29 @@ export interface SocketOptions extends Abortable, AdvancedSocketOptions {
   lookup?: LookupFunction | undefined
   receiveBlockList?: BlockList | undefined
   sendBlockList?: BlockList | undefined
+  /**
+   * Beyond node:dgram (UDP, Linux): sendMany() sends runs of equal-sized datagrams with UDP
+   * GSO (`UDP_SEGMENT`), one syscall per up to 64 datagrams. Probed on first use; where the
+   * kernel or route cannot segment, sendMany() falls back to sendmmsg. @default false
+   */
+  gso?: boolean | undefined
+  /**
+   * Beyond node:dgram (UDP, Linux): receive with UDP GRO, so the kernel hands over coalesced
+   * datagrams in fewer reads. They are split back, so 'message' still fires once per datagram
+   * as sent. Ignored where unsupported. @default false
+   */
+  gro?: boolean | undefined
+}
+
+/**
+ * socket.sendMany(): each element of `messages` as its own datagram, in as few syscalls as the
+ * kernel allows. UDP: (messages, port, address?, callback?) like send(); on a connected socket
+ * (messages, callback?).
+ */
+export interface SendMany {
+  (messages: readonly (string | NodeJS.ArrayBufferView)[], port?: number, address?: string, callback?: SendCallback): void
+  (messages: readonly (string | NodeJS.ArrayBufferView)[], port?: number, callback?: SendCallback): void
+  (messages: readonly (string | NodeJS.ArrayBufferView)[], callback?: SendCallback): void
 }
 
 /** createSocket options for unix_dgram sockets: the common ones plus unix-only ones. */
