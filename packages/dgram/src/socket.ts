@@ -262,6 +262,11 @@ export class Socket extends EventEmitter {
         native.close()
         throw e
       }
+    } else if ((options as UnixSocketOptions | undefined)?.sendQueueLimit !== undefined) {
+      // A UDP send only waits when the kernel's own buffer is full, which loopback and most
+      // links never make it; rather than accept a bound that would silently never apply, say so.
+      native.close()
+      throw ERR_INVALID_ARG_VALUE('options.sendQueueLimit', (options as UnixSocketOptions).sendQueueLimit, 'is only supported on unix_dgram sockets')
     }
     Object.defineProperty(this, kState, {
       value: {

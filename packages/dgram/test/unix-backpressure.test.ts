@@ -124,6 +124,14 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('unix_dgram sendQueueLimit', () => {
+  it('is refused on UDP sockets, where it could never apply, instead of being ignored', () => {
+    for (const type of ['udp4', 'udp6'] as const) {
+      expect(() => createSocket({ type, sendQueueLimit: 100 } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('is only supported on unix_dgram sockets') }),
+      )
+    }
+  })
+
   for (const [label, limit, max] of [
     ['datagrams', { datagrams: 50 }, 50],
     ['bytes (a number)', 50 * 16, 50],
