@@ -347,8 +347,9 @@ pub fn send_with(
     retry_after_icmp(sock, first, || sendmsg_once(sock, &hdr))
 }
 
+/// `sendmsg` of a prepared header, retried on EINTR.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn sendmsg_once(sock: &DgramSocket, hdr: &libc::msghdr) -> SysResult<usize> {
+pub(crate) fn sendmsg_once(sock: &DgramSocket, hdr: &libc::msghdr) -> SysResult<usize> {
     loop {
         // SAFETY: hdr describes valid memory for the duration of the call.
         let rc = unsafe { libc::sendmsg(sock.raw_fd(), hdr, libc::MSG_NOSIGNAL) };

@@ -118,7 +118,6 @@ pub fn gso_run(items: &[Outgoing<'_>]) -> usize {
 /// Returns the bytes sent.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
-    use std::mem;
     let Some(first) = items.first() else {
         return Ok(0);
     };
@@ -130,38 +129,7 @@ pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usi
             iov_len: o.data.len(),
         })
         .collect();
-    // SAFETY: pure size computation.
-    let space = unsafe { libc::CMSG_SPACE(mem::size_of::<u16>() as u32) } as usize;
-    let mut control = vec![0u64; space.div_ceil(8)];
-    // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
-    let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
-    if let Some(d) = first.dest {
-        hdr.msg_name = d.as_ptr() as *mut libc::c_void;
-        hdr.msg_namelen = d.len();
-    }
-    hdr.msg_iov = iovs.as_mut_ptr();
-    hdr.msg_iovlen = iovs.len() as _;
-    hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    hdr.msg_controllen = space as _;
-    // SAFETY: the control buffer is aligned and CMSG_SPACE(u16) long.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&hdr);
-        (*cmsg).cmsg_level = libc::SOL_UDP;
-        (*cmsg).cmsg_type = libc::UDP_SEGMENT;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
-    }
-    loop {
-        // SAFETY: hdr describes valid memory for the duration of the call.
-        let rc = unsafe { libc::sendmsg(sock.raw_fd(), &hdr, libc::MSG_NOSIGNAL) };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "send"));
-        }
-    }
+    send_gso(sock, &mut iovs, segment, first.dest)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -215,25 +183,37 @@ pub fn send_segments(
     segment: u16,
     dest: Option<&SockAddr>,
 ) -> SysResult<usize> {
-    use std::mem;
     if segment == 0 || data.len().div_ceil(segment as usize) > MAX_GSO_SEGMENTS {
         return Err(SysError::einval("send"));
     }
+    let mut iov = [libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    }];
+    send_gso(sock, &mut iov, segment, dest)
+}
+
+/// One `sendmsg` of the bytes in `iovs` with a UDP_SEGMENT control message: the kernel cuts
+/// them into datagrams of `segment` bytes (the last may be shorter).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn send_gso(
+    sock: &DgramSocket,
+    iovs: &mut [libc::iovec],
+    segment: u16,
+    dest: Option<&SockAddr>,
+) -> SysResult<usize> {
+    use std::mem;
     // SAFETY: pure size computation.
     let space = unsafe { libc::CMSG_SPACE(mem::size_of::<u16>() as u32) } as usize;
     let mut control = vec![0u64; space.div_ceil(8)];
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
-    };
     // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
     let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
     if let Some(d) = dest {
         hdr.msg_name = d.as_ptr() as *mut libc::c_void;
         hdr.msg_namelen = d.len();
     }
-    hdr.msg_iov = &mut iov;
-    hdr.msg_iovlen = 1;
+    hdr.msg_iov = iovs.as_mut_ptr();
+    hdr.msg_iovlen = iovs.len() as _;
     hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
     hdr.msg_controllen = space as _;
     // SAFETY: the control buffer is aligned and CMSG_SPACE(u16) long.
@@ -244,17 +224,7 @@ pub fn send_segments(
         (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
     }
-    loop {
-        // SAFETY: hdr describes valid memory for the duration of the call.
-        let rc = unsafe { libc::sendmsg(sock.raw_fd(), &hdr, libc::MSG_NOSIGNAL) };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "send"));
-        }
-    }
+    crate::meta::sendmsg_once(sock, &hdr)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
