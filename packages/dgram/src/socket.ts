@@ -1420,6 +1420,33 @@ function afterLookupTick(state: State, callback: SendCallback, err: Error | null
   else process.nextTick(callback, err, bytes)
 }
 
+/**
+ * Where every resolved send starts: a lookup error goes to the callback (or 'error'), a socket
+ * closed meanwhile drops the send, and a blocked destination fails it. Returns the handle to
+ * send on, or null when the send is already settled.
+ */
+function readyToSend(
+  socket: Socket,
+  state: State,
+  ex: Error | null,
+  ip: string | null,
+  port: unknown,
+  callback: SendCallback | undefined,
+  now: boolean,
+): NativeHandle | null {
+  if (ex) {
+    if (callback) process.nextTick(callback, ex)
+    else process.nextTick(emitError, socket, ex)
+    return null
+  }
+  if (state.native === null) return null
+  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
+    if (callback) later(state, now, callback, ipBlocked(ip!))
+    return null
+  }
+  return state.native
+}
+
 function sendManyResolved(
   socket: Socket,
   ex: Error | null,
@@ -1431,17 +1458,8 @@ function sendManyResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  if (ex) {
-    if (callback) process.nextTick(callback, ex)
-    else process.nextTick(emitError, socket, ex)
-    return
-  }
-  const native = state.native
+  const native = readyToSend(socket, state, ex, ip, port, callback, now)
   if (native === null) return
-  if (state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) later(state, now, callback, ipBlocked(ip!))
-    return
-  }
   let result: { sent: number; queued: number }
   try {
     result = native.sendMany(datagrams, ip, port as number, state.gso)
@@ -1503,17 +1521,8 @@ function sendResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  if (ex) {
-    if (callback) process.nextTick(callback, ex)
-    else process.nextTick(emitError, socket, ex)
-    return
-  }
-  const native = state.native
+  const native = readyToSend(socket, state, ex, ip, port, callback, now)
   if (native === null) return
-  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) later(state, now, callback, ipBlocked(ip!))
-    return
-  }
   let sent: number
   try {
     sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
@@ -1539,18 +1548,9 @@ function sendWithResolved(
   callback: SendCallback | undefined,
 ): void {
   const state = stateOf(socket)
-  if (ex) {
-    if (callback) process.nextTick(callback, ex)
-    else process.nextTick(emitError, socket, ex)
-    return
-  }
-  const native = state.native
-  if (native === null) return
   const { port, address } = opts
-  if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) process.nextTick(callback, ipBlocked(ip!))
-    return
-  }
+  const native = readyToSend(socket, state, ex, ip, port, callback, false)
+  if (native === null) return
   let sent: number
   try {
     sent = native.sendWith(joinParts(list), port ? ip : null, port, opts.source, opts.interfaceIndex, opts.tos)
