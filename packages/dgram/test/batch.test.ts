@@ -5,7 +5,7 @@ import dns from 'node:dns'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSocket, type BatchSocket, type RemoteInfo, type UnixSocket } from '../src/index'
-import { once, sameAsNode, tempDir, withTimeout } from './harness'
+import { once, sameAsNode, tempDir, until } from './harness'
 
 const opened: { close(): unknown }[] = []
 afterEach(() => {
@@ -27,17 +27,6 @@ async function receiver(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ s: BatchSocke
   s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1')
   await once(s, 'listening')
   return { s, port: s.address().port, got }
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  await withTimeout(
-    (async () => {
-      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
-    })(),
-    6000,
-    what,
-  )
-  expect(cond(), what).toBe(true)
 }
 
 describe('sendMany', () => {

@@ -5,7 +5,7 @@ import * as nodeDgram from 'node:dgram'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { expect } from 'vitest'
+import { afterEach, expect } from 'vitest'
 import * as ours from '../src/index'
 
 export type Dgram = typeof nodeDgram
@@ -63,6 +63,37 @@ export function once(emitter: NodeJS.EventEmitter, event: string, ms = 5000): Pr
     ms,
     `'${event}'`,
   )
+}
+
+/** Polls `cond` every `every` ms until it holds or `ms` pass, then asserts it. */
+export async function until(cond: () => boolean, what: string, ms = 6000, every = 10): Promise<void> {
+  const rounds = Math.ceil(ms / every)
+  await withTimeout(
+    (async () => {
+      for (let i = 0; i < rounds && !cond(); i++) await new Promise((r) => setTimeout(r, every))
+    })(),
+    ms + 1000,
+    what,
+  )
+  expect(cond(), what).toBe(true)
+}
+
+/** Returns `track(socket)`: sockets passed to it are closed after each test of the file. */
+export function socketTracker(): <S extends { close(): unknown }>(s: S) => S {
+  const open: { close(): unknown }[] = []
+  afterEach(() => {
+    for (const s of open.splice(0)) {
+      try {
+        s.close()
+      } catch {
+        // Already closed by the test.
+      }
+    }
+  })
+  return (s) => {
+    open.push(s)
+    return s
+  }
 }
 
 export function tick(): Promise<void> {

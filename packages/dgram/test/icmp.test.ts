@@ -1,22 +1,10 @@
 // ICMP errors as 'icmp' events (IP_RECVERR / IPV6_RECVERR), provoked on loopback by sending
 // to a port nobody listens on. The namespace tests (netns.test.ts) cover "fragmentation needed".
-import { afterEach, describe, expect, it } from 'vitest'
-import { createSocket, type IcmpError, type Socket } from '../src/index'
-import { once, withTimeout } from './harness'
+import { describe, expect, it } from 'vitest'
+import { createSocket, type IcmpError } from '../src/index'
+import { once, socketTracker, withTimeout } from './harness'
 
-const open: Socket[] = []
-afterEach(() => {
-  for (const s of open.splice(0)) {
-    try {
-      s.close()
-    } catch {}
-  }
-})
-
-function track<S extends Socket>(s: S): S {
-  open.push(s)
-  return s
-}
+const track = socketTracker()
 
 /** A loopback port with nobody bound to it (bound a moment ago, then closed). */
 async function closedPort(type: 'udp4' | 'udp6', address: string): Promise<number> {

@@ -2,23 +2,11 @@
 // on loopback: what the kernel reports on rinfo, what a python3 peer reads off datagrams we
 // send, and the errors each option gives where it cannot work.
 import { spawn } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSocket, type RemoteInfo, type Socket, type UdpSocket } from '../src/index'
-import { once, withTimeout } from './harness'
+import { once, socketTracker, withTimeout } from './harness'
 
-const open: Socket[] = []
-afterEach(() => {
-  for (const s of open.splice(0)) {
-    try {
-      s.close()
-    } catch {}
-  }
-})
-
-function track<S extends Socket>(s: S): S {
-  open.push(s)
-  return s
-}
+const track = socketTracker()
 
 async function bound(s: Socket, address: string, port = 0): Promise<number> {
   s.bind(port, address)

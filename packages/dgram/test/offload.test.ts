@@ -4,7 +4,7 @@
 // plain sender would have produced: same datagrams, same sizes, same order.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSocket, kNative, type BatchSocket } from '../src/index'
-import { once, withTimeout } from './harness'
+import { once, until } from './harness'
 
 const opened: BatchSocket[] = []
 afterEach(() => {
@@ -31,17 +31,6 @@ function collect(s: BatchSocket): Buffer[] {
   const got: Buffer[] = []
   s.on('message', (m) => got.push(Buffer.from(m)))
   return got
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  await withTimeout(
-    (async () => {
-      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
-    })(),
-    6000,
-    what,
-  )
-  expect(cond(), what).toBe(true)
 }
 
 /** Datagram i: `size` bytes, each byte i (mod 256), so order and boundaries are checkable. */

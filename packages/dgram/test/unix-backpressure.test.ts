@@ -7,7 +7,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket } from '../src/index'
 import { builtPackage } from './child'
-import { once, outcome, tempDir, withTimeout } from './harness'
+import { once, outcome, tempDir, until, withTimeout } from './harness'
 
 const N = 200_000
 
@@ -113,16 +113,6 @@ async function receiver(): Promise<{ s: UnixSocket; p: string; got: number[] }> 
   return { s, p, got }
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  await withTimeout(
-    (async () => {
-      while (!cond()) await new Promise((r) => setTimeout(r, 5))
-    })(),
-    30_000,
-    what,
-  )
-}
-
 describe('unix_dgram sendQueueLimit', () => {
   it('is refused on UDP sockets, where it could never apply, instead of being ignored', () => {
     for (const type of ['udp4', 'udp6'] as const) {
@@ -151,13 +141,13 @@ describe('unix_dgram sendQueueLimit', () => {
         expect(c.getSendQueueCount()).toBeLessThanOrEqual(max)
       }
       expect(c.getSendQueueCount()).toBe(max)
-      await until(() => done === total, 'every callback')
+      await until(() => done === total, 'every callback', 30_000, 5)
       const full = results.filter((r) => r === 'ERR_SOCKET_DGRAM_QUEUE_FULL').length
       const sent = results.filter((r) => r === 16).length
       expect(full + sent).toBe(total)
       expect(full).toBeGreaterThan(0)
       expect(sent).toBeGreaterThanOrEqual(max)
-      await until(() => got.length === sent, 'the datagrams that were sent')
+      await until(() => got.length === sent, 'the datagrams that were sent', 30_000, 5)
       // Exactly the accepted ones, in the order they were sent.
       const accepted: number[] = []
       results.forEach((r, i) => r === 16 && accepted.push(i))
@@ -203,7 +193,7 @@ describe('unix_dgram sendQueueLimit', () => {
     expect(c.getSendQueueCount()).toBe(0)
     const [err, n] = await new Promise<unknown[]>((resolve) => c.send(datagram(i++), p, (...a: unknown[]) => resolve(a)))
     expect([err, n]).toEqual([null, 16])
-    await until(() => got.length === i, 'all datagrams')
+    await until(() => got.length === i, 'all datagrams', 30_000, 5)
     expect(got).toEqual(Array.from({ length: i }, (_, k) => k))
     c.close()
     s.close()
@@ -234,7 +224,7 @@ describe('unix_dgram sendQueueLimit', () => {
       60_000,
       'the pump',
     )
-    await until(() => got.length === total, 'all datagrams')
+    await until(() => got.length === total, 'all datagrams', 30_000, 5)
     expect(refused).toBe(0)
     expect(got).toEqual(Array.from({ length: total }, (_, k) => k))
     c.close()
@@ -251,7 +241,7 @@ describe('unix_dgram sendQueueLimit', () => {
     while (c.getSendQueueCount() < 5 && i < 10_000) c.send(datagram(i++), p, (err) => err && codes.push((err as NodeJS.ErrnoException).code!))
     c.close()
     await once(c, 'close')
-    await until(() => codes.length === 5, 'cancelled callbacks')
+    await until(() => codes.length === 5, 'cancelled callbacks', 30_000, 5)
     expect(codes).toEqual(Array(5).fill('ECANCELED'))
     expect(drained).toBe(false)
     s.close()
