@@ -91,6 +91,15 @@ pub fn unix_sockaddr(name: &[u8], syscall: &'static str) -> SysResult<SockAddr> 
     Ok(unsafe { SockAddr::new(storage, len as libc::socklen_t) })
 }
 
+/// Windows has no Unix datagram sockets (its AF_UNIX is stream-only).
+#[cfg(not(unix))]
+pub fn unix_sockaddr(_name: &[u8], syscall: &'static str) -> SysResult<SockAddr> {
+    Err(SysError::coded(
+        "ERR_SOCKET_UNIX_DGRAM_UNSUPPORTED",
+        syscall,
+    ))
+}
+
 /// The longest path `bind`/`connect` accept on this platform (excluding the NUL).
 #[cfg(unix)]
 pub fn max_unix_path_len() -> usize {

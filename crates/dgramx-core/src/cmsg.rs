@@ -3,8 +3,17 @@
 //! Received descriptors are owned (`OwnedFd`) from the moment they leave the kernel, so any
 //! that nobody takes are closed when dropped, including those in a truncated control message.
 
+#[cfg(unix)]
 use std::mem;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+#[cfg(unix)]
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+
+/// A descriptor received with a datagram. Windows has no descriptor passing, so there the type
+/// has no values and `Ancillary::fds` is always empty.
+#[cfg(unix)]
+pub type PassedFd = OwnedFd;
+#[cfg(not(unix))]
+pub type PassedFd = std::convert::Infallible;
 
 /// Most descriptors accepted in one datagram (the kernel allows up to 253).
 pub const MAX_FDS: usize = 32;
@@ -19,7 +28,7 @@ pub struct Credentials {
 #[derive(Debug, Default)]
 pub struct Ancillary {
     pub credentials: Option<Credentials>,
-    pub fds: Vec<OwnedFd>,
+    pub fds: Vec<PassedFd>,
     /// The kernel had more ancillary data than fit (MSG_CTRUNC): some of it was discarded.
     pub truncated: bool,
     /// With UDP_GRO on: the segment size the kernel coalesced this buffer from.
@@ -35,7 +44,23 @@ pub struct Ancillary {
     pub timestamp: Option<(i64, u32)>,
 }
 
+impl Ancillary {
+    /// Hands the received descriptors over as plain numbers: whoever takes them must close them.
+    pub fn take_fd_numbers(&mut self) -> Vec<i64> {
+        #[cfg(unix)]
+        let numbers = self
+            .fds
+            .drain(..)
+            .map(|fd| fd.into_raw_fd() as i64)
+            .collect();
+        #[cfg(not(unix))]
+        let numbers = Vec::new();
+        numbers
+    }
+}
+
 /// Bytes of control buffer one datagram needs for credentials plus `MAX_FDS` descriptors.
+#[cfg(unix)]
 pub fn control_space() -> usize {
     // SAFETY: CMSG_SPACE is a pure size computation.
     unsafe {
@@ -51,11 +76,12 @@ fn creds_space() -> usize {
     unsafe { libc::CMSG_SPACE(mem::size_of::<libc::ucred>() as u32) as usize }
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 fn creds_space() -> usize {
     0
 }
 
+#[cfg(unix)]
 /// Decodes the control messages the kernel wrote into `hdr`.
 ///
 /// # Safety
@@ -116,6 +142,7 @@ pub unsafe fn decode(hdr: &libc::msghdr) -> Ancillary {
     out
 }
 
+#[cfg(unix)]
 /// A control buffer carrying `fds` as SCM_RIGHTS, 8-byte aligned as cmsghdr requires.
 pub fn encode_rights(fds: &[RawFd]) -> Vec<u64> {
     if fds.is_empty() {
@@ -140,6 +167,7 @@ pub fn encode_rights(fds: &[RawFd]) -> Vec<u64> {
     buf
 }
 
+#[cfg(unix)]
 /// IP-level metadata (see `crate::meta`), read without assuming alignment.
 unsafe fn decode_ip(
     level: libc::c_int,
@@ -148,7 +176,7 @@ unsafe fn decode_ip(
     len: usize,
     out: &mut Ancillary,
 ) {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::net::{IpAddr, Ipv6Addr};
     let int = || -> Option<i32> {
         if len >= mem::size_of::<i32>() {
             Some(std::ptr::read_unaligned(data as *const i32))
@@ -167,7 +195,9 @@ unsafe fn decode_ip(
         ))]
         (libc::IPPROTO_IP, libc::IP_PKTINFO) if len >= mem::size_of::<libc::in_pktinfo>() => {
             let p = std::ptr::read_unaligned(data as *const libc::in_pktinfo);
-            out.local_ip = Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(p.ipi_addr.s_addr))));
+            out.local_ip = Some(IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(
+                p.ipi_addr.s_addr,
+            ))));
             out.interface_index = Some(p.ipi_ifindex as u32);
         }
         (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) if len >= mem::size_of::<libc::in6_pktinfo>() => {

@@ -55,6 +55,16 @@ impl SysError {
         Self::from_raw(EINVAL, syscall)
     }
 
+    /// The error for a call on a socket that is already closed.
+    pub fn ebadf(syscall: &'static str) -> Self {
+        Self::from_raw(EBADF, syscall)
+    }
+
+    /// The error for a call on a socket that is busy with something else.
+    pub fn ebusy(syscall: &'static str) -> Self {
+        Self::from_raw(EBUSY, syscall)
+    }
+
     pub fn is_would_block(&self) -> bool {
         self.errno == EAGAIN || self.errno == EWOULDBLOCK
     }
@@ -82,13 +92,17 @@ impl<T> Syscall<T> for io::Result<T> {
 }
 
 #[cfg(unix)]
-use libc::{EAGAIN, EINVAL, EWOULDBLOCK};
+use libc::{EAGAIN, EBADF, EBUSY, EINVAL, EWOULDBLOCK};
 #[cfg(not(unix))]
-const EAGAIN: i32 = 10035;
+const EAGAIN: i32 = 10035; // WSAEWOULDBLOCK
 #[cfg(not(unix))]
 const EWOULDBLOCK: i32 = 10035;
 #[cfg(not(unix))]
-const EINVAL: i32 = 10022;
+const EINVAL: i32 = 10022; // WSAEINVAL
+#[cfg(not(unix))]
+const EBADF: i32 = 10009; // WSAEBADF
+#[cfg(not(unix))]
+const EBUSY: i32 = 170; // ERROR_BUSY
 
 /// Node's name for an errno value. Where two names share a value, libuv's choice wins
 /// (EAGAIN over EWOULDBLOCK, ENOTSUP over EOPNOTSUPP on Linux).
@@ -169,21 +183,50 @@ pub fn errno_name(raw: i32) -> &'static str {
 
 #[cfg(not(unix))]
 pub fn errno_name(raw: i32) -> &'static str {
-    // Winsock codes, translated the way libuv does.
+    windows_error_name(raw)
+}
+
+/// Node's name for a Winsock (`WSAE*`) or Win32 (`ERROR_*`) code, translated the way libuv's
+/// `uv_translate_sys_error` does, so Windows errors carry the same codes as node:dgram's there.
+/// Plain data, so it is compiled (and tested) on every platform.
+#[cfg_attr(unix, allow(dead_code))]
+pub fn windows_error_name(raw: i32) -> &'static str {
     match raw {
-        10035 => "EAGAIN",
-        10040 => "EMSGSIZE",
-        10048 => "EADDRINUSE",
-        10049 => "EADDRNOTAVAIL",
-        10054 => "ECONNRESET",
-        10061 => "ECONNREFUSED",
-        10022 => "EINVAL",
-        10013 => "EACCES",
-        10047 => "EAFNOSUPPORT",
-        10057 => "ENOTCONN",
-        10051 => "ENETUNREACH",
-        10065 => "EHOSTUNREACH",
-        10055 => "ENOBUFS",
+        10035 => "EAGAIN",                         // WSAEWOULDBLOCK
+        5 | 740 | 1920 | 10013 => "EACCES",        // ERROR_ACCESS_DENIED, WSAEACCES
+        1227 | 10048 => "EADDRINUSE",              // ERROR_ADDRESS_ALREADY_ASSOCIATED
+        10049 => "EADDRNOTAVAIL",                  // WSAEADDRNOTAVAIL
+        10047 => "EAFNOSUPPORT",                   // WSAEAFNOSUPPORT
+        10037 => "EALREADY",                       // WSAEALREADY
+        6 | 1004 | 10009 => "EBADF",               // ERROR_INVALID_HANDLE, WSAEBADF
+        32 | 33 | 170 | 231 => "EBUSY",            // sharing/lock violation, busy, pipe busy
+        995 | 10004 => "ECANCELED",                // ERROR_OPERATION_ABORTED, WSAEINTR
+        1236 | 10053 => "ECONNABORTED",            // WSAECONNABORTED
+        1225 | 10061 => "ECONNREFUSED",            // WSAECONNREFUSED
+        64 | 10052 | 10054 => "ECONNRESET",        // NETNAME_DELETED, WSAENETRESET, WSAECONNRESET
+        10039 => "EDESTADDRREQ",                   // WSAEDESTADDRREQ
+        80 | 183 => "EEXIST",                      // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
+        111 | 10014 => "EFAULT",                   // ERROR_BUFFER_OVERFLOW, WSAEFAULT
+        10064 => "EHOSTDOWN",                      // WSAEHOSTDOWN
+        1232 | 10065 => "EHOSTUNREACH",            // WSAEHOSTUNREACH
+        13 | 87 | 122 | 10022 | 10046 => "EINVAL", // INVALID_DATA/PARAMETER, WSAEINVAL
+        10056 => "EISCONN",                        // WSAEISCONN
+        4 | 10024 => "EMFILE",                     // ERROR_TOO_MANY_OPEN_FILES, WSAEMFILE
+        10040 => "EMSGSIZE",                       // WSAEMSGSIZE
+        206 | 10063 => "ENAMETOOLONG",             // FILENAME_EXCED_RANGE, WSAENAMETOOLONG
+        10050 => "ENETDOWN",                       // WSAENETDOWN
+        1231 | 10051 => "ENETUNREACH",             // WSAENETUNREACH
+        10055 => "ENOBUFS",                        // WSAENOBUFS
+        2 | 3 => "ENOENT",                         // FILE/PATH_NOT_FOUND
+        8 | 14 => "ENOMEM",                        // NOT_ENOUGH_MEMORY, OUTOFMEMORY
+        10042 => "ENOPROTOOPT",                    // WSAENOPROTOOPT
+        10043 => "EPROTONOSUPPORT",                // WSAEPROTONOSUPPORT
+        10041 => "EPROTOTYPE",                     // WSAEPROTOTYPE
+        2250 | 10057 => "ENOTCONN",                // ERROR_NOT_CONNECTED, WSAENOTCONN
+        10038 => "ENOTSOCK",                       // WSAENOTSOCK
+        50 | 10045 => "ENOTSUP",                   // ERROR_NOT_SUPPORTED, WSAEOPNOTSUPP
+        232 | 10058 => "EPIPE",                    // ERROR_NO_DATA, WSAESHUTDOWN
+        121 | 10060 => "ETIMEDOUT",                // ERROR_SEM_TIMEOUT, WSAETIMEDOUT
         _ => "UNKNOWN",
     }
 }
@@ -191,6 +234,18 @@ pub fn errno_name(raw: i32) -> &'static str {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_codes_follow_libuv() {
+        assert_eq!(windows_error_name(10035), "EAGAIN");
+        assert_eq!(windows_error_name(10040), "EMSGSIZE");
+        assert_eq!(windows_error_name(10048), "EADDRINUSE");
+        assert_eq!(windows_error_name(10054), "ECONNRESET");
+        assert_eq!(windows_error_name(10061), "ECONNREFUSED");
+        assert_eq!(windows_error_name(64), "ECONNRESET");
+        assert_eq!(windows_error_name(10004), "ECANCELED");
+        assert_eq!(windows_error_name(424242), "UNKNOWN");
+    }
 
     #[test]
     fn names_follow_libuv() {

@@ -8,16 +8,11 @@
 pub mod addr;
 #[cfg(unix)]
 pub mod adopt;
-#[cfg(unix)]
 pub mod cmsg;
 pub mod error;
-#[cfg(unix)]
 pub mod meta;
-#[cfg(unix)]
 pub mod offload;
-#[cfg(unix)]
 pub mod reactor;
-#[cfg(unix)]
 pub mod recv;
 pub mod send_queue;
 pub mod socket;

@@ -7,7 +7,9 @@ use std::net::{IpAddr, SocketAddr};
 use socket2::SockAddr;
 
 use crate::error::{SysError, SysResult};
-use crate::socket::{DgramSocket, Kind};
+use crate::socket::DgramSocket;
+#[cfg(unix)]
+use crate::socket::Kind;
 
 /// Which metadata to receive with each datagram (bit flags, shared with JavaScript).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +31,7 @@ fn unavailable(syscall: &'static str) -> SysError {
     SysError::coded("ERR_FEATURE_UNAVAILABLE_ON_PLATFORM", syscall)
 }
 
+#[cfg(unix)]
 fn setsockopt_int(
     sock: &DgramSocket,
     level: libc::c_int,
@@ -55,6 +58,7 @@ fn setsockopt_int(
     }
 }
 
+#[cfg(unix)]
 fn getsockopt_int(sock: &DgramSocket, level: libc::c_int, name: libc::c_int) -> SysResult<i32> {
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
@@ -149,6 +153,7 @@ pub fn set_recv_meta(_sock: &DgramSocket, flags: MetaFlags) -> SysResult<()> {
 }
 
 /// IP_TOS / IPV6_TCLASS for every datagram this socket sends (DSCP << 2 | ECN).
+#[cfg(unix)]
 pub fn set_tos(sock: &DgramSocket, tos: u8) -> SysResult<()> {
     match sock.kind() {
         Kind::Udp4 => setsockopt_int(sock, libc::IPPROTO_IP, libc::IP_TOS, tos as libc::c_int),
@@ -165,6 +170,7 @@ pub fn set_tos(sock: &DgramSocket, tos: u8) -> SysResult<()> {
     }
 }
 
+#[cfg(unix)]
 pub fn tos(sock: &DgramSocket) -> SysResult<u8> {
     match sock.kind() {
         Kind::Udp4 => getsockopt_int(sock, libc::IPPROTO_IP, libc::IP_TOS).map(|v| v as u8),
@@ -174,6 +180,17 @@ pub fn tos(sock: &DgramSocket) -> SysResult<u8> {
             "getsockopt",
         )),
     }
+}
+
+/// Windows sets TOS only through its QoS API, not per socket option.
+#[cfg(not(unix))]
+pub fn set_tos(_sock: &DgramSocket, _tos: u8) -> SysResult<()> {
+    Err(unavailable("setsockopt"))
+}
+
+#[cfg(not(unix))]
+pub fn tos(_sock: &DgramSocket) -> SysResult<u8> {
+    Err(unavailable("getsockopt"))
 }
 
 /// SO_BINDTODEVICE: only traffic of the named interface ('' unbinds). Needs CAP_NET_RAW on
@@ -291,7 +308,7 @@ pub fn send_with(
     hdr.msg_iov = &mut iov;
     hdr.msg_iovlen = 1;
     hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    hdr.msg_controllen = control.len() * 8;
+    hdr.msg_controllen = (control.len() * 8) as _;
     let mut used = 0usize;
     // SAFETY: each message is written inside the 128-byte aligned control buffer; CMSG_NXTHDR
     // is only used while msg_controllen spans the whole buffer.
@@ -339,7 +356,7 @@ pub fn send_with(
             }
         }
     }
-    hdr.msg_controllen = used;
+    hdr.msg_controllen = used as _;
     if used == 0 {
         hdr.msg_control = std::ptr::null_mut();
     }
@@ -373,6 +390,7 @@ pub fn send_with(
     Err(unavailable("send"))
 }
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn as_bytes<T>(v: &T) -> &[u8] {
     // SAFETY: T is a plain C struct or integer; viewing its bytes is sound.
     unsafe { std::slice::from_raw_parts(v as *const T as *const u8, std::mem::size_of::<T>()) }
@@ -489,7 +507,7 @@ pub fn read_error_queue(sock: &DgramSocket) -> SysResult<Option<IcmpError>> {
     hdr.msg_iov = &mut iov;
     hdr.msg_iovlen = 1;
     hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    hdr.msg_controllen = mem::size_of_val(&control);
+    hdr.msg_controllen = mem::size_of_val(&control) as _;
     // SAFETY: hdr describes valid memory for the duration of the call.
     let rc = unsafe {
         libc::recvmsg(

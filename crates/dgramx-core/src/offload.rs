@@ -57,7 +57,7 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
                 sock.raw_fd(),
                 hdrs.as_mut_ptr(),
                 n as u32,
-                libc::MSG_NOSIGNAL,
+                libc::MSG_NOSIGNAL as _,
             )
         };
         if rc >= 0 {

@@ -2,15 +2,21 @@
 //!
 //! The reactor never blocks on its own: `poll_ready` asks mio for what is ready *now*. An owner
 //! that has an event loop watches `fd()` (readable whenever some registered socket has news)
-//! and calls `poll_ready` then; tests call `wait_ready` with a timeout instead.
+//! and calls `poll_ready` then. An owner without one (Windows, where mio's poller has no
+//! descriptor) moves the reactor to a thread of its own that blocks in `wait_ready`, and
+//! registers sockets from its own thread through a [`Registrar`].
 //!
 //! mio is edge-triggered, so a socket whose work was cut short by a budget is not reported
-//! again by the kernel. `kick()` makes `fd()` readable once more so its owner comes back.
+//! again by the kernel. `kick()` makes the reactor report itself ready once more so its owner
+//! comes back.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+use crate::socket::DgramSocket;
 
 const WAKER: Token = Token(usize::MAX);
 
@@ -24,13 +30,20 @@ pub struct Ready {
 pub struct Reactor {
     poll: Poll,
     events: Events,
-    waker: Waker,
+    waker: Arc<Waker>,
+}
+
+/// Registers sockets and wakes the reactor from any thread, while the reactor itself may be
+/// waiting on another.
+pub struct Registrar {
+    registry: Registry,
+    waker: Arc<Waker>,
 }
 
 impl Reactor {
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         Ok(Reactor {
             poll,
             events: Events::with_capacity(256),
@@ -45,42 +58,25 @@ impl Reactor {
         self.poll.as_raw_fd()
     }
 
-    /// Registers, re-registers or deregisters `fd` so that it reports exactly the given interest.
-    /// `was` is what it reported before (None if not registered).
-    #[cfg(unix)]
-    pub fn set_interest(
-        &self,
-        fd: i32,
-        token: usize,
-        was: Option<Interest>,
-        want: Option<Interest>,
-    ) -> io::Result<()> {
-        use mio::unix::SourceFd;
-        let registry = self.poll.registry();
-        match (was, want) {
-            (None, None) => Ok(()),
-            (None, Some(i)) => registry.register(&mut SourceFd(&fd), Token(token), i),
-            (Some(_), Some(i)) => registry.reregister(&mut SourceFd(&fd), Token(token), i),
-            (Some(_), None) => registry.deregister(&mut SourceFd(&fd)),
-        }
-    }
-
-    /// Makes the reactor report itself ready again (see the module notes).
-    pub fn kick(&self) -> io::Result<()> {
-        self.waker.wake()
+    pub fn registrar(&self) -> io::Result<Registrar> {
+        Ok(Registrar {
+            registry: self.poll.registry().try_clone()?,
+            waker: self.waker.clone(),
+        })
     }
 
     /// What is ready right now, without blocking.
     pub fn poll_ready(&mut self, out: &mut Vec<Ready>) -> io::Result<()> {
-        self.wait_ready(out, Some(Duration::ZERO))
+        self.wait_ready(out, Some(Duration::ZERO)).map(|_| ())
     }
 
-    /// Waits up to `timeout` for readiness (None waits forever).
+    /// Waits up to `timeout` for readiness (None waits forever). Returns whether the wait
+    /// ended because of a `kick()`.
     pub fn wait_ready(
         &mut self,
         out: &mut Vec<Ready>,
         timeout: Option<Duration>,
-    ) -> io::Result<()> {
+    ) -> io::Result<bool> {
         loop {
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => break,
@@ -88,8 +84,10 @@ impl Reactor {
                 Err(e) => return Err(e),
             }
         }
+        let mut kicked = false;
         for ev in self.events.iter() {
             if ev.token() == WAKER {
+                kicked = true;
                 continue;
             }
             out.push(Ready {
@@ -99,6 +97,25 @@ impl Reactor {
                 writable: ev.is_writable() || ev.is_error(),
             });
         }
-        Ok(())
+        Ok(kicked)
+    }
+}
+
+impl Registrar {
+    /// Makes `sock` report exactly `want` under `token`; `was` is what it reported before
+    /// (None if not registered).
+    pub fn set_interest(
+        &self,
+        sock: &mut DgramSocket,
+        token: usize,
+        was: Option<Interest>,
+        want: Option<Interest>,
+    ) -> io::Result<()> {
+        sock.set_interest(&self.registry, token, was, want)
+    }
+
+    /// Makes the reactor report itself ready again (see the module notes).
+    pub fn kick(&self) -> io::Result<()> {
+        self.waker.wake()
     }
 }

@@ -1,12 +1,15 @@
 //! Batched, non-blocking receive into a reusable arena.
 //!
-//! Linux uses one `recvmmsg` for up to `slots` datagrams; other Unix systems loop `recvmsg`.
+//! Linux uses one `recvmmsg` for up to `slots` datagrams; other Unix systems loop `recvmsg`,
+//! and Windows loops `recvfrom` (no ancillary data there).
 //! Every datagram is reported with its real size, so a datagram larger than its slot is marked
 //! truncated instead of being passed off as whole (quinn-udp drops that information).
 
 use socket2::{SockAddr, SockAddrStorage};
 
-use crate::cmsg::{self, Ancillary};
+#[cfg(unix)]
+use crate::cmsg;
+use crate::cmsg::Ancillary;
 use crate::error::{SysError, SysResult};
 use crate::socket::DgramSocket;
 
@@ -16,8 +19,10 @@ pub struct RecvArena {
     buf: Vec<u8>,
     slot_size: usize,
     slots: usize,
+    #[cfg_attr(not(unix), allow(dead_code))]
     names: Vec<SockAddrStorage>,
     /// Per-slot control buffers, allocated only once a socket asks for ancillary data.
+    #[cfg_attr(not(unix), allow(dead_code))]
     control: Vec<u64>,
 }
 
@@ -68,10 +73,12 @@ impl RecvArena {
         self.control = Vec::new();
     }
 
+    #[cfg(unix)]
     fn control_per_slot() -> usize {
         cmsg::control_space().div_ceil(8)
     }
 
+    #[cfg(unix)]
     fn ensure_control(&mut self) {
         let want = Self::control_per_slot() * self.slots;
         if self.control.len() != want {
@@ -127,7 +134,7 @@ pub fn recv_batch(
                 // SAFETY: i * per_control stays inside `control`, sized slots * per_control.
                 h.msg_hdr.msg_control =
                     unsafe { control_base.add(i * per_control) } as *mut libc::c_void;
-                h.msg_hdr.msg_controllen = per_control * 8;
+                h.msg_hdr.msg_controllen = (per_control * 8) as _;
             }
             h
         })
@@ -140,7 +147,7 @@ pub fn recv_batch(
                 sock.raw_fd(),
                 hdrs.as_mut_ptr(),
                 slots as u32,
-                libc::MSG_TRUNC,
+                libc::MSG_TRUNC as _,
                 std::ptr::null_mut(),
             )
         };
@@ -216,12 +223,54 @@ pub fn recv_batch(
             kept
         };
         let from = copy_name(&arena.names[0], h.msg_namelen);
+        // SAFETY: the kernel filled the control buffer in the call above.
+        let ancillary = with_ancillary.then(|| unsafe { cmsg::decode(&h) });
         each(Received {
             data: &arena.buf[..kept],
             size,
             from,
+            ancillary,
         });
         count += 1;
+    }
+    Ok(count)
+}
+
+#[cfg(not(unix))]
+pub fn recv_batch(
+    sock: &DgramSocket,
+    arena: &mut RecvArena,
+    _with_ancillary: bool,
+    mut each: impl FnMut(Received<'_>),
+) -> SysResult<usize> {
+    use std::io::ErrorKind;
+    use std::mem::MaybeUninit;
+    let slot = arena.slot_size;
+    let mut count = 0;
+    // Skipped receives count too, so the loop is bounded even if every one is skipped.
+    for _ in 0..arena.slots * 2 {
+        if count == arena.slots {
+            break;
+        }
+        let buf = &mut arena.buf[..slot];
+        // SAFETY: MaybeUninit<u8> has u8's layout, and recv_from only writes into the buffer.
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        match sock.io(|s| s.recv_from(uninit)) {
+            Ok((n, from)) => {
+                each(Received {
+                    data: &arena.buf[..n],
+                    size: n,
+                    from,
+                    ancillary: None,
+                });
+                count += 1;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock && count > 0 => break,
+            // An ICMP unreachable caused by an earlier send (WSAECONNRESET, WSAENETRESET):
+            // libuv skips these on UDP receives, and so does node:dgram there.
+            Err(e) if matches!(e.raw_os_error(), Some(10052) | Some(10054)) => continue,
+            Err(e) => return Err(SysError::from_io(&e, "recvmsg")),
+        }
     }
     Ok(count)
 }

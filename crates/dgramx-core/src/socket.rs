@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::addr::{parse_ip, parse_scope, Endpoint};
 use crate::error::{SysError, SysResult, Syscall};
@@ -57,8 +57,26 @@ impl BindFlags {
 
 #[derive(Debug)]
 pub struct DgramSocket {
-    sock: Socket,
+    sock: OsSocket,
     kind: Kind,
+}
+
+/// What owns the descriptor. On Windows mio can only watch its own socket type, and its
+/// readiness re-arms only after an operation through `try_io` hit WouldBlock, so there the
+/// socket lives inside mio and every I/O call goes through [`DgramSocket::io`].
+#[cfg(unix)]
+type OsSocket = Socket;
+#[cfg(windows)]
+type OsSocket = mio::net::UdpSocket;
+
+#[cfg(unix)]
+fn into_os_socket(sock: Socket) -> OsSocket {
+    sock
+}
+
+#[cfg(windows)]
+fn into_os_socket(sock: Socket) -> OsSocket {
+    mio::net::UdpSocket::from_std(std::net::UdpSocket::from(sock))
 }
 
 impl DgramSocket {
@@ -71,25 +89,69 @@ impl DgramSocket {
         };
         let sock = Socket::new(domain, Type::DGRAM, proto).syscall("socket")?;
         sock.set_nonblocking(true).syscall("socket")?;
-        Ok(DgramSocket { sock, kind })
+        Ok(DgramSocket::from_parts(sock, kind))
     }
 
     pub(crate) fn from_parts(sock: Socket, kind: Kind) -> DgramSocket {
-        DgramSocket { sock, kind }
+        DgramSocket {
+            sock: into_os_socket(sock),
+            kind,
+        }
     }
 
     pub fn kind(&self) -> Kind {
         self.kind
     }
 
-    pub fn socket(&self) -> &Socket {
-        &self.sock
+    /// The socket, for options and I/O. Non-blocking calls that may hit WouldBlock go
+    /// through [`DgramSocket::io`] instead.
+    pub fn socket(&self) -> SockRef<'_> {
+        SockRef::from(&self.sock)
     }
 
+    /// Runs one non-blocking operation. On Windows this is mio's `try_io`, which re-arms the
+    /// socket's readiness when the operation would block; elsewhere it is just the call.
+    pub fn io<T>(&self, op: impl FnOnce(&Socket) -> std::io::Result<T>) -> std::io::Result<T> {
+        #[cfg(windows)]
+        return self.sock.try_io(|| op(&self.socket()));
+        #[cfg(unix)]
+        op(&self.sock)
+    }
+
+    /// The descriptor number; -1 on Windows, where node:dgram has none to show either.
     #[cfg(unix)]
     pub fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
         self.sock.as_raw_fd()
+    }
+
+    #[cfg(not(unix))]
+    pub fn raw_fd(&self) -> i32 {
+        -1
+    }
+
+    /// Registers, re-registers or deregisters this socket with `registry` so that it reports
+    /// exactly `want`; `was` is what it reported before (None if not registered).
+    pub fn set_interest(
+        &mut self,
+        registry: &mio::Registry,
+        token: usize,
+        was: Option<mio::Interest>,
+        want: Option<mio::Interest>,
+    ) -> std::io::Result<()> {
+        #[cfg(unix)]
+        let fd = self.raw_fd();
+        #[cfg(unix)]
+        let source = &mut mio::unix::SourceFd(&fd);
+        #[cfg(windows)]
+        let source = &mut self.sock;
+        let token = mio::Token(token);
+        match (was, want) {
+            (None, None) => Ok(()),
+            (None, Some(i)) => registry.register(source, token, i),
+            (Some(_), Some(i)) => registry.reregister(source, token, i),
+            (Some(_), None) => registry.deregister(source),
+        }
     }
 
     // ---- addressing -------------------------------------------------------------------------
@@ -103,61 +165,60 @@ impl DgramSocket {
         }
         let addr = self.ip_sockaddr(ip, port, SYSCALL)?;
         if flags.reuse_addr {
-            self.sock.set_reuse_address(true).syscall(SYSCALL)?;
+            self.socket().set_reuse_address(true).syscall(SYSCALL)?;
         }
         if flags.reuse_port {
-            set_reuse_port(&self.sock).syscall(SYSCALL)?;
+            set_reuse_port(&self.socket()).syscall(SYSCALL)?;
         }
         if self.kind == Kind::Udp6 {
             // Explicit either way: the platform default differs (Linux off, Windows on).
-            self.sock.set_only_v6(flags.ipv6_only).syscall(SYSCALL)?;
+            self.socket()
+                .set_only_v6(flags.ipv6_only)
+                .syscall(SYSCALL)?;
         }
-        self.sock.bind(&addr).syscall(SYSCALL)
+        self.socket().bind(&addr).syscall(SYSCALL)
     }
 
     pub fn connect_ip(&self, ip: &str, port: u16) -> SysResult<()> {
         let addr = self.ip_sockaddr(ip, port, "connect")?;
-        self.sock.connect(&addr).syscall("connect")
+        self.socket().connect(&addr).syscall("connect")
     }
 
-    #[cfg(unix)]
     pub fn bind_unix(&self, name: &[u8]) -> SysResult<()> {
         let addr = crate::addr::unix_sockaddr(name, "bind")?;
-        self.sock.bind(&addr).syscall("bind")
+        self.socket().bind(&addr).syscall("bind")
     }
 
-    #[cfg(unix)]
     pub fn connect_unix(&self, name: &[u8]) -> SysResult<()> {
         let addr = crate::addr::unix_sockaddr(name, "connect")?;
-        self.sock.connect(&addr).syscall("connect")
+        self.socket().connect(&addr).syscall("connect")
     }
 
-    /// Dissolves a datagram association by connecting to AF_UNSPEC.
-    #[cfg(unix)]
+    /// Dissolves a datagram association by connecting to AF_UNSPEC (an all-zero `sockaddr`,
+    /// as libuv does on every platform).
     pub fn disconnect(&self) -> SysResult<()> {
-        use socket2::SockAddrStorage;
-        let mut storage = SockAddrStorage::zeroed();
-        // SAFETY: a sockaddr fits in the storage.
-        let sa: &mut libc::sockaddr = unsafe { storage.view_as() };
-        sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
-        let len = std::mem::size_of::<libc::sockaddr>() as libc::socklen_t;
-        // SAFETY: storage is initialised up to len.
-        let addr = unsafe { SockAddr::new(storage, len) };
-        match self.sock.connect(&addr) {
+        use socket2::{socklen_t, SockAddrStorage};
+        // AF_UNSPEC is 0 everywhere, so the zeroed storage already says it; `struct sockaddr`
+        // is 16 bytes on every platform we build for.
+        let storage = SockAddrStorage::zeroed();
+        // SAFETY: the storage is initialised (zeroed) well past 16 bytes.
+        let addr = unsafe { SockAddr::new(storage, 16 as socklen_t) };
+        match self.socket().connect(&addr) {
             Ok(()) => Ok(()),
             // Linux reports EAFNOSUPPORT on some socket types even though the peer is cleared.
+            #[cfg(unix)]
             Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
             Err(e) => Err(SysError::from_io(&e, "connect")),
         }
     }
 
     pub fn local_endpoint(&self) -> SysResult<Endpoint> {
-        let a = self.sock.local_addr().syscall("getsockname")?;
+        let a = self.socket().local_addr().syscall("getsockname")?;
         Ok(Endpoint::from_sockaddr(&a))
     }
 
     pub fn peer_endpoint(&self) -> SysResult<Endpoint> {
-        let a = self.sock.peer_addr().syscall("getpeername")?;
+        let a = self.socket().peer_addr().syscall("getpeername")?;
         Ok(Endpoint::from_sockaddr(&a))
     }
 
@@ -185,11 +246,11 @@ impl DgramSocket {
 
     fn send_to_once(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
         let flags = send_flags();
-        let r = match dest {
-            Some(d) => self.sock.send_to_with_flags(data, d, flags),
-            None => self.sock.send_with_flags(data, flags),
-        };
-        r.syscall("send")
+        self.io(|s| match dest {
+            Some(d) => s.send_to_with_flags(data, d, flags),
+            None => s.send_with_flags(data, flags),
+        })
+        .syscall("send")
     }
 
     /// One non-blocking send carrying descriptors (SCM_RIGHTS) on a Unix socket.
@@ -237,7 +298,7 @@ impl DgramSocket {
     /// Asks the kernel to attach the sender's credentials to every datagram received (Linux).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn set_pass_credentials(&self, on: bool) -> SysResult<()> {
-        self.sock.set_passcred(on).syscall("setsockopt")
+        self.socket().set_passcred(on).syscall("setsockopt")
     }
 
     #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
@@ -251,11 +312,11 @@ impl DgramSocket {
     // ---- options ----------------------------------------------------------------------------
 
     pub fn set_broadcast(&self, on: bool) -> SysResult<()> {
-        self.sock.set_broadcast(on).syscall("setBroadcast")
+        self.socket().set_broadcast(on).syscall("setBroadcast")
     }
 
     pub fn broadcast(&self) -> SysResult<bool> {
-        self.sock.broadcast().syscall("getsockopt")
+        self.socket().broadcast().syscall("getsockopt")
     }
 
     /// Unicast TTL (IPv4) or hop limit (IPv6); libuv accepts 1..=255.
@@ -265,8 +326,8 @@ impl DgramSocket {
             return Err(SysError::einval(SYSCALL));
         }
         match self.kind {
-            Kind::Udp4 => self.sock.set_ttl_v4(ttl as u32),
-            Kind::Udp6 => self.sock.set_unicast_hops_v6(ttl as u32),
+            Kind::Udp4 => self.socket().set_ttl_v4(ttl as u32),
+            Kind::Udp6 => self.socket().set_unicast_hops_v6(ttl as u32),
             Kind::Unix => return Err(SysError::coded("ERR_SOCKET_DGRAM_UNSUPPORTED", SYSCALL)),
         }
         .syscall(SYSCALL)
@@ -274,8 +335,8 @@ impl DgramSocket {
 
     pub fn ttl(&self) -> SysResult<u32> {
         match self.kind {
-            Kind::Udp4 => self.sock.ttl_v4(),
-            _ => self.sock.unicast_hops_v6(),
+            Kind::Udp4 => self.socket().ttl_v4(),
+            _ => self.socket().unicast_hops_v6(),
         }
         .syscall("getsockopt")
     }
@@ -286,32 +347,32 @@ impl DgramSocket {
             return Err(SysError::einval(SYSCALL));
         }
         match self.kind {
-            Kind::Udp4 => self.sock.set_multicast_ttl_v4(ttl as u32),
-            _ => self.sock.set_multicast_hops_v6(ttl as u32),
+            Kind::Udp4 => self.socket().set_multicast_ttl_v4(ttl as u32),
+            _ => self.socket().set_multicast_hops_v6(ttl as u32),
         }
         .syscall(SYSCALL)
     }
 
     pub fn multicast_ttl(&self) -> SysResult<u32> {
         match self.kind {
-            Kind::Udp4 => self.sock.multicast_ttl_v4(),
-            _ => self.sock.multicast_hops_v6(),
+            Kind::Udp4 => self.socket().multicast_ttl_v4(),
+            _ => self.socket().multicast_hops_v6(),
         }
         .syscall("getsockopt")
     }
 
     pub fn set_multicast_loop(&self, on: bool) -> SysResult<()> {
         match self.kind {
-            Kind::Udp4 => self.sock.set_multicast_loop_v4(on),
-            _ => self.sock.set_multicast_loop_v6(on),
+            Kind::Udp4 => self.socket().set_multicast_loop_v4(on),
+            _ => self.socket().set_multicast_loop_v6(on),
         }
         .syscall("setMulticastLoopback")
     }
 
     pub fn multicast_loop(&self) -> SysResult<bool> {
         match self.kind {
-            Kind::Udp4 => self.sock.multicast_loop_v4(),
-            _ => self.sock.multicast_loop_v6(),
+            Kind::Udp4 => self.socket().multicast_loop_v4(),
+            _ => self.socket().multicast_loop_v6(),
         }
         .syscall("getsockopt")
     }
@@ -322,11 +383,11 @@ impl DgramSocket {
         match self.kind {
             Kind::Udp4 => {
                 let ip: Ipv4Addr = iface.parse().map_err(|_| SysError::einval(SYSCALL))?;
-                self.sock.set_multicast_if_v4(&ip).syscall(SYSCALL)
+                self.socket().set_multicast_if_v4(&ip).syscall(SYSCALL)
             }
             _ => {
                 let index = v6_interface_index(iface, SYSCALL)?;
-                self.sock.set_multicast_if_v6(index).syscall(SYSCALL)
+                self.socket().set_multicast_if_v6(index).syscall(SYSCALL)
             }
         }
     }
@@ -346,9 +407,9 @@ impl DgramSocket {
                     None => Ipv4Addr::UNSPECIFIED,
                 };
                 if join {
-                    self.sock.join_multicast_v4(&g, &i)
+                    self.socket().join_multicast_v4(&g, &i)
                 } else {
-                    self.sock.leave_multicast_v4(&g, &i)
+                    self.socket().leave_multicast_v4(&g, &i)
                 }
                 .syscall(syscall)
             }
@@ -358,9 +419,9 @@ impl DgramSocket {
                     None => parse_scope(group),
                 };
                 if join {
-                    self.sock.join_multicast_v6(&g, index)
+                    self.socket().join_multicast_v6(&g, index)
                 } else {
-                    self.sock.leave_multicast_v6(&g, index)
+                    self.socket().leave_multicast_v6(&g, index)
                 }
                 .syscall(syscall)
             }
@@ -393,9 +454,9 @@ impl DgramSocket {
                     None => Ipv4Addr::UNSPECIFIED,
                 };
                 if join {
-                    self.sock.join_ssm_v4(&s, &g, &i)
+                    self.socket().join_ssm_v4(&s, &g, &i)
                 } else {
-                    self.sock.leave_ssm_v4(&s, &g, &i)
+                    self.socket().leave_ssm_v4(&s, &g, &i)
                 }
                 .syscall(syscall)
             }
@@ -404,30 +465,33 @@ impl DgramSocket {
                     Some(t) => v6_interface_index(t, syscall)?,
                     None => 0,
                 };
-                ssm_v6(&self.sock, join, s, g, index).syscall(syscall)
+                ssm_v6(&self.socket(), join, s, g, index).syscall(syscall)
             }
             _ => Err(SysError::einval(syscall)),
         }
     }
 
     pub fn set_recv_buffer_size(&self, size: usize) -> SysResult<()> {
-        self.sock.set_recv_buffer_size(size).syscall("setsockopt")
+        self.socket()
+            .set_recv_buffer_size(size)
+            .syscall("setsockopt")
     }
 
     pub fn recv_buffer_size(&self) -> SysResult<usize> {
-        self.sock.recv_buffer_size().syscall("getsockopt")
+        self.socket().recv_buffer_size().syscall("getsockopt")
     }
 
     pub fn set_send_buffer_size(&self, size: usize) -> SysResult<()> {
-        self.sock.set_send_buffer_size(size).syscall("setsockopt")
+        self.socket()
+            .set_send_buffer_size(size)
+            .syscall("setsockopt")
     }
 
     pub fn send_buffer_size(&self) -> SysResult<usize> {
-        self.sock.send_buffer_size().syscall("getsockopt")
+        self.socket().send_buffer_size().syscall("getsockopt")
     }
 }
 
-#[cfg(unix)]
 /// The interface an IPv6 multicast call names: like libuv, the text must be an IPv6 address,
 /// and its `%scope` (name or index) picks the interface; no scope means the kernel's default.
 /// Anything else is EINVAL, never a silent fallback to the default interface.
@@ -438,6 +502,7 @@ fn v6_interface_index(text: &str, syscall: &'static str) -> SysResult<u32> {
     Ok(parse_scope(text))
 }
 
+#[cfg(unix)]
 fn unix_domain() -> SysResult<Domain> {
     Ok(Domain::UNIX)
 }

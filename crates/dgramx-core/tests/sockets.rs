@@ -60,10 +60,12 @@ fn receive(
 #[test]
 fn udp4_round_trip_in_one_batch() {
     let mut reactor = Reactor::new().unwrap();
-    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    let mut rx = DgramSocket::new(Kind::Udp4).unwrap();
     rx.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 1, None, Some(Interest::READABLE))
         .unwrap();
     let tx = DgramSocket::new(Kind::Udp4).unwrap();
     let dest = tx.ip_sockaddr("127.0.0.1", port_of(&rx), "send").unwrap();
@@ -88,10 +90,12 @@ fn udp4_round_trip_in_one_batch() {
 #[test]
 fn udp6_round_trip() {
     let mut reactor = Reactor::new().unwrap();
-    let rx = DgramSocket::new(Kind::Udp6).unwrap();
+    let mut rx = DgramSocket::new(Kind::Udp6).unwrap();
     rx.bind_ip("::1", 0, BindFlags::default()).unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 7, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 7, None, Some(Interest::READABLE))
         .unwrap();
     let tx = DgramSocket::new(Kind::Udp6).unwrap();
     tx.connect_ip("::1", port_of(&rx)).unwrap();
@@ -175,10 +179,12 @@ fn unix_round_trip_reports_sender_path_and_unnamed() {
     let rx_path = dir.join("rx.sock");
     let tx_path = dir.join("tx.sock");
     let mut reactor = Reactor::new().unwrap();
-    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    let mut rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(rx_path.to_str().unwrap().as_bytes()).unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 3, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 3, None, Some(Interest::READABLE))
         .unwrap();
     let dest =
         dgramx_core::addr::unix_sockaddr(rx_path.to_str().unwrap().as_bytes(), "send").unwrap();
@@ -224,10 +230,12 @@ fn oversized_unix_datagram_is_reported_truncated() {
     let dir = temp_dir();
     let path = dir.join("big.sock");
     let mut reactor = Reactor::new().unwrap();
-    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    let mut rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 4, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 4, None, Some(Interest::READABLE))
         .unwrap();
     let tx = DgramSocket::new(Kind::Unix).unwrap();
     tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
@@ -245,10 +253,12 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
     let dir = temp_dir();
     let path = dir.join("slow.sock");
     let mut reactor = Reactor::new().unwrap();
-    let rx = DgramSocket::new(Kind::Unix).unwrap();
+    let mut rx = DgramSocket::new(Kind::Unix).unwrap();
     rx.bind_unix(path.to_str().unwrap().as_bytes()).unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 1, None, Some(Interest::READABLE))
         .unwrap();
     let tx = DgramSocket::new(Kind::Unix).unwrap();
     tx.connect_unix(path.to_str().unwrap().as_bytes()).unwrap();
@@ -349,7 +359,7 @@ fn credentials_and_descriptors_arrive_only_when_asked_for() {
 #[test]
 fn metadata_reports_destination_ttl_tos_and_timestamp() {
     use dgramx_core::meta::{send_with, set_recv_meta, MetaFlags, SendOptions};
-    let rx = DgramSocket::new(Kind::Udp4).unwrap();
+    let mut rx = DgramSocket::new(Kind::Udp4).unwrap();
     rx.bind_ip("0.0.0.0", 0, BindFlags::default()).unwrap();
     set_recv_meta(&rx, MetaFlags(15)).unwrap();
     let tx = DgramSocket::new(Kind::Udp4).unwrap();
@@ -362,7 +372,9 @@ fn metadata_reports_destination_ttl_tos_and_timestamp() {
     send_with(&tx, b"meta", Some(&dest), &opts).unwrap();
     let mut reactor = Reactor::new().unwrap();
     reactor
-        .set_interest(rx.raw_fd(), 1, None, Some(Interest::READABLE))
+        .registrar()
+        .unwrap()
+        .set_interest(&mut rx, 1, None, Some(Interest::READABLE))
         .unwrap();
     let mut ready = Vec::new();
     reactor
