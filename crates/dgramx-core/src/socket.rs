@@ -301,7 +301,7 @@ impl DgramSocket {
         self.socket().set_passcred(on).syscall("setsockopt")
     }
 
-    #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub fn set_pass_credentials(&self, _on: bool) -> SysResult<()> {
         Err(SysError::coded(
             "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",

@@ -1,24 +1,24 @@
-//! The per-env event driver: one mio reactor whose descriptor Node's event loop watches.
+//! The per-env event driver: one mio reactor, and a wake-up source (see `wake`) that brings
+//! its news to the JavaScript thread.
 //!
 //! Each JavaScript environment (the main thread, each worker) runs on its own thread, so the
-//! driver is thread-local. When the reactor's descriptor turns readable, libuv calls `on_ready`
-//! on the JS thread; we drain the ready sockets and hand each one's datagrams to JavaScript in a
-//! single call. Nothing here blocks and no other thread exists.
+//! driver is thread-local. When sockets are ready, `dispatch` runs on the JS thread; it drains
+//! the ready sockets and hands each one's datagrams to JavaScript in a single call.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void};
 use std::ptr;
 use std::rc::{Rc, Weak};
 
-use dgramx_core::reactor::{Reactor, Ready};
+use dgramx_core::reactor::{Ready, Registrar};
 use dgramx_core::recv::{recv_batch, RecvArena};
-use dgramx_core::{Endpoint, Kind, SysError};
+use dgramx_core::{DgramSocket, Endpoint, Kind, SysError};
 use mio::Interest;
 use napi::sys;
 
 use crate::js;
 use crate::state::SocketState;
-use crate::uv::Handle;
+use crate::wake::{Callbacks, Mode, Wake};
 
 /// Event numbers shared with packages/dgram/src/native-types.ts.
 const EV_MESSAGES: f64 = 1.0;
@@ -43,11 +43,8 @@ pub type SocketCell = RefCell<SocketState>;
 
 pub struct Driver {
     pub env: sys::napi_env,
-    reactor: RefCell<Reactor>,
-    poll: RefCell<Option<Handle>>,
-    /// Retries stalled send queues: an unconnected Unix sender refused with EAGAIN gets no
-    /// writable edge when the peer drains, so it must look again by itself.
-    retry: RefCell<Option<Handle>>,
+    wake: Wake,
+    registrar: Registrar,
     retry_delay: Cell<u64>,
     stalled: RefCell<Vec<usize>>,
     slots: RefCell<Vec<Slot>>,
@@ -74,22 +71,16 @@ pub fn current(env: sys::napi_env) -> Result<Rc<Driver>, SysError> {
     if let Some(d) = DRIVER.with(|d| d.borrow().clone()) {
         return Ok(d);
     }
-    let reactor = Reactor::new().map_err(|e| SysError::from_io(&e, "epoll_create"))?;
-    let fd = reactor.fd();
-    let mut lp = ptr::null_mut();
-    // SAFETY: env is the live env of this thread.
-    unsafe { sys::napi_get_uv_event_loop(env, &mut lp) };
-    // SAFETY: lp is this env's running loop and we are on its thread.
-    let handle = unsafe { Handle::poll(lp, fd, on_ready) }
-        .map_err(|rc| SysError::from_raw(-rc, "uv_poll_start"))?;
-    // SAFETY: as above.
-    let retry =
-        unsafe { Handle::timer(lp) }.map_err(|rc| SysError::from_raw(-rc, "uv_timer_init"))?;
+    let callbacks = Callbacks {
+        on_ready,
+        on_retry,
+        on_batch,
+    };
+    let (wake, registrar) = Wake::start(env, Mode::for_this_process(), callbacks)?;
     let driver = Rc::new(Driver {
         env,
-        reactor: RefCell::new(reactor),
-        poll: RefCell::new(Some(handle)),
-        retry: RefCell::new(Some(retry)),
+        wake,
+        registrar,
         retry_delay: Cell::new(0),
         stalled: RefCell::new(Vec::new()),
         slots: RefCell::new(Vec::new()),
@@ -110,6 +101,14 @@ pub fn current(env: sys::napi_env) -> Result<Rc<Driver>, SysError> {
         );
     }
     Ok(driver)
+}
+
+/// How this process's envs are woken (`"uv-poll"` or `"thread"`).
+pub fn mode_name() -> &'static str {
+    match DRIVER.with(|d| d.borrow().as_ref().map(|d| d.wake.mode())) {
+        Some(m) => m.name(),
+        None => Mode::for_this_process().name(),
+    }
 }
 
 impl Driver {
@@ -156,7 +155,7 @@ impl Driver {
     /// Applies a socket's wanted interest to the reactor.
     pub fn set_interest(
         &self,
-        fd: i32,
+        sock: &mut DgramSocket,
         token: usize,
         was: Option<Interest>,
         want: Option<Interest>,
@@ -164,9 +163,8 @@ impl Driver {
         if was == want {
             return Ok(());
         }
-        self.reactor
-            .borrow()
-            .set_interest(fd, token, was, want)
+        self.registrar
+            .set_interest(sock, token, was, want)
             .map_err(|e| SysError::from_io(&e, "epoll_ctl"))
     }
 
@@ -183,18 +181,14 @@ impl Driver {
         };
         self.holding.set(after);
         if (before == 0) != (after == 0) {
-            if let Some(p) = self.poll.borrow().as_ref() {
-                p.set_ref(after > 0);
-            }
+            self.wake.set_ref(self.env, after > 0);
         }
     }
 
     /// One wake-up: everything ready now, plus sockets left over from the last budget.
     fn dispatch(&self) {
         let mut ready: Vec<Ready> = Vec::new();
-        if self.reactor.borrow_mut().poll_ready(&mut ready).is_err() {
-            return;
-        }
+        self.wake.take_ready(&mut ready);
         for token in self.backlog.borrow_mut().drain(..) {
             ready.push(Ready {
                 token,
@@ -365,7 +359,7 @@ impl Driver {
         };
         if exhausted {
             self.backlog.borrow_mut().push(token);
-            let _ = self.reactor.borrow().kick();
+            self.wake.kick(&self.registrar);
         }
         if !meta.is_empty() {
             // One sender for the whole batch (the usual case) goes over as a single string.
@@ -414,9 +408,7 @@ impl Driver {
             (false, d) => (d * 2).min(16),
         };
         self.retry_delay.set(delay);
-        if let Some(t) = self.retry.borrow().as_ref() {
-            t.timer_start(on_retry, delay);
-        }
+        self.wake.schedule_retry(delay, &self.registrar);
     }
 
     fn retry_stalled(&self) {
@@ -436,8 +428,9 @@ impl Driver {
         }
     }
 
-    /// Closes every socket and both handles: the env is going away.
-    fn teardown(&self) {
+    /// Closes every socket and stops the wake-up source: the env is going away. Returns how
+    /// many libuv handles are still closing.
+    fn teardown(&self) -> usize {
         let sockets: Vec<Rc<SocketCell>> = self
             .slots
             .borrow()
@@ -447,14 +440,7 @@ impl Driver {
         for s in sockets {
             s.borrow_mut().close(self);
         }
-        let handles = [
-            self.poll.borrow_mut().take(),
-            self.retry.borrow_mut().take(),
-        ];
-        for h in handles.into_iter().flatten() {
-            CLOSING.with(|c| c.set(c.get() + 1));
-            h.close();
-        }
+        self.wake.shut_down(&self.registrar)
     }
 }
 
@@ -497,6 +483,16 @@ unsafe extern "C" fn on_retry(_handle: *mut c_void) {
     });
 }
 
+/// Thread mode: a batch handed over by the reactor thread, on the JS thread.
+fn on_batch(retry_due: bool) {
+    if let Some(d) = DRIVER.with(|d| d.borrow().clone()) {
+        if retry_due {
+            d.retry_stalled();
+        }
+        d.dispatch();
+    }
+}
+
 unsafe extern "C" fn on_env_teardown(
     handle: sys::napi_async_cleanup_hook_handle,
     _arg: *mut c_void,
@@ -507,7 +503,14 @@ unsafe extern "C" fn on_env_teardown(
         // so a worker's loop never closes with one of them still open.
         Some(d) => {
             TEARDOWN.with(|t| t.set(handle));
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.teardown()));
+            let closing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.teardown()))
+                .unwrap_or(0);
+            count_closing(closing);
+            if closing == 0 {
+                // Nothing to wait for (thread mode): finish now.
+                let handle = TEARDOWN.with(|t| t.replace(ptr::null_mut()));
+                sys::napi_remove_async_cleanup_hook(handle);
+            }
         }
         None => {
             sys::napi_remove_async_cleanup_hook(handle);
@@ -520,6 +523,12 @@ thread_local! {
     static CLOSING: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Notes libuv handles whose close callbacks are still to come.
+pub fn count_closing(n: usize) {
+    CLOSING.with(|c| c.set(c.get() + n));
+}
+
+#[cfg_attr(not(unix), allow(dead_code))]
 /// Called by each handle's close callback: once all are closed the env may finish tearing down.
 pub fn handle_closed() {
     let left = CLOSING.with(|c| {

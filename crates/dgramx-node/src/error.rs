@@ -19,7 +19,7 @@ pub fn to_js(e: SysError) -> napi::Error<Code> {
 }
 
 pub fn closed(syscall: &'static str) -> napi::Error<Code> {
-    to_js(SysError::from_raw(libc::EBADF, syscall))
+    to_js(SysError::ebadf(syscall))
 }
 
 pub trait IntoJs<T> {

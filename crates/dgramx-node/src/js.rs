@@ -154,8 +154,7 @@ pub fn make_callback(env: sys::napi_env, callback: Callback, args: &[Value]) {
 
 /// `{ pid, uid, gid, fds, truncated }` for one datagram; `pid`/`uid`/`gid` only when the kernel
 /// sent credentials. Ownership of the descriptors passes to JavaScript here.
-pub fn ancillary(env: sys::napi_env, anc: dgramx_core::cmsg::Ancillary) -> Value {
-    use std::os::fd::IntoRawFd;
+pub fn ancillary(env: sys::napi_env, mut anc: dgramx_core::cmsg::Ancillary) -> Value {
     let mut obj = ptr::null_mut();
     // SAFETY: plain value creation on the env's thread.
     unsafe { sys::napi_create_object(env, &mut obj) };
@@ -189,9 +188,9 @@ pub fn ancillary(env: sys::napi_env, anc: dgramx_core::cmsg::Ancillary) -> Value
         set("timestampNanoseconds", number(env, ns as f64));
     }
     let fds: Vec<Value> = anc
-        .fds
+        .take_fd_numbers()
         .into_iter()
-        .map(|fd| number(env, fd.into_raw_fd() as f64))
+        .map(|fd| number(env, fd as f64))
         .collect();
     set("fds", array(env, &fds));
     let mut b = ptr::null_mut();

@@ -87,6 +87,7 @@ impl NativeSocket {
         Ok(-1)
     }
 
+    #[cfg(unix)]
     fn send_fds_or_queue(
         &self,
         data: &[u8],
@@ -143,19 +144,20 @@ impl NativeSocket {
         // With a resource object, events run in an async context made here, in the creation
         // context (node's UDPWRAP does the same), so JavaScript need not enter one itself.
         let mut async_context = ptr::null_mut();
+        let mut resource_ref = ptr::null_mut();
         if let Some(resource) = resource {
             let name = crate::js::string(env.raw(), "UDPWRAP");
-            // SAFETY: resource and name are live values of this env.
+            // SAFETY: resource and name are live values of this env. napi_async_init holds the
+            // resource only weakly, and once it is collected AsyncLocalStorage loses the
+            // creation context, so a strong reference keeps it for the socket's lifetime.
             unsafe {
                 sys::napi_async_init(env.raw(), resource.raw(), name, &mut async_context);
+                sys::napi_create_reference(env.raw(), resource.raw(), 1, &mut resource_ref);
             }
         }
-        let cell = Rc::new(SocketCell::new(SocketState::new(
-            sock,
-            env.raw(),
-            callback,
-            async_context,
-        )));
+        let mut state = SocketState::new(sock, env.raw(), callback, async_context);
+        state.resource = resource_ref;
+        let cell = Rc::new(SocketCell::new(state));
         let token = driver.insert(&cell);
         cell.borrow_mut().token = token;
         Ok(NativeSocket {
@@ -233,6 +235,7 @@ impl NativeSocket {
             None => None,
         };
         match fds {
+            #[cfg(unix)]
             Some(fds) if !fds.is_empty() => self.send_fds_or_queue(&data, dest, &fds),
             _ => self.send_or_queue(&data, dest),
         }
@@ -489,7 +492,10 @@ impl NativeSocket {
                 Err(e) => return Err(to_js(e)),
             }
         }
+        #[cfg(unix)]
         st.queue.push_with_options(data.to_vec(), dest, opts);
+        #[cfg(not(unix))]
+        let _ = (dest, opts); // send_with never reports WouldBlock there: it is unavailable
         st.sync(&self.driver).js()?;
         self.driver.stall(st.token, false);
         Ok(-1)
@@ -546,13 +552,30 @@ impl NativeSocket {
     /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
     #[napi(catch_unwind)]
     pub fn adopt(&self, fd: i32) -> Result<(), Code> {
+        #[cfg(unix)]
+        return self.adopt_fd(fd);
+        #[cfg(not(unix))]
+        {
+            // Windows sockets are handles, not small integers: there is nothing to adopt.
+            let _ = fd;
+            Err(to_js(SysError::coded(
+                "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
+                "open",
+            )))
+        }
+    }
+}
+
+impl NativeSocket {
+    #[cfg(unix)]
+    fn adopt_fd(&self, fd: i32) -> Result<(), Code> {
         use dgramx_core::adopt::AdoptError;
         let mut st = self.cell.borrow_mut();
         if st.sock.is_none() {
             return Err(closed("open"));
         }
         if st.receiving || !st.queue.is_empty() {
-            return Err(to_js(SysError::from_raw(libc::EBUSY, "open")));
+            return Err(to_js(SysError::ebusy("open")));
         }
         let invalid = |what: &str| {
             napi::Error::new(
@@ -571,7 +594,10 @@ impl NativeSocket {
             Err(AdoptError::Sys(e)) => Err(to_js(e)),
         }
     }
+}
 
+#[napi]
+impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn kind(&self) -> String {
         match self.kind {
@@ -723,6 +749,7 @@ impl ObjectFinalize for NativeSocket {
     }
 }
 
+#[cfg(unix)]
 /// Our own close-on-exec duplicates, so a queued datagram still carries the descriptors even
 /// if the caller closes its copies before the queue drains.
 fn dup_all(fds: &[i32]) -> std::io::Result<Vec<std::os::fd::OwnedFd>> {

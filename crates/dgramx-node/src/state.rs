@@ -39,6 +39,8 @@ pub struct SocketState {
     /// The async context events run in (the socket's creation context, like node's UDPWRAP);
     /// null when the facade did not ask for one.
     async_context: sys::napi_async_context,
+    /// Keeps the async context's resource object alive (see NativeSocket::new).
+    pub resource: sys::napi_ref,
     strong: bool,
     env: sys::napi_env,
 }
@@ -67,6 +69,7 @@ impl SocketState {
             holding: false,
             callback,
             async_context,
+            resource: ptr::null_mut(),
             strong: false,
             env,
         }
@@ -110,11 +113,9 @@ impl SocketState {
             (false, true) => Some(Interest::WRITABLE),
             (false, false) => None,
         };
-        let fd = self.sock.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
-        let applied = if fd >= 0 || want.is_none() {
-            driver.set_interest(fd, self.token, self.interest, want)
-        } else {
-            Ok(())
+        let applied = match self.sock.as_mut() {
+            Some(sock) => driver.set_interest(sock, self.token, self.interest, want),
+            None => Ok(()),
         };
         if applied.is_ok() {
             self.interest = want;
@@ -148,8 +149,9 @@ impl SocketState {
         let dropped = self.queue.clear();
         if self.sock.is_some() {
             // Deregister while the descriptor is still open, then drop (close) it.
-            let fd = self.sock.as_ref().map(|s| s.raw_fd()).unwrap_or(-1);
-            let _ = driver.set_interest(fd, self.token, self.interest, None);
+            if let Some(sock) = self.sock.as_mut() {
+                let _ = driver.set_interest(sock, self.token, self.interest, None);
+            }
             self.interest = None;
             self.sock = None;
             driver.remove(self.token);
@@ -169,6 +171,11 @@ impl SocketState {
             // SAFETY: created by napi_async_init on this env and destroyed exactly once.
             unsafe { sys::napi_async_destroy(env, self.async_context) };
             self.async_context = ptr::null_mut();
+        }
+        if !self.resource.is_null() {
+            // SAFETY: the reference was created on this env and is deleted exactly once.
+            unsafe { sys::napi_delete_reference(env, self.resource) };
+            self.resource = ptr::null_mut();
         }
     }
 }

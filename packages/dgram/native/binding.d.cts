@@ -98,6 +98,9 @@ export declare class NativeSocket {
   getSendQueueCount(): number
 }
 
+/** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
+export declare function driverMode(): string
+
 export interface NativeAddress {
   address: string
   family?: string

@@ -6,7 +6,7 @@ import { BlockList } from 'node:net'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { builtPackage } from './child'
+import { builtPackage, runScript } from './child'
 import { sameAsNode, withTimeout } from './harness'
 
 describe('AsyncLocalStorage (differential)', () => {
@@ -28,6 +28,35 @@ describe('AsyncLocalStorage (differential)', () => {
         })
       })
     })
+  })
+})
+
+describe('AsyncLocalStorage after garbage collection (differential)', () => {
+  // The creation context must survive a collection between createSocket() and the first
+  // message (napi_async_init alone holds its resource weakly).
+  const script = `
+const { AsyncLocalStorage } = require('node:async_hooks')
+const als = new AsyncLocalStorage()
+const server = als.run('created', () => dgram.createSocket('udp4'))
+server.on('message', () => {
+  console.log(JSON.stringify(als.getStore()))
+  server.close()
+  client.close()
+})
+const client = dgram.createSocket('udp4')
+server.bind(0, '127.0.0.1', () => {
+  for (let i = 0; i < 3; i++) globalThis.gc()
+  client.send('x', server.address().port, '127.0.0.1')
+})
+`
+  it('message still sees the store of createSocket()', async () => {
+    const results = []
+    for (const impl of ['node', 'dgramx'] as const) {
+      const r = await runScript(script, impl, { args: ['--expose-gc'] })
+      results.push({ impl, stdout: r.stdout.trim(), stderr: r.stderr, code: r.code })
+    }
+    expect(results[0]).toEqual({ impl: 'node', stdout: '"created"', stderr: '', code: 0 })
+    expect(results[1]).toEqual({ impl: 'dgramx', stdout: '"created"', stderr: '', code: 0 })
   })
 })
 

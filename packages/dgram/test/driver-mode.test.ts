@@ -1,0 +1,40 @@
+// The two ways readiness reaches JavaScript (crates/dgramx-node/src/wake.rs): uv-poll by
+// default on Unix, a reactor thread with DGRAMX_DRIVER=thread (and always on Windows). The whole
+// suite runs in both modes in .ci/run; this checks that the switch really switches.
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { builtPackage } from './child'
+
+const script = `
+const dgram = require(${JSON.stringify(builtPackage)})
+const native = require(${JSON.stringify(path.join(builtPackage, 'native', 'binding.cjs'))})
+const a = dgram.createSocket('udp4')
+a.on('message', (msg) => {
+  console.log(native.driverMode(), msg.toString())
+  a.close()
+})
+a.bind(0, '127.0.0.1', () => {
+  const b = dgram.createSocket('udp4')
+  b.send('ping', a.address().port, '127.0.0.1', () => b.close())
+})
+`
+
+function run(env: Record<string, string>): { stdout: string; status: number | null } {
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, DGRAMX_DRIVER: '', ...env },
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
+  return { stdout: r.stdout.trim(), status: r.status }
+}
+
+describe('driver mode', () => {
+  it('uv-poll by default on Unix', () => {
+    expect(run({})).toEqual({ stdout: 'uv-poll ping', status: 0 })
+  })
+
+  it('a reactor thread with DGRAMX_DRIVER=thread; the process still exits once the socket closes', () => {
+    expect(run({ DGRAMX_DRIVER: 'thread' })).toEqual({ stdout: 'thread ping', status: 0 })
+  })
+})
