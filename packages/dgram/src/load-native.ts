@@ -18,11 +18,7 @@ export const OVERRIDE_ENV = 'DGRAMX_NATIVE_PATH'
 export const NAPI_OVERRIDE_ENV = 'NAPI_RS_NATIVE_LIBRARY_PATH'
 export const INSTALL_DOC = 'https://github.com/dgramx/dgramx/blob/main/docs/install.md'
 
-/**
- * The platforms a prebuilt package is published for (napi's platformArchABI names). The napi
- * config also lists win32-x64-msvc and win32-arm64-msvc, but the binding does not build for
- * Windows yet, so no package is published there and the error says so.
- */
+/** The platforms a prebuilt package is published for (napi's platformArchABI names). */
 export const SUPPORTED_TUPLES = [
   'linux-x64-gnu',
   'linux-arm64-gnu',
@@ -31,6 +27,8 @@ export const SUPPORTED_TUPLES = [
   'linux-arm-gnueabihf',
   'darwin-x64',
   'darwin-arm64',
+  'win32-x64-msvc',
+  'win32-arm64-msvc',
   'freebsd-x64',
 ] as const
 

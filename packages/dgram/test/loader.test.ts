@@ -73,8 +73,8 @@ describe('platform tuples', () => {
     expect(hostTuple({ platform: 'freebsd', arch: 'x64' })).toBe('freebsd-x64')
     expect(supportedTuple({ platform: 'linux', arch: 'arm', libc: 'musl' })).toBeUndefined()
     expect(supportedTuple({ platform: 'aix', arch: 'ppc64' })).toBeUndefined()
-    // Listed in the napi config, not published until the binding builds on Windows.
-    expect(supportedTuple({ platform: 'win32', arch: 'x64' })).toBeUndefined()
+    expect(supportedTuple({ platform: 'win32', arch: 'x64' })).toBe('win32-x64-msvc')
+    expect(supportedTuple({ platform: 'win32', arch: 'ia32' })).toBeUndefined()
   })
 
   it('describes the host with its libc', () => {
