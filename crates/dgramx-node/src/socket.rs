@@ -25,6 +25,17 @@ pub struct SendManyResult {
     pub queued: u32,
 }
 
+/// Per-datagram outcomes of `sendBatch`: bytes sent, -1 queued (completes with the queue), or
+/// -2 failed, with that datagram's error code taken from `codes` in order.
+#[napi(object)]
+pub struct BatchResult {
+    pub results: Vec<i64>,
+    pub codes: Vec<String>,
+}
+
+const BATCH_QUEUED: i64 = -1;
+const BATCH_FAILED: i64 = -2;
+
 #[napi(object)]
 pub struct NativeAddress {
     pub address: String,
@@ -314,6 +325,103 @@ impl NativeSocket {
             sent: sent as u32,
             queued: queued as u32,
         })
+    }
+
+    /// The sends of one tick, each with its own destination (`ips[i]` empty: the connected
+    /// peer), in as few syscalls as possible (sendmmsg). Each datagram gets its own outcome, as
+    /// if sent alone and in order: a failure fails only that datagram, and once the kernel
+    /// pushes back the rest waits in the queue. Never throws for a datagram's own failure.
+    #[napi(catch_unwind)]
+    pub fn send_batch(
+        &self,
+        datagrams: Vec<BufferSlice>,
+        ips: Vec<String>,
+        ports: Vec<u32>,
+    ) -> Result<BatchResult, Code> {
+        let n = datagrams.len();
+        if ips.len() != n || ports.len() != n {
+            return Err(to_js(SysError::einval("send")));
+        }
+        let mut st = self.cell.borrow_mut();
+        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        // A bad destination fails its own datagram only.
+        let dests: Vec<std::result::Result<Option<dgramx_core::SockAddr>, SysError>> = ips
+            .iter()
+            .zip(&ports)
+            .map(|(ip, &port)| {
+                if ip.is_empty() {
+                    return Ok(None);
+                }
+                let port = u16::try_from(port).map_err(|_| SysError::einval("send"))?;
+                sock.ip_sockaddr(ip, port, "send").map(Some)
+            })
+            .collect();
+        let mut results = vec![0i64; n];
+        let mut codes = Vec::new();
+        let mut next = 0;
+        // With IP_RECVERR on, each send must be able to retry past a reported ICMP error,
+        // which only the one-datagram path does.
+        let one_by_one = n == 1 || st.recv_err;
+        while next < n && st.queue.is_empty() {
+            let dest = match &dests[next] {
+                Ok(d) => d.as_ref(),
+                Err(e) => {
+                    results[next] = BATCH_FAILED;
+                    codes.push(e.code.to_string());
+                    next += 1;
+                    continue;
+                }
+            };
+            let outcome = if one_by_one {
+                sock.send_to(&datagrams[next], dest).map(|_| 1)
+            } else {
+                // The run of datagrams up to the next bad destination.
+                let run: Vec<Outgoing<'_>> = (next..n)
+                    .map_while(|j| {
+                        dests[j].as_ref().ok().map(|d| Outgoing {
+                            data: &datagrams[j][..],
+                            dest: d.as_ref(),
+                        })
+                    })
+                    .collect();
+                send_many(sock, &run)
+            };
+            match outcome {
+                Ok(0) => break,
+                Ok(k) => {
+                    for j in next..next + k {
+                        results[j] = datagrams[j].len() as i64;
+                    }
+                    next += k;
+                }
+                Err(e) if e.is_would_block() => break,
+                // sendmmsg reports an error only for its first datagram: that one failed.
+                Err(e) => {
+                    results[next] = BATCH_FAILED;
+                    codes.push(e.code.to_string());
+                    next += 1;
+                }
+            }
+        }
+        let mut queued = false;
+        for j in next..n {
+            match &dests[j] {
+                Ok(d) => {
+                    st.queue.push(datagrams[j].to_vec(), d.clone());
+                    results[j] = BATCH_QUEUED;
+                    queued = true;
+                }
+                Err(e) => {
+                    results[j] = BATCH_FAILED;
+                    codes.push(e.code.to_string());
+                }
+            }
+        }
+        if queued {
+            st.sync(&self.driver).js()?;
+            self.driver.stall(st.token, false);
+        }
+        Ok(BatchResult { results, codes })
     }
 
     /// Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route).

@@ -32,6 +32,13 @@ export declare class NativeSocket {
    * send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
    */
   sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number, gso?: boolean | undefined | null): SendManyResult
+  /**
+   * The sends of one tick, each with its own destination (`ips[i]` empty: the connected
+   * peer), in as few syscalls as possible (sendmmsg). Each datagram gets its own outcome, as
+   * if sent alone and in order: a failure fails only that datagram, and once the kernel
+   * pushes back the rest waits in the queue. Never throws for a datagram's own failure.
+   */
+  sendBatch(datagrams: Array<Buffer>, ips: Array<string>, ports: Array<number>): BatchResult
   /** Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route). */
   gsoSupported(): boolean
   /**
@@ -96,6 +103,15 @@ export declare class NativeSocket {
   getSendBufferSize(): number
   getSendQueueSize(): number
   getSendQueueCount(): number
+}
+
+/**
+ * Per-datagram outcomes of `sendBatch`: bytes sent, -1 queued (completes with the queue), or
+ * -2 failed, with that datagram's error code taken from `codes` in order.
+ */
+export interface BatchResult {
+  results: Array<number>
+  codes: Array<string>
 }
 
 /** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */

@@ -140,6 +140,13 @@ export interface NativeSocket {
    * send(); each queued one completes through SendsDone.
    */
   sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; queued: number }
+  /**
+   * UDP: the sends of one tick, each to its own destination (ips[i] '' for the connected
+   * peer), in as few syscalls as possible (sendmmsg). results[i] is the byte count, -1 when
+   * queued (completes through SendsDone like send()), or -2 when that datagram failed, with its
+   * error code next in `codes`. Only throws when the socket is closed.
+   */
+  sendBatch(datagrams: Buffer[], ips: string[], ports: number[]): { results: number[]; codes: string[] }
   /** UDP: whether GSO (UDP_SEGMENT) works on this socket. */
   gsoSupported(): boolean
   /**

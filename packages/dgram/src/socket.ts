@@ -86,6 +86,7 @@ import {
 } from './validate'
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
+import { TickBatch, addToBatch, flushBatch } from './tick-batch'
 
 const enum BindState {
   Unbound,
@@ -160,6 +161,8 @@ interface State {
   /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
   gso: boolean
   pending: Fifo<PendingSend>
+  /** UDP sends of this tick, sent together on the next (see tick-batch.ts). */
+  batch: TickBatch
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
   /**
@@ -290,6 +293,7 @@ export class Socket extends EventEmitter {
         names: undefined,
         gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Fifo<PendingSend>(),
+        batch: new TickBatch(),
         receiveBlockList,
         sendBlockList,
         onEvent,
@@ -482,6 +486,8 @@ export class Socket extends EventEmitter {
       return this
     }
     healthCheck(state)
+    // This tick's sends still leave (see DIFFERENCES.md); only their callbacks are dropped.
+    flushBatch(state, true, sendError)
     const native = state.native!
     state.receiving = false
     state.native = null
@@ -1444,7 +1450,13 @@ function readyToSend(
     if (callback) later(state, now, callback, ipBlocked(ip!))
     return null
   }
+  // Earlier sends of this tick go first.
+  if (state.batch.length > 0) flushBatch(state, false, sendError)
   return state.native
+}
+
+function sendError(code: string, address: unknown, port: unknown): Error {
+  return exceptionWithHostPort(code, 'send', address, port)
 }
 
 function sendManyResolved(
@@ -1521,6 +1533,12 @@ function sendResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
+  // The hot path: an unconnected UDP send to an IP literal (or a cached name) joins this tick's
+  // batch, to leave on the tick node:dgram's own lookup would have taken.
+  if (now && ex === null && port && state.native !== null && state.kind !== 'unix_dgram' && state.sendBlockList === undefined) {
+    addToBatch(state, joinParts(list), ip!, port as number, address, callback, sendError)
+    return
+  }
   const native = readyToSend(socket, state, ex, ip, port, callback, now)
   if (native === null) return
   let sent: number

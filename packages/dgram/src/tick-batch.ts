@@ -1,0 +1,117 @@
+// The UDP sends of one tick, flushed together: one native call and one sendmmsg for a burst
+// of send() calls, instead of one crossing and one syscall per datagram.
+//
+// Only sends that node:dgram itself would perform a tick later (after its dns.lookup of an IP
+// literal) are collected, and the batch goes out on that same tick (process.nextTick), so
+// callbacks run when node's would and a lone send still costs one syscall. Anything else that
+// sends on the socket (sendMany, sendWith, connected sends, unix paths) and close() flush the
+// batch first, so datagrams leave in the order they were sent.
+
+import { AsyncResource, executionAsyncId } from 'node:async_hooks'
+
+import type { NativeSocket as NativeHandle } from './native-types'
+import type { SendCallback } from './types'
+
+const QUEUED = -1
+
+/** One queued send waiting for the binding to finish it; see socket.ts's PendingSend. */
+export interface QueuedSend {
+  callback: SendCallback | undefined
+  address: unknown
+  port: unknown
+  emitWithoutCallback: boolean
+}
+
+export interface TickBatchOwner {
+  native: NativeHandle | null
+  batch: TickBatch
+  pending: { push(item: QueuedSend): void }
+}
+
+export class TickBatch {
+  data: Buffer[] = []
+  ips: string[] = []
+  ports: number[] = []
+  addresses: unknown[] = []
+  callbacks: (SendCallback | undefined)[] = []
+  /** The async context the flush will run in (that of the tick's first send). */
+  asyncId = 0
+
+  get length(): number {
+    return this.data.length
+  }
+}
+
+/**
+ * Adds one send (ip '' for the connected peer) and schedules the flush with the first one.
+ * `toError` turns a native error code into the send's error, as a lone send would get it.
+ */
+export function addToBatch(
+  owner: TickBatchOwner,
+  data: Buffer,
+  ip: string,
+  port: number,
+  address: unknown,
+  callback: SendCallback | undefined,
+  toError: (code: string, address: unknown, port: unknown) => Error,
+): void {
+  const batch = owner.batch
+  if (batch.length === 0) {
+    batch.asyncId = executionAsyncId()
+    process.nextTick(flushBatch, owner, false, toError)
+  } else if (callback !== undefined && executionAsyncId() !== batch.asyncId) {
+    // Rare: sends from several async contexts in one tick. Each callback keeps its own.
+    callback = AsyncResource.bind(callback)
+  }
+  batch.data.push(data)
+  batch.ips.push(ip)
+  batch.ports.push(port)
+  batch.addresses.push(address)
+  batch.callbacks.push(callback)
+}
+
+/**
+ * Sends everything collected. Each send completes as it would have alone: its callback gets
+ * the byte count or its own error on the next tick; one the kernel could not take yet waits in
+ * the queue (`pending`) in order. While `closing`, the datagrams still leave but their
+ * callbacks are dropped, as node drops those of sends whose lookup outlived the socket.
+ */
+export function flushBatch(
+  owner: TickBatchOwner,
+  closing: boolean,
+  toError: (code: string, address: unknown, port: unknown) => Error,
+): void {
+  const batch = owner.batch
+  const n = batch.length
+  if (n === 0) return
+  owner.batch = new TickBatch()
+  const native = owner.native
+  if (native === null) return
+  let outcome: { results: number[]; codes: string[] }
+  try {
+    outcome = native.sendBatch(batch.data, batch.ips, batch.ports)
+  } catch {
+    // Only a handle closed underneath us throws here: nothing was sent.
+    return
+  }
+  let failed = 0
+  for (let i = 0; i < n; i++) {
+    const result = outcome.results[i]
+    const callback = batch.callbacks[i]
+    if (result === QUEUED) {
+      owner.pending.push({
+        callback: callback && AsyncResource.bind(callback),
+        address: batch.addresses[i],
+        port: batch.ports[i],
+        emitWithoutCallback: false,
+      })
+    } else if (result >= 0) {
+      if (callback !== undefined && !closing) process.nextTick(callback, null, result)
+    } else {
+      const code = outcome.codes[failed++]
+      if (callback !== undefined && !closing) {
+        process.nextTick(callback, toError(code, batch.addresses[i], batch.ports[i]))
+      }
+    }
+  }
+}
