@@ -25,11 +25,14 @@ pub struct SendManyResult {
     pub queued: u32,
 }
 
-/// Per-datagram outcomes of `sendBatch`: bytes sent, -1 queued (completes with the queue), or
-/// -2 failed, with that datagram's error code taken from `codes` in order.
+/// Outcomes of `sendBatch`: the first `sent` datagrams went out whole; `rest` holds one
+/// outcome per later datagram: bytes sent, -1 queued (completes with the queue), or -2 failed,
+/// with that datagram's error code next in `codes`. The usual burst is all sent, so nothing
+/// per datagram has to cross back into JavaScript.
 #[napi(object)]
 pub struct BatchResult {
-    pub results: Vec<i64>,
+    pub sent: u32,
+    pub rest: Vec<i64>,
     pub codes: Vec<String>,
 }
 
@@ -328,7 +331,8 @@ impl NativeSocket {
     }
 
     /// The sends of one tick, each with its own destination (`ips[i]` empty: the connected
-    /// peer), in as few syscalls as possible (sendmmsg). Each datagram gets its own outcome, as
+    /// peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible
+    /// (sendmmsg). Each datagram gets its own outcome, as
     /// if sent alone and in order: a failure fails only that datagram, and once the kernel
     /// pushes back the rest waits in the queue. Never throws for a datagram's own failure.
     #[napi(catch_unwind)]
@@ -339,23 +343,29 @@ impl NativeSocket {
         ports: Vec<u32>,
     ) -> Result<BatchResult, Code> {
         let n = datagrams.len();
-        if ips.len() != n || ports.len() != n {
+        // One destination for the whole batch (the usual burst) comes as a single entry.
+        let shared = ips.len() == 1 && ports.len() == 1;
+        if !shared && (ips.len() != n || ports.len() != n) {
             return Err(to_js(SysError::einval("send")));
         }
         let mut st = self.cell.borrow_mut();
         let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
+        let parse = |ip: &String, port: u32| {
+            if ip.is_empty() {
+                return Ok(None);
+            }
+            let port = u16::try_from(port).map_err(|_| SysError::einval("send"))?;
+            sock.ip_sockaddr(ip, port, "send").map(Some)
+        };
         // A bad destination fails its own datagram only.
-        let dests: Vec<std::result::Result<Option<dgramx_core::SockAddr>, SysError>> = ips
-            .iter()
-            .zip(&ports)
-            .map(|(ip, &port)| {
-                if ip.is_empty() {
-                    return Ok(None);
-                }
-                let port = u16::try_from(port).map_err(|_| SysError::einval("send"))?;
-                sock.ip_sockaddr(ip, port, "send").map(Some)
-            })
-            .collect();
+        let dests: Vec<std::result::Result<Option<dgramx_core::SockAddr>, SysError>> = if shared {
+            vec![parse(&ips[0], ports[0]); n]
+        } else {
+            ips.iter()
+                .zip(&ports)
+                .map(|(ip, &p)| parse(ip, p))
+                .collect()
+        };
         let mut results = vec![0i64; n];
         let mut codes = Vec::new();
         let mut next = 0;
@@ -421,7 +431,16 @@ impl NativeSocket {
             st.sync(&self.driver).js()?;
             self.driver.stall(st.token, false);
         }
-        Ok(BatchResult { results, codes })
+        let sent = results
+            .iter()
+            .zip(&datagrams)
+            .take_while(|(r, d)| **r == d.len() as i64)
+            .count();
+        Ok(BatchResult {
+            sent: sent as u32,
+            rest: results.split_off(sent),
+            codes,
+        })
     }
 
     /// Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route).

@@ -34,7 +34,8 @@ export declare class NativeSocket {
   sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number, gso?: boolean | undefined | null): SendManyResult
   /**
    * The sends of one tick, each with its own destination (`ips[i]` empty: the connected
-   * peer), in as few syscalls as possible (sendmmsg). Each datagram gets its own outcome, as
+   * peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible
+   * (sendmmsg). Each datagram gets its own outcome, as
    * if sent alone and in order: a failure fails only that datagram, and once the kernel
    * pushes back the rest waits in the queue. Never throws for a datagram's own failure.
    */
@@ -106,11 +107,14 @@ export declare class NativeSocket {
 }
 
 /**
- * Per-datagram outcomes of `sendBatch`: bytes sent, -1 queued (completes with the queue), or
- * -2 failed, with that datagram's error code taken from `codes` in order.
+ * Outcomes of `sendBatch`: the first `sent` datagrams went out whole; `rest` holds one
+ * outcome per later datagram: bytes sent, -1 queued (completes with the queue), or -2 failed,
+ * with that datagram's error code next in `codes`. The usual burst is all sent, so nothing
+ * per datagram has to cross back into JavaScript.
  */
 export interface BatchResult {
-  results: Array<number>
+  sent: number
+  rest: Array<number>
   codes: Array<string>
 }
 

@@ -142,11 +142,12 @@ export interface NativeSocket {
   sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; queued: number }
   /**
    * UDP: the sends of one tick, each to its own destination (ips[i] '' for the connected
-   * peer), in as few syscalls as possible (sendmmsg). results[i] is the byte count, -1 when
-   * queued (completes through SendsDone like send()), or -2 when that datagram failed, with its
-   * error code next in `codes`. Only throws when the socket is closed.
+   * peer; a single entry in ips/ports applies to every datagram), in as few syscalls as
+   * possible (sendmmsg). The first `sent` datagrams went out whole; `rest` has one outcome per
+   * later datagram: its byte count, -1 when queued (completes through SendsDone like send()),
+   * or -2 when it failed, with its error code next in `codes`. Only throws when closed.
    */
-  sendBatch(datagrams: Buffer[], ips: string[], ports: number[]): { results: number[]; codes: string[] }
+  sendBatch(datagrams: Buffer[], ips: string[], ports: number[]): { sent: number; rest: number[]; codes: string[] }
   /** UDP: whether GSO (UDP_SEGMENT) works on this socket. */
   gsoSupported(): boolean
   /**

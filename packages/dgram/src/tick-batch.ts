@@ -36,6 +36,8 @@ export class TickBatch {
   callbacks: (SendCallback | undefined)[] = []
   /** The async context the flush will run in (that of the tick's first send). */
   asyncId = 0
+  /** Every send so far goes to the same ip and port: the binding gets that once. */
+  sameDestination = true
 
   get length(): number {
     return this.data.length
@@ -63,6 +65,7 @@ export function addToBatch(
     // Rare: sends from several async contexts in one tick. Each callback keeps its own.
     callback = AsyncResource.bind(callback)
   }
+  if (batch.length > 0 && (ip !== batch.ips[0] || port !== batch.ports[0])) batch.sameDestination = false
   batch.data.push(data)
   batch.ips.push(ip)
   batch.ports.push(port)
@@ -87,16 +90,18 @@ export function flushBatch(
   owner.batch = new TickBatch()
   const native = owner.native
   if (native === null) return
-  let outcome: { results: number[]; codes: string[] }
+  let outcome: { sent: number; rest: number[]; codes: string[] }
   try {
-    outcome = native.sendBatch(batch.data, batch.ips, batch.ports)
+    const ips = batch.sameDestination ? [batch.ips[0]] : batch.ips
+    const ports = batch.sameDestination ? [batch.ports[0]] : batch.ports
+    outcome = native.sendBatch(batch.data, ips, ports)
   } catch {
     // Only a handle closed underneath us throws here: nothing was sent.
     return
   }
   let failed = 0
   for (let i = 0; i < n; i++) {
-    const result = outcome.results[i]
+    const result = i < outcome.sent ? batch.data[i].length : outcome.rest[i - outcome.sent]
     const callback = batch.callbacks[i]
     if (result === QUEUED) {
       owner.pending.push({
