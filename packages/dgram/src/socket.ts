@@ -163,6 +163,8 @@ interface State {
   pending: Fifo<PendingSend>
   /** UDP sends of this tick, sent together on the next (see tick-batch.ts). */
   batch: TickBatch
+  /** `eventGeneration` at this socket's last unbatched send (see sendResolved). */
+  sendGeneration: number
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
   /**
@@ -294,6 +296,7 @@ export class Socket extends EventEmitter {
         gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Fifo<PendingSend>(),
         batch: new TickBatch(),
+        sendGeneration: -1,
         receiveBlockList,
         sendBlockList,
         onEvent,
@@ -1536,8 +1539,14 @@ function sendResolved(
   // The hot path: an unconnected UDP send to an IP literal (or a cached name) joins this tick's
   // batch, to leave on the tick node:dgram's own lookup would have taken.
   if (now && ex === null && port && state.native !== null && state.kind !== 'unix_dgram' && state.sendBlockList === undefined) {
-    addToBatch(state, joinParts(list), ip!, port as number, address, callback, sendError)
-    return
+    // The first such send since the last event this process delivered goes straight out (a
+    // reply costs no extra tick); a second one before the next event is a burst, and it and
+    // the rest of the burst wait for the batch.
+    if (state.batch.length > 0 || state.sendGeneration === eventGeneration) {
+      addToBatch(state, joinParts(list), ip!, port as number, address, callback, sendError)
+      return
+    }
+    state.sendGeneration = eventGeneration
   }
   const native = readyToSend(socket, state, ex, ip, port, callback, now)
   if (native === null) return
@@ -1694,7 +1703,11 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
 
 // ---- native events ------------------------------------------------------------------------------
 
+/** Counts events delivered by the binding; sends between two of them form one burst. */
+let eventGeneration = 0
+
 function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
+  eventGeneration++
   switch (event) {
     case EV_MESSAGES:
       deliverMessages(socket, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)

@@ -3,12 +3,15 @@
 //
 // Only sends that node:dgram itself would perform a tick later (after its dns.lookup of an IP
 // literal) are collected, and the batch goes out on that same tick (process.nextTick), so
-// callbacks run when node's would and a lone send still costs one syscall. Anything else that
+// callbacks run when node's would. The first such send after an event goes straight out
+// (socket.ts decides): a reply then costs no extra tick, and a burst's second send starts
+// the batch. Anything else that
 // sends on the socket (sendMany, sendWith, connected sends, unix paths) and close() flush the
 // batch first, so datagrams leave in the order they were sent.
 
 import { AsyncResource, executionAsyncId } from 'node:async_hooks'
 
+import { nativeCode } from './errors'
 import type { NativeSocket as NativeHandle } from './native-types'
 import type { SendCallback } from './types'
 
@@ -41,6 +44,15 @@ export class TickBatch {
 
   get length(): number {
     return this.data.length
+  }
+
+  clear(): void {
+    this.data.length = 0
+    this.ips.length = 0
+    this.ports.length = 0
+    this.addresses.length = 0
+    this.callbacks.length = 0
+    this.sameDestination = true
   }
 }
 
@@ -87,8 +99,16 @@ export function flushBatch(
   const batch = owner.batch
   const n = batch.length
   if (n === 0) return
-  owner.batch = new TickBatch()
   const native = owner.native
+  if (n === 1) {
+    // A lone send (the request/response case): the plain one-datagram call, no arrays.
+    const data = batch.data[0], ip = batch.ips[0], port = batch.ports[0]
+    const address = batch.addresses[0], callback = batch.callbacks[0]
+    batch.clear()
+    if (native !== null) sendOne(owner, native, data, ip, port, address, callback, closing, toError)
+    return
+  }
+  owner.batch = new TickBatch()
   if (native === null) return
   let outcome: { sent: number; rest: number[]; codes: string[] }
   try {
@@ -118,5 +138,30 @@ export function flushBatch(
         process.nextTick(callback, toError(code, batch.addresses[i], batch.ports[i]))
       }
     }
+  }
+}
+
+function sendOne(
+  owner: TickBatchOwner,
+  native: NativeHandle,
+  data: Buffer,
+  ip: string,
+  port: number,
+  address: unknown,
+  callback: SendCallback | undefined,
+  closing: boolean,
+  toError: (code: string, address: unknown, port: unknown) => Error,
+): void {
+  let sent: number
+  try {
+    sent = native.send(data, ip, port)
+  } catch (e) {
+    if (callback !== undefined && !closing) process.nextTick(callback, toError(nativeCode(e), address, port))
+    return
+  }
+  if (sent === QUEUED) {
+    owner.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
+  } else if (callback !== undefined && !closing) {
+    process.nextTick(callback, null, sent)
   }
 }

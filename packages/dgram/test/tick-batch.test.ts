@@ -124,7 +124,7 @@ sink.bind(0, '127.0.0.1', () => {
   }
 })
 `
-  it('640 sends leave in 10 sendmmsg calls of 64, with no per-datagram sendto/sendmsg', () => {
+  it('640 sends leave as one sendto (the first, straight out) and 10 sendmmsg calls for the other 639', () => {
     const found = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' })
     if (found.status !== 0) throw new Error("this test needs strace: apt-get install -y strace (.ci/run does this)")
     const r = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
@@ -137,6 +137,6 @@ sink.bind(0, '127.0.0.1', () => {
       if (line === undefined) return 0
       return Number(line.trim().split(/\s+/)[3])
     }
-    expect({ sendmmsg: calls('sendmmsg'), sendto: calls('sendto'), sendmsg: calls('sendmsg') }).toEqual({ sendmmsg: 10, sendto: 0, sendmsg: 0 })
+    expect({ sendmmsg: calls('sendmmsg'), single: calls('sendto') + calls('sendmsg') }).toEqual({ sendmmsg: 10, single: 1 })
   })
 })
