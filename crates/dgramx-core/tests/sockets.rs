@@ -347,6 +347,10 @@ fn credentials_and_descriptors_arrive_only_when_asked_for() {
     let creds = anc.credentials.expect("credentials");
     assert_eq!(creds.pid, std::process::id() as i32);
     assert_eq!(anc.fds.len(), 1);
+    // Close-on-exec from the moment it exists: a child spawned later must not inherit it.
+    // SAFETY: F_GETFD on a descriptor we own.
+    let fd_flags = unsafe { libc::fcntl(anc.fds[0].as_raw_fd(), libc::F_GETFD) };
+    assert_eq!(fd_flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     let mut received = std::fs::File::from(anc.fds.into_iter().next().unwrap());
     received.rewind().unwrap();
     let mut text = String::new();
