@@ -1,6 +1,7 @@
 // unix_dgram ancillary data between our own sockets (the real-peer versions are in
 // peers.test.ts): credentials (rinfo.pid/uid/gid), descriptors both ways (sendWithFds,
 // rinfo.fds) and who closes them, and datagrams of hundreds of KiB.
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -110,6 +111,24 @@ describe('unix_dgram descriptor passing', () => {
     expect(rinfo.fds).toHaveLength(1)
     const mine = rinfo.fds![0]
     expect(readFd(mine)).toBe('through the socket')
+    fs.closeSync(mine)
+    c.close()
+    s.close()
+  })
+
+  it.runIf(process.platform === 'linux')('received descriptors do not leak into a child process spawned later (close-on-exec)', async () => {
+    const { s, p } = await server({ receiveFds: true })
+    const fd = fs.openSync(tempFile('secret'), 'r')
+    const c = createSocket('unix_dgram')
+    const got = next(s)
+    await sendWithFds(c, 'fd', [fd], p)
+    fs.closeSync(fd)
+    const [, rinfo] = await got
+    const mine = rinfo.fds![0]
+    // The child's own descriptor table, as it sees it after exec.
+    const inherited = execFileSync('sh', ['-c', 'ls /proc/$$/fd'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+    expect(inherited).not.toContain(mine)
+    expect(readFd(mine)).toBe('secret')
     fs.closeSync(mine)
     c.close()
     s.close()
