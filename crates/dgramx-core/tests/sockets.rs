@@ -557,3 +557,26 @@ fn forced_buffer_sizes_pass_the_sysctl_limit_as_root() {
         "EINVAL"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bind_device_refuses_an_embedded_nul_instead_of_truncating() {
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    let e = dgramx_core::meta::bind_device(&s, "lo\0eth0").unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+    // Nothing was bound: SO_BINDTODEVICE still reads empty.
+    let mut buf = [0u8; 16];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: getsockopt into a local buffer of the given length.
+    let rc = unsafe {
+        libc::getsockopt(
+            s.raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0);
+    assert_eq!(len, 0);
+}

@@ -114,6 +114,8 @@ export function getTos(native: NativeSocket, kind: SocketType): number {
 
 export function bindToDevice(native: NativeSocket, kind: SocketType, name: unknown): void {
   validateString(name, 'interfaceName')
+  // The kernel stops at the first NUL, so 'lo\0eth0' would quietly bind to lo.
+  if (name.includes('\0')) throw ERR_INVALID_ARG_VALUE('interfaceName', name, 'must not contain NUL bytes')
   requireLinux('bindToDevice')
   nativeOption(native, kind, 'bindToDevice', (n) => n.bindToDevice(name))
 }
