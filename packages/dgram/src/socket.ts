@@ -31,6 +31,7 @@ import {
   exceptionWithHostPort,
   fromNative,
   ipBlocked,
+  isNativeFailure,
   nativeCode,
   type SystemError,
 } from './errors'
@@ -60,11 +61,10 @@ import type {
   UnixSocketOptions,
 } from './types'
 import {
-  chmodSocketFile,
   closeFds,
   isAbstract,
   removeExistingSocketFile,
-  statBoundFile,
+  absoluteUnixPath,
   unixSocketError,
   unlinkBoundFile,
   validateUnixDestination,
@@ -1283,30 +1283,26 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
   if (file !== null && request.unlinkExisting) removeExistingSocketFile(file, request.unlinkExisting, () => socketIsLive(file))
+  // Where the file is, fixed now: a later process.chdir() must not change which file close removes.
+  const where = file !== null ? absoluteUnixPath(file) : null
+  const unix = state.unix!
   try {
-    state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path))
+    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
-    state.bindState = BindState.Unbound
-    socket.emit('error', unixSocketError(e, 'bind', path))
+    if (!(isNativeFailure(e) && e.message === 'chmod')) {
+      state.bindState = BindState.Unbound
+      socket.emit('error', unixSocketError(e, 'bind', path))
+      return
+    }
+    // The name is bound (a socket cannot unbind) but could not be given its mode, or was
+    // replaced before it could be checked: the caller should close the socket.
+    state.bindState = BindState.Bound
+    state.receiving = false
+    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
     return
   }
-  const unix = state.unix!
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  if (file !== null) {
-    unix.boundFile = statBoundFile(file)
-    if (request.mode !== undefined) {
-      try {
-        chmodSocketFile(file, request.mode)
-      } catch (e) {
-        // The name stays bound (a socket cannot unbind); the caller should close the socket.
-        state.bindState = BindState.Bound
-        state.receiving = false
-        const code = (e as NodeJS.ErrnoException).code ?? 'EPERM'
-        socket.emit('error', exceptionWithHostPort(code, 'chmod', pathString(file), undefined))
-        return
-      }
-    }
-  }
   startListening(socket)
 }
 

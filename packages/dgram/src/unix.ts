@@ -7,6 +7,7 @@
 // Bad paths are rejected at the call with a clear error rather than surfacing later as an errno.
 
 import fs from 'node:fs'
+import nodePath from 'node:path'
 import { inspect } from 'node:util'
 import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
@@ -100,18 +101,11 @@ export function removeExistingSocketFile(path: UnixPath, how: true | 'stale', is
   }
 }
 
-/** Applies `mode` to the socket file just bound (whatever the umask made of it). */
-export function chmodSocketFile(path: UnixPath, mode: number): void {
-  fs.chmodSync(path, mode)
-}
-
-export function statBoundFile(path: UnixPath): BoundFile | undefined {
-  try {
-    const st = fs.lstatSync(path)
-    return { path, dev: st.dev, ino: st.ino }
-  } catch {
-    return undefined
-  }
+/** `path` resolved against today's working directory (a Buffer stays bytes). */
+export function absoluteUnixPath(path: UnixPath): UnixPath {
+  if (typeof path === 'string') return nodePath.resolve(path)
+  if (path[0] === 0x2f /* '/' */) return path
+  return Buffer.concat([Buffer.from(process.cwd() + '/', 'utf8'), path])
 }
 
 /** Removes the socket file at close, only if it is still the one this socket created. */
