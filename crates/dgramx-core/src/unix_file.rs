@@ -76,6 +76,7 @@ fn is_our_socket_file(st: &libc::stat) -> bool {
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // dev_t and ino_t differ in width and sign across platforms
 fn identity(st: &libc::stat) -> SocketFile {
     SocketFile {
         dev: st.st_dev as u64,
