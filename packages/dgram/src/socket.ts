@@ -200,7 +200,8 @@ export class Socket extends EventEmitter {
 
   constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
-    let options: SocketOptions | UnixSocketOptions | undefined
+    // Read as the union of every option; a unix socket refuses the UDP-only ones below.
+    let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
     let lookupOption: unknown
     let recvBufferSize: number | undefined
@@ -222,7 +223,10 @@ export class Socket extends EventEmitter {
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
-    if (kind === 'unix_dgram') assertUnixDgramSupported()
+    if (kind === 'unix_dgram') {
+      assertUnixDgramSupported()
+      if (options !== undefined) advanced.rejectUdpOnlyOptions(options)
+    }
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
@@ -859,6 +863,20 @@ for (const [name, value] of Object.entries(extensionMethods)) {
   Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
 }
 
+// UDP-only methods on a unix_dgram socket: one rule and one error for all of them, checked
+// before anything else (advanced.UDP_ONLY_METHODS).
+for (const name of advanced.UDP_ONLY_METHODS) {
+  const udp = (Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[name]
+  const guarded = {
+    [name](this: Socket, ...args: unknown[]): unknown {
+      if (stateOf(this).kind === 'unix_dgram') throw advanced.unsupportedOnType('unix_dgram', name)
+      return udp.apply(this, args)
+    },
+  }[name]
+  Object.defineProperty(guarded, 'length', { value: udp.length })
+  Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
+}
+
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
 if (nodeAtLeast(24, 19, 0)) {
@@ -979,7 +997,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod | advanced.UdpOnlyMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
