@@ -1648,21 +1648,30 @@ function sendUnixWithFds(socket: Socket, msg: unknown, fds: unknown, a: unknown,
   const callback = connected ? a : b
   if (connected && callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
   const list = messageParts(msg)
-  validateFds(fds)
+  const fdList = readFds(fds)
   if (!connected) validateUnixDestination(path, 'path')
   healthCheck(state)
-  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fds)
+  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fdList)
 }
 
 /** The most descriptors one datagram can carry here (the native SCM_RIGHTS buffer). */
 const MAX_FDS = 32
 
-function validateFds(fds: unknown): asserts fds is number[] {
+/**
+ * A plain copy of `fds`, validated. Each element (and the length) is read exactly once, so a
+ * getter cannot hand the native side a different value from the one that was validated.
+ */
+function readFds(fds: unknown): number[] {
   if (!Array.isArray(fds)) throw ERR_INVALID_ARG_TYPE('fds', 'Array', fds)
-  if (fds.length === 0 || fds.length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, fds.length)
-  fds.forEach((fd, i) => {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
-  })
+  const length: unknown = fds.length
+  if (typeof length !== 'number' || length === 0 || length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, length)
+  const copy: number[] = []
+  for (let i = 0; i < length; i++) {
+    const fd: unknown = fds[i]
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
+    copy.push(fd)
+  }
+  return copy
 }
 
 function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb: SendCallback | undefined, fds: number[] | undefined): void {
