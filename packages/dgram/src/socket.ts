@@ -142,6 +142,8 @@ interface State {
   connectState: ConnectState
   /** Work waiting for 'listening' (node's pre-bind queue). */
   queue: (() => void)[] | undefined
+  /** unix_dgram: what each queued call reports when the bind fails and the queue is dropped. */
+  queueDrops: ((err: Error) => void)[] | undefined
   receiving: boolean
   /**
    * Whether node would have an OS socket by now. libuv creates the descriptor lazily at the
@@ -286,6 +288,7 @@ export class Socket extends EventEmitter {
         bindState: BindState.Unbound,
         connectState: ConnectState.Disconnected,
         queue: undefined,
+        queueDrops: undefined,
         receiving: false,
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
@@ -1181,7 +1184,12 @@ function startListening(socket: Socket): void {
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
 
-function enqueue(socket: Socket, work: () => void): void {
+/**
+ * Work waiting for 'listening'. If the bind fails the queue is dropped, as in node:dgram; a
+ * unix_dgram call passes `onDrop` so that it still reports an outcome (it runs synchronously
+ * inside the bind's 'error' emit, before any listener, to put the state right).
+ */
+function enqueue(socket: Socket, work: () => void, onDrop?: (err: Error) => void): void {
   const state = stateOf(socket)
   if (state.queue === undefined) {
     state.queue = []
@@ -1189,6 +1197,7 @@ function enqueue(socket: Socket, work: () => void): void {
     socket.once('listening', onListenSuccess)
   }
   state.queue.push(work)
+  if (onDrop !== undefined) (state.queueDrops ??= []).push(onDrop)
 }
 
 function onListenSuccess(this: Socket): void {
@@ -1196,12 +1205,17 @@ function onListenSuccess(this: Socket): void {
   const state = stateOf(this)
   const queue = state.queue!
   state.queue = undefined
+  state.queueDrops = undefined
   for (const work of queue) work()
 }
 
-function onListenError(this: Socket): void {
+function onListenError(this: Socket, err: Error): void {
   this.removeListener('listening', onListenSuccess)
-  stateOf(this).queue = undefined
+  const state = stateOf(this)
+  const drops = state.queueDrops ?? []
+  state.queue = undefined
+  state.queueDrops = undefined
+  for (const drop of drops) drop(err)
 }
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
@@ -1348,8 +1362,14 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     state.connectState = ConnectState.Connected
     process.nextTick(emitConnect, socket)
   }
-  if (state.bindState === BindState.Binding) enqueue(socket, run)
-  else run()
+  if (state.bindState !== BindState.Binding) return run()
+  // If the bind fails, the connect did not happen: the socket is left disconnected and the
+  // callback hears why, like any failed connect.
+  enqueue(socket, run, (err) => {
+    state.connectState = ConnectState.Disconnected
+    // Without a callback the bind's own 'error' event is the report.
+    if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
+  })
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
@@ -1679,9 +1699,16 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
   if (state.bindState === BindState.Binding) {
     // The descriptors are read again when the bind is done: the caller keeps them open until
     // the callback runs (documented).
-    enqueue(socket, () => {
-      if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
-    })
+    enqueue(
+      socket,
+      () => {
+        if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
+      },
+      // Not sent: the bind failed first. The callback says so instead of never running.
+      (err) => {
+        if (cb !== undefined) process.nextTick(cb, err, 0)
+      },
+    )
     return
   }
   const data = joinParts(list)
