@@ -239,27 +239,35 @@ export class Socket extends EventEmitter {
     const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
       dispatchNativeEvent(this, event, a, b, c, d)
     }
+    // The descriptor and every option that needs it; run again later when it is deferred.
+    const open = (): NativeHandle => {
+      const fresh = new NativeSocket(kind as NativeKind, onEvent, resource)
+      try {
+        advanced.applyAdvancedOptions(fresh, kind as SocketType, options)
+        // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
+        // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
+        if (options?.gro && kind !== 'unix_dgram') {
+          try {
+            fresh.setGro(true)
+          } catch {
+            // Not supported here (non-Linux or an old kernel): fall back silently.
+          }
+        }
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+      } catch (e) {
+        fresh.close()
+        throw e
+      }
+      return fresh
+    }
     let native: NativeHandle
     try {
-      native = new NativeSocket(kind as NativeKind, onEvent, resource)
+      native = open()
     } catch (e) {
-      throw fromNative(e, 'socket')
-    }
-    try {
-      advanced.applyAdvancedOptions(native, kind as SocketType, options)
-    } catch (e) {
-      native.close()
-      throw e
-    }
-
-    // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
-    // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
-    if (options?.gro && kind !== 'unix_dgram') {
-      try {
-        native.setGro(true)
-      } catch {
-        // Not supported here (non-Linux or an old kernel): fall back silently.
-      }
+      // node:dgram creates the descriptor at bind, so running out of descriptors (or an address
+      // family the kernel lacks) is a 'bind' error event there, not a throw from createSocket().
+      if (!isNativeFailure(e) || e.message !== 'socket') throw e
+      native = deferredNative(open)
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -268,7 +276,7 @@ export class Socket extends EventEmitter {
     let unix: UnixState | undefined
     if (kind === 'unix_dgram') {
       try {
-        unix = unixOptions(native, options as UnixSocketOptions | undefined)
+        unix = unixState(options as UnixSocketOptions | undefined)
       } catch (e) {
         native.close()
         throw e
@@ -1220,23 +1228,53 @@ function onListenError(this: Socket, err: Error): void {
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
 
-/** createSocket's unix_dgram options, applied to the fresh descriptor. */
-function unixOptions(native: NativeHandle, options: UnixSocketOptions | undefined): UnixState {
+/** createSocket's unix_dgram options, as the socket's state. */
+function unixState(options: UnixSocketOptions | undefined): UnixState {
   const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
-  const unix: UnixState = {
+  return {
     unlinkOnClose: !!options?.unlinkOnClose,
     boundFile: undefined,
     limitBytes,
     limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
+}
+
+/** createSocket's unix_dgram options that the descriptor carries. */
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
   try {
     if (options?.passCredentials) native.setPassCredentials(true)
-    if (unix.receiveFds) native.setReceiveFds(true)
+    if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
     throw fromNative(e, 'setsockopt')
   }
-  return unix
+}
+
+/**
+ * A handle whose descriptor could not be created yet. Every call tries again and forwards to
+ * the real handle once it exists; until then it throws the native failure, which each caller
+ * reports under its own syscall (`bind EMFILE 127.0.0.1`, as node:dgram does). close() needs
+ * no descriptor.
+ */
+function deferredNative(open: () => NativeHandle): NativeHandle {
+  let real: NativeHandle | null = null
+  const methods = new Map<PropertyKey, (...args: unknown[]) => unknown>()
+  return new Proxy({} as NativeHandle, {
+    get(_target, name) {
+      let method = methods.get(name)
+      if (method === undefined) {
+        method = (...args: unknown[]): unknown => {
+          if (real === null) {
+            if (name === 'close') return undefined
+            real = open()
+          }
+          return (real[name as keyof NativeHandle] as (...a: unknown[]) => unknown)(...args)
+        }
+        methods.set(name, method)
+      }
+      return method
+    },
+  })
 }
 
 function queueLimit(value: unknown): [number, number] {
