@@ -241,7 +241,12 @@ export class Socket extends EventEmitter {
     }
     // The descriptor and every option that needs it; run again later when it is deferred.
     const open = (): NativeHandle => {
-      const fresh = new NativeSocket(kind as NativeKind, onEvent, resource)
+      let fresh: NativeHandle
+      try {
+        fresh = new NativeSocket(kind as NativeKind, onEvent, resource)
+      } catch (e) {
+        throw new DescriptorUnavailable(e)
+      }
       try {
         advanced.applyAdvancedOptions(fresh, kind as SocketType, options)
         // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
@@ -264,9 +269,11 @@ export class Socket extends EventEmitter {
     try {
       native = open()
     } catch (e) {
+      if (!(e instanceof DescriptorUnavailable)) throw e
       // node:dgram creates the descriptor at bind, so running out of descriptors (or an address
       // family the kernel lacks) is a 'bind' error event there, not a throw from createSocket().
-      if (!isNativeFailure(e) || e.message !== 'socket') throw e
+      const { cause } = e
+      if (!isNativeFailure(cause) || cause.code.startsWith('ERR_')) throw fromNative(cause, 'socket')
       native = deferredNative(open)
     }
 
@@ -1228,6 +1235,13 @@ function onListenError(this: Socket, err: Error): void {
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
 
+/** The descriptor could not be created (the native failure is the cause). */
+class DescriptorUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super('socket')
+  }
+}
+
 /** createSocket's unix_dgram options, as the socket's state. */
 function unixState(options: UnixSocketOptions | undefined): UnixState {
   const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
@@ -1257,6 +1271,14 @@ function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefi
  * no descriptor.
  */
 function deferredNative(open: () => NativeHandle): NativeHandle {
+  const retry = (): NativeHandle => {
+    try {
+      return open()
+    } catch (e) {
+      // The native failure itself, for the caller to name with its own syscall.
+      throw e instanceof DescriptorUnavailable ? e.cause : e
+    }
+  }
   let real: NativeHandle | null = null
   const methods = new Map<PropertyKey, (...args: unknown[]) => unknown>()
   return new Proxy({} as NativeHandle, {
@@ -1266,7 +1288,7 @@ function deferredNative(open: () => NativeHandle): NativeHandle {
         method = (...args: unknown[]): unknown => {
           if (real === null) {
             if (name === 'close') return undefined
-            real = open()
+            real = retry()
           }
           return (real[name as keyof NativeHandle] as (...a: unknown[]) => unknown)(...args)
         }
