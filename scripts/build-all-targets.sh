@@ -6,10 +6,15 @@
 # and `build-all-targets: N passed, N failed`. Exits non-zero when any target failed.
 #
 #   bash scripts/build-all-targets.sh            # logs in target/release-targets/logs/<suffix>.log
+#   bash scripts/build-all-targets.sh --list     # only the triples
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mapfile -t targets < <(node -p "require('./packages/dgram/package.json').napi.targets.filter((t) => !t.endsWith('-msvc')).concat('x86_64-pc-windows-gnu').join('\n')")
+if [ "${1:-}" = "--list" ]; then
+  printf '%s\n' "${targets[@]}"
+  exit 0
+fi
 log_dir="${CARGO_TARGET_DIR:-target}/release-targets/logs"
 mkdir -p "$log_dir"
 

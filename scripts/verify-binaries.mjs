@@ -219,7 +219,8 @@ function chainedFixupOrdinals(buf, dataOff) {
     const e = importsOff + i * size
     const raw = format === 3 ? buf.readUInt16LE(e) : buf[e]
     const ordinal = format === 3 ? (raw << 16) >> 16 : (raw << 24) >> 24
-    const nameOff = format === 1 ? buf.readUInt32LE(e) >>> 9 : format === 2 ? buf.readUInt32LE(e + 4) : buf.readUInt32LE(e + 4)
+    // formats 1 and 2: lib_ordinal:8 weak:1 name_offset:23 (2 adds an addend); 3: lib_ordinal:16 weak:1 reserved:15 name_offset:32
+    const nameOff = format === 3 ? buf.readUInt32LE(e + 4) : buf.readUInt32LE(e) >>> 9
     out[cstr(buf, symbolsOff + nameOff)] = ordinal
   }
   return out
