@@ -65,6 +65,9 @@ pip_install() {
 }
 
 install_tools() {
+  # pip's console scripts (cargo-zigbuild) are found there even where a pyenv shim for them was
+  # never made (no rehash after `python3 -m pip install`).
+  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
   if [ "$(python3 -m ziglang version 2>/dev/null)" != "$ZIG_VERSION" ]; then
     echo "build-target: installing zig $ZIG_VERSION (PyPI ziglang)"
     pip_install "ziglang==$ZIG_VERSION"
