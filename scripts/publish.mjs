@@ -67,6 +67,8 @@ export function plan(opts) {
   return { version: facade.version, tuples, left, missing, binary }
 }
 
+const shortPath = (p) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p))
+
 function npm(args, opts, { capture = false } = {}) {
   const full = [...args, ...(opts.registry ? ['--registry', opts.registry] : [])]
   return execFileSync('npm', full, { encoding: 'utf8', stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'] })
@@ -95,7 +97,7 @@ export function main(argv = process.argv.slice(2)) {
   if (p.missing.length) {
     throw new Error(
       `publish: refusing to publish: no binary for ${p.missing.length} of ${p.tuples.length} targets:\n` +
-        p.missing.map((t) => `  ${t}  (${path.relative(process.cwd(), p.binary(t))} is missing)`).join('\n') +
+        p.missing.map((t) => `  ${t}  (${shortPath(p.binary(t))} is missing)`).join('\n') +
         '\nBuild them (or fetch the release artifacts into npm/<tuple>/). Nothing was published.',
     )
   }

@@ -82,6 +82,21 @@ export function packList(dir) {
   return listing[0].files.map((f) => f.path)
 }
 
+/**
+ * The package.json the facade is published with: workspace: ranges rewritten, and
+ * optionalDependencies on exactly its own version of the platform package of each tuple.
+ */
+export function facadeManifest(facade, tuples, versions = workspaceVersions()) {
+  const optionalDependencies = Object.fromEntries(tuples.map((t) => [`${facade.napi.packageName}-${t}`, facade.version]))
+  return { ...rewriteWorkspaceRanges(facade, versions), optionalDependencies }
+}
+
+/** What a staged package.json keeps: everything but the scripts (the prepack guard) and devDependencies. */
+export function publishedManifest(manifest) {
+  const { scripts: _scripts, devDependencies: _dev, ...rest } = manifest
+  return rest
+}
+
 /** Copies what `npm pack` would take from srcDir into a fresh directory, package.json from `manifest`. */
 export function stage(srcDir, manifest) {
   const dir = mkdtempSync(path.join(tmpdir(), 'dgramx-stage-'))
@@ -89,8 +104,7 @@ export function stage(srcDir, manifest) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
     cpSync(path.join(srcDir, rel), path.join(dir, rel))
   }
-  const { scripts: _scripts, devDependencies: _dev, ...rest } = manifest
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(rest, null, 2)}\n`)
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(publishedManifest(manifest), null, 2)}\n`)
   return dir
 }
 
@@ -124,7 +138,7 @@ export function openTarball(tgz) {
 }
 
 /** Markdown links in a README that are relative and point at no file of the tarball. */
-function danglingLinks(readme, files) {
+export function danglingLinks(readme, files) {
   const out = []
   for (const m of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
     const target = m[1]
@@ -195,7 +209,6 @@ export function buildTarballs({ npmDir, tuples, outDir }) {
   const versions = workspaceVersions()
   const out = []
   const problems = []
-  const optionalDependencies = {}
   const add = (srcDir, manifest, expect) => {
     const dir = stage(srcDir, manifest)
     try {
@@ -213,10 +226,11 @@ export function buildTarballs({ npmDir, tuples, outDir }) {
     const binary = `${facade.napi.binaryName}.${tuple}.node`
     if (pkg.version !== version) problems.push(`${pkg.name} is ${pkg.version}, the facade ${version} (node scripts/versions.mjs sync)`)
     if (JSON.stringify(pkg.files) !== JSON.stringify([binary])) problems.push(`${pkg.name} "files" must be ["${binary}"]`)
+    if (pkg.name !== `${facade.napi.packageName}-${tuple}`) problems.push(`npm/${tuple} is named ${pkg.name}`)
     add(dir, pkg, { kind: 'platform', tuple, binaryName: facade.napi.binaryName, version })
-    optionalDependencies[pkg.name] = version
   }
-  add(facadeDir, { ...rewriteWorkspaceRanges(facade, versions), optionalDependencies }, { kind: 'facade', version, changelog: true, optionalDependencies })
+  const staged = facadeManifest(facade, tuples, versions)
+  add(facadeDir, staged, { kind: 'facade', version, changelog: true, optionalDependencies: staged.optionalDependencies })
   const unix = readJson(path.join(unixDgramDir, 'package.json'))
   add(unixDgramDir, rewriteWorkspaceRanges(unix, versions), { kind: 'library', version: unix.version, changelog: true })
   if (problems.length) throw new Error(`publish: the tarballs are not publishable:\n  ${problems.join('\n  ')}`)
