@@ -109,7 +109,10 @@ export interface NativeSocket {
   connect(address: string, port: number): void
   // --- unix_dgram addressing (raw path bytes; a leading 0 byte means a Linux abstract name;
   //     an empty buffer to bindUnix means autobind) ---
-  bindUnix(path: Buffer): void
+  //     bindUnix applies `mode` without following links and returns the created file's
+  //     identity (null for abstract and autobound names); a failure after the bind has
+  //     message 'chmod' and leaves the socket bound ---
+  bindUnix(path: Buffer, mode?: number): { dev: number; ino: number } | null
   connectUnix(path: Buffer): void
   /** Dissolves the association made by connect()/connectUnix(). */
   disconnect(): void

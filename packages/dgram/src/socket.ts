@@ -31,6 +31,7 @@ import {
   exceptionWithHostPort,
   fromNative,
   ipBlocked,
+  isNativeFailure,
   nativeCode,
   type SystemError,
 } from './errors'
@@ -60,11 +61,10 @@ import type {
   UnixSocketOptions,
 } from './types'
 import {
-  chmodSocketFile,
   closeFds,
   isAbstract,
   removeExistingSocketFile,
-  statBoundFile,
+  absoluteUnixPath,
   unixSocketError,
   unlinkBoundFile,
   validateUnixDestination,
@@ -200,7 +200,8 @@ export class Socket extends EventEmitter {
 
   constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
-    let options: SocketOptions | UnixSocketOptions | undefined
+    // Read as the union of every option; a unix socket refuses the UDP-only ones below.
+    let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
     let lookupOption: unknown
     let recvBufferSize: number | undefined
@@ -222,7 +223,10 @@ export class Socket extends EventEmitter {
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
-    if (kind === 'unix_dgram') assertUnixDgramSupported()
+    if (kind === 'unix_dgram') {
+      assertUnixDgramSupported()
+      if (options !== undefined) advanced.rejectUdpOnlyOptions(options)
+    }
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
@@ -859,6 +863,20 @@ for (const [name, value] of Object.entries(extensionMethods)) {
   Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
 }
 
+// UDP-only methods on a unix_dgram socket: one rule and one error for all of them, checked
+// before anything else (advanced.UDP_ONLY_METHODS).
+for (const name of advanced.UDP_ONLY_METHODS) {
+  const udp = (Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[name]
+  const guarded = {
+    [name](this: Socket, ...args: unknown[]): unknown {
+      if (stateOf(this).kind === 'unix_dgram') throw advanced.unsupportedOnType('unix_dgram', name)
+      return udp.apply(this, args)
+    },
+  }[name]
+  Object.defineProperty(guarded, 'length', { value: udp.length })
+  Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
+}
+
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
 if (nodeAtLeast(24, 19, 0)) {
@@ -979,7 +997,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod | advanced.UdpOnlyMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
@@ -1283,30 +1301,26 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
   if (file !== null && request.unlinkExisting) removeExistingSocketFile(file, request.unlinkExisting, () => socketIsLive(file))
+  // Where the file is, fixed now: a later process.chdir() must not change which file close removes.
+  const where = file !== null ? absoluteUnixPath(file) : null
+  const unix = state.unix!
   try {
-    state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path))
+    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
-    state.bindState = BindState.Unbound
-    socket.emit('error', unixSocketError(e, 'bind', path))
+    if (!(isNativeFailure(e) && e.message === 'chmod')) {
+      state.bindState = BindState.Unbound
+      socket.emit('error', unixSocketError(e, 'bind', path))
+      return
+    }
+    // The name is bound (a socket cannot unbind) but could not be given its mode, or was
+    // replaced before it could be checked: the caller should close the socket.
+    state.bindState = BindState.Bound
+    state.receiving = false
+    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
     return
   }
-  const unix = state.unix!
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  if (file !== null) {
-    unix.boundFile = statBoundFile(file)
-    if (request.mode !== undefined) {
-      try {
-        chmodSocketFile(file, request.mode)
-      } catch (e) {
-        // The name stays bound (a socket cannot unbind); the caller should close the socket.
-        state.bindState = BindState.Bound
-        state.receiving = false
-        const code = (e as NodeJS.ErrnoException).code ?? 'EPERM'
-        socket.emit('error', exceptionWithHostPort(code, 'chmod', pathString(file), undefined))
-        return
-      }
-    }
-  }
   startListening(socket)
 }
 
@@ -1634,21 +1648,30 @@ function sendUnixWithFds(socket: Socket, msg: unknown, fds: unknown, a: unknown,
   const callback = connected ? a : b
   if (connected && callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
   const list = messageParts(msg)
-  validateFds(fds)
+  const fdList = readFds(fds)
   if (!connected) validateUnixDestination(path, 'path')
   healthCheck(state)
-  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fds)
+  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fdList)
 }
 
 /** The most descriptors one datagram can carry here (the native SCM_RIGHTS buffer). */
 const MAX_FDS = 32
 
-function validateFds(fds: unknown): asserts fds is number[] {
+/**
+ * A plain copy of `fds`, validated. Each element (and the length) is read exactly once, so a
+ * getter cannot hand the native side a different value from the one that was validated.
+ */
+function readFds(fds: unknown): number[] {
   if (!Array.isArray(fds)) throw ERR_INVALID_ARG_TYPE('fds', 'Array', fds)
-  if (fds.length === 0 || fds.length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, fds.length)
-  fds.forEach((fd, i) => {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
-  })
+  const length: unknown = fds.length
+  if (typeof length !== 'number' || length === 0 || length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, length)
+  const copy: number[] = []
+  for (let i = 0; i < length; i++) {
+    const fd: unknown = fds[i]
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
+    copy.push(fd)
+  }
+  return copy
 }
 
 function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb: SendCallback | undefined, fds: number[] | undefined): void {

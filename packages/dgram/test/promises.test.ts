@@ -1,7 +1,7 @@
 // The promise and async-iteration forms (promises.send / bind / messages, and
 // `for await ... of socket`), over the callback API that stays as it is.
 
-import { once as onceEvent } from 'node:events'
+import { EventEmitter, on, once as onceEvent } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createSocket, kNative, promises } from '../src/index'
 import type { Datagram } from '../src/index'
 import type { UnixRemoteInfo } from '../src/types'
+import { outcome } from './harness'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-promises-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -134,5 +135,19 @@ describe('promises.messages', () => {
     expect(String((await got)[0])).toBe('two')
     s.close()
     r.close()
+  })
+})
+
+describe('promises.messages options', () => {
+  it('highWaterMark is validated as events.on validates it (same codes and messages)', () => {
+    const s = createSocket('udp4')
+    for (const value of [NaN, 0, -1, 1.5, '3', Infinity]) {
+      const expected = outcome(() => on(new EventEmitter(), 'message', { highWaterMark: value as number })).threw as Record<string, unknown>
+      const actual = outcome(() => promises.messages(s, { highWaterMark: value as number })).threw as Record<string, unknown>
+      expect(expected, String(value)).toBeDefined()
+      expect(actual, String(value)).toBeDefined()
+      expect({ code: actual.code, message: actual.message }, String(value)).toEqual({ code: expected.code, message: expected.message })
+    }
+    s.close()
   })
 })

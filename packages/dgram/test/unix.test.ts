@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket as Socket, type UnixRemoteInfo } from '../src/index'
+import { UDP_ONLY_METHODS, UDP_ONLY_OPTIONS } from '../src/advanced'
 import { runScript } from './child'
 import { errorShape, once, outcome, tempDir, withTimeout } from './harness'
 
@@ -357,5 +358,37 @@ describe('unix_dgram address() and close', () => {
     expect(closes).toBe(1)
     expect(outcome(() => s.close()).threw).toMatchObject({ code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' })
     c.close()
+  })
+})
+
+describe('UDP-only options and methods on a unix_dgram socket: one rule, one error', () => {
+  const unsupported = expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' })
+
+  it.each(UDP_ONLY_OPTIONS)('createSocket option %s is refused when set, accepted when undefined or false', (name) => {
+    expect(() => createSocket({ type: 'unix_dgram', [name]: name === 'lookup' ? () => {} : true } as never)).toThrow(unsupported)
+    // lookup is validated as a function first, as node:dgram does.
+    if (name !== 'lookup') createSocket({ type: 'unix_dgram', [name]: false } as never).close()
+    createSocket({ type: 'unix_dgram', [name]: undefined } as never).close()
+  })
+
+  it.each(UDP_ONLY_METHODS)('%s() throws ERR_SOCKET_DGRAM_UNSUPPORTED, whatever its arguments, unbound and bound', async (name) => {
+    const s = createSocket('unix_dgram') as unknown as Record<string, (...a: unknown[]) => unknown> & Socket
+    for (const args of [[], ['224.0.0.1', '127.0.0.1'], [64], [true], [{ port: 1 }]]) {
+      expect(() => s[name](...args), `${name}(${JSON.stringify(args)})`).toThrow(unsupported)
+    }
+    s.bind(path.join(tempDir(), 'udp-only.sock'))
+    await once(s, 'listening')
+    expect(() => s[name]('x')).toThrow(unsupported)
+    s.close()
+  })
+
+  it('the same methods still work on UDP sockets', () => {
+    const u = createSocket('udp4')
+    expect(u.setTTL.length).toBe(1)
+    u.bind(0, '127.0.0.1')
+    return once(u, 'listening').then(() => {
+      expect(u.setTTL(9)).toBe(9)
+      u.close()
+    })
   })
 })
