@@ -189,7 +189,7 @@ describe('release', () => {
     expect(fixed).toContainEqual(expect.arrayContaining(['@dgramx/dgram', '@dgramx/dgram-*', '@dgramx/unix-dgram']))
     const unixFiles: string[] = rel.packList(unixDir)
     for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'index.js', 'index.d.ts']) expect(unixFiles).toContain(f)
-  })
+  }, 60_000)
 
   it('a hand npm pack of the facade or of @dgramx/unix-dgram fails, saying why and what to run', () => {
     for (const [dir, reason] of [
@@ -210,7 +210,7 @@ describe('release', () => {
       expect(out).toContain(reason)
       expect(out).toContain('node scripts/publish.mjs')
     }
-  })
+  }, 60_000)
 
   it('the prepack guard lets a complete manifest through', () => {
     const dir = tempDir()
@@ -229,7 +229,7 @@ describe('release', () => {
     const named = [...r.out.matchAll(/^ {2}(\S+) {2}\(/gm)].map((m) => m[1]).sort()
     expect(named).toEqual(rel.allTuples(pkg).filter((t: string) => t !== 'linux-x64-gnu').sort())
     expect(r.out).toContain('Nothing was published')
-  })
+  }, 60_000)
 
   it('publish: --only-built is gone, --targets must name known targets', () => {
     expect(node(['scripts/publish.mjs', '--only-built'])).toMatchObject({ status: 1, out: expect.stringContaining('--only-built is gone') })
