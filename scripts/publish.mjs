@@ -103,8 +103,19 @@ export function main(argv = process.argv.slice(2)) {
   }
   execFileSync(process.execPath, [path.join(root, 'scripts/verify-binaries.mjs'), ...p.tuples.map((t) => path.join(opts.npmDir, t))], { stdio: 'inherit' })
 
-  const outDir = mkdtempSync(path.join(tmpdir(), 'dgramx-release-'))
   const log = []
+  // A re-run of a release that went through: nothing to pack. (Any gap, and everything is packed
+  // and verified again before the first publish.)
+  if (!opts.packOnly && !opts.packDir) {
+    const facade = readJson(path.join(facadeDir, 'package.json'))
+    const unix = readJson(path.join(root, 'packages/unix-dgram/package.json'))
+    const release = [...p.tuples.map((t) => [`${facade.napi.packageName}-${t}`, p.version]), [facade.name, p.version], [unix.name, unix.version]]
+    if (release.every(([name, version]) => published(name, version, opts))) {
+      for (const [name, version] of release) console.log(`publish: skip    ${name}@${version} (already on the registry)`)
+      return release.map(([name, version]) => `skip    ${name}@${version}`)
+    }
+  }
+  const outDir = mkdtempSync(path.join(tmpdir(), 'dgramx-release-'))
   try {
     const tarballs = buildTarballs({ npmDir: opts.npmDir, tuples: p.tuples, outDir })
     if (opts.packDir) {
