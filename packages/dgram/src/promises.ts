@@ -12,6 +12,7 @@
 import { once as onceEvent } from 'node:events'
 import { Socket, kNative } from './socket'
 import type { RemoteInfo, UnixRemoteInfo } from './types'
+import { closeFds } from './unix'
 import { validateInteger } from './validate'
 
 /** A UDP or unix_dgram socket of ours (or any node:dgram-shaped socket). */
@@ -142,7 +143,11 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
     },
     return(): Promise<IteratorResult<Datagram<R>>> {
       finish(null)
-      buffered.length = 0
+      // Nobody will see these datagrams now: descriptors they carried are ours to close.
+      for (const { rinfo } of buffered.splice(0)) {
+        const fds = (rinfo as { fds?: number[] }).fds
+        if (fds !== undefined) closeFds(fds)
+      }
       return Promise.resolve({ value: undefined, done: true })
     },
     [Symbol.asyncIterator]() {

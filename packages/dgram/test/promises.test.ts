@@ -119,6 +119,31 @@ describe('promises.messages', () => {
     r.close()
   })
 
+  it.runIf(process.platform === 'linux')('breaking out of the loop closes the descriptors of datagrams still buffered', async () => {
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length
+    const name = path.join(tmp, 'fds.sock')
+    const r = createSocket({ type: 'unix_dgram', receiveFds: true })
+    await promises.bind(r, name)
+    const file = path.join(tmp, 'payload')
+    fs.writeFileSync(file, 'x')
+    const fd = fs.openSync(file, 'r')
+    const c = createSocket('unix_dgram')
+    const before = openFds()
+    const iterator = promises.messages(r)
+    for (let i = 0; i < 8; i++) c.sendWithFds(`m${i}`, [fd], name)
+    const first = await iterator.next()
+    expect(first.value!.msg.toString()).toBe('m0')
+    for (const f of (first.value!.rinfo as UnixRemoteInfo).fds!) fs.closeSync(f)
+    // The other seven arrive and wait in the iterator's buffer, each with its descriptor.
+    for (let i = 0; i < 200 && openFds() < before + 7; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(openFds()).toBe(before + 7)
+    await iterator.return!()
+    expect(openFds()).toBe(before)
+    fs.closeSync(fd)
+    c.close()
+    r.close()
+  })
+
   it('`for await ... of socket` works from JavaScript', async () => {
     const r = createSocket('udp4')
     await promises.bind(r, 0, '127.0.0.1')

@@ -392,3 +392,39 @@ describe('UDP-only options and methods on a unix_dgram socket: one rule, one err
     })
   })
 })
+
+describe('a failed bind leaves one consistent state', () => {
+  it('bind EADDRINUSE with a connect and a send queued behind it: both report the error, the socket is unbound and disconnected, and works', async () => {
+    const dir = tempDir()
+    const taken = path.join(dir, 'taken.sock')
+    const peerPath = path.join(dir, 'peer.sock')
+    const holder = createSocket('unix_dgram')
+    holder.bind(taken)
+    await once(holder, 'listening')
+    const peer = createSocket('unix_dgram')
+    peer.bind(peerPath)
+    await once(peer, 'listening')
+
+    const s = createSocket('unix_dgram')
+    const events: string[] = []
+    s.on('error', (e: NodeJS.ErrnoException) => events.push(`error ${e.syscall} ${e.code}`))
+    s.bind({ path: taken, unlinkExisting: false })
+    const sent = new Promise<Error | null>((resolve) => s.send('queued', peerPath, (e) => resolve(e)))
+    const connected = new Promise<Error | undefined>((resolve) => s.connect(peerPath, resolve))
+    const [connectErr, sendErr] = await withTimeout(Promise.all([connected, sent]), 5000, 'the queued calls to report')
+    expect(events).toEqual(['error bind EADDRINUSE'])
+    expect(connectErr).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' })
+    expect(sendErr).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' })
+    // One state: unbound and disconnected, and every call behaves accordingly.
+    expect(outcome(() => s.remoteAddress()).threw).toMatchObject({ code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' })
+    const got = once(peer, 'message')
+    s.connect(peerPath)
+    await once(s, 'connect')
+    s.send('after')
+    const [msg] = (await got) as [Buffer]
+    expect(msg.toString()).toBe('after')
+    s.close()
+    peer.close()
+    holder.close()
+  })
+})
