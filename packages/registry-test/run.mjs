@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { allTuples as napiTuples } from '../../scripts/release/tarballs.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
@@ -195,9 +196,10 @@ function main() {
       if (!existsSync(path.join(stagedNpm, tuple, 'package.json'))) notPublished.push(tuple)
       else copyFileSync(file, path.join(stagedNpm, tuple, `dgram.${tuple}.node`))
     }
-    const allTuples = readdirSync(path.join(root, 'npm')).sort()
+    // In the facade's napi target order, which is the order publish.mjs publishes them in.
+    const allTuples = napiTuples()
     const builtTuples = allTuples.filter((t) => existsSync(path.join(stagedNpm, t, `dgram.${t}.node`)))
-    const absent = allTuples.filter((t) => !builtTuples.includes(t))
+    const absent = allTuples.filter((t) => !builtTuples.includes(t)).sort()
     console.log(`binaries from this run: ${builtTuples.join(', ')}`)
     console.log(`allowed to be absent (cannot be linked here: no Windows SDK/CRT): ${ALLOWED_ABSENT.join(', ')}`)
     if (notPublished.length) console.log(`built but no npm package (not published): ${notPublished.join(', ')}`)
