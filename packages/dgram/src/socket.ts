@@ -142,6 +142,8 @@ interface State {
   connectState: ConnectState
   /** Work waiting for 'listening' (node's pre-bind queue). */
   queue: (() => void)[] | undefined
+  /** unix_dgram: what each queued call reports when the bind fails and the queue is dropped. */
+  queueDrops: ((err: Error) => void)[] | undefined
   receiving: boolean
   /**
    * Whether node would have an OS socket by now. libuv creates the descriptor lazily at the
@@ -200,7 +202,8 @@ export class Socket extends EventEmitter {
 
   constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
-    let options: SocketOptions | UnixSocketOptions | undefined
+    // Read as the union of every option; a unix socket refuses the UDP-only ones below.
+    let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
     let lookupOption: unknown
     let recvBufferSize: number | undefined
@@ -222,7 +225,10 @@ export class Socket extends EventEmitter {
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
-    if (kind === 'unix_dgram') assertUnixDgramSupported()
+    if (kind === 'unix_dgram') {
+      assertUnixDgramSupported()
+      if (options !== undefined) advanced.rejectUdpOnlyOptions(options)
+    }
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
@@ -233,27 +239,42 @@ export class Socket extends EventEmitter {
     const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
       dispatchNativeEvent(this, event, a, b, c, d)
     }
+    // The descriptor and every option that needs it; run again later when it is deferred.
+    const open = (): NativeHandle => {
+      let fresh: NativeHandle
+      try {
+        fresh = new NativeSocket(kind as NativeKind, onEvent, resource)
+      } catch (e) {
+        throw new DescriptorUnavailable(e)
+      }
+      try {
+        advanced.applyAdvancedOptions(fresh, kind as SocketType, options)
+        // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
+        // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
+        if (options?.gro && kind !== 'unix_dgram') {
+          try {
+            fresh.setGro(true)
+          } catch {
+            // Not supported here (non-Linux or an old kernel): fall back silently.
+          }
+        }
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+      } catch (e) {
+        fresh.close()
+        throw e
+      }
+      return fresh
+    }
     let native: NativeHandle
     try {
-      native = new NativeSocket(kind as NativeKind, onEvent, resource)
+      native = open()
     } catch (e) {
-      throw fromNative(e, 'socket')
-    }
-    try {
-      advanced.applyAdvancedOptions(native, kind as SocketType, options)
-    } catch (e) {
-      native.close()
-      throw e
-    }
-
-    // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
-    // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
-    if (options?.gro && kind !== 'unix_dgram') {
-      try {
-        native.setGro(true)
-      } catch {
-        // Not supported here (non-Linux or an old kernel): fall back silently.
-      }
+      if (!(e instanceof DescriptorUnavailable)) throw e
+      // node:dgram creates the descriptor at bind, so running out of descriptors (or an address
+      // family the kernel lacks) is a 'bind' error event there, not a throw from createSocket().
+      const { cause } = e
+      if (!isNativeFailure(cause) || cause.code.startsWith('ERR_')) throw fromNative(cause, 'socket')
+      native = deferredNative(open)
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -262,7 +283,7 @@ export class Socket extends EventEmitter {
     let unix: UnixState | undefined
     if (kind === 'unix_dgram') {
       try {
-        unix = unixOptions(native, options as UnixSocketOptions | undefined)
+        unix = unixState(options as UnixSocketOptions | undefined)
       } catch (e) {
         native.close()
         throw e
@@ -282,6 +303,7 @@ export class Socket extends EventEmitter {
         bindState: BindState.Unbound,
         connectState: ConnectState.Disconnected,
         queue: undefined,
+        queueDrops: undefined,
         receiving: false,
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
@@ -859,6 +881,20 @@ for (const [name, value] of Object.entries(extensionMethods)) {
   Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
 }
 
+// UDP-only methods on a unix_dgram socket: one rule and one error for all of them, checked
+// before anything else (advanced.UDP_ONLY_METHODS).
+for (const name of advanced.UDP_ONLY_METHODS) {
+  const udp = (Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[name]
+  const guarded = {
+    [name](this: Socket, ...args: unknown[]): unknown {
+      if (stateOf(this).kind === 'unix_dgram') throw advanced.unsupportedOnType('unix_dgram', name)
+      return udp.apply(this, args)
+    },
+  }[name]
+  Object.defineProperty(guarded, 'length', { value: udp.length })
+  Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
+}
+
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
 if (nodeAtLeast(24, 19, 0)) {
@@ -979,7 +1015,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod | advanced.UdpOnlyMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
@@ -1165,7 +1201,12 @@ function startListening(socket: Socket): void {
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
 
-function enqueue(socket: Socket, work: () => void): void {
+/**
+ * Work waiting for 'listening'. If the bind fails the queue is dropped, as in node:dgram; a
+ * unix_dgram call passes `onDrop` so that it still reports an outcome (it runs synchronously
+ * inside the bind's 'error' emit, before any listener, to put the state right).
+ */
+function enqueue(socket: Socket, work: () => void, onDrop?: (err: Error) => void): void {
   const state = stateOf(socket)
   if (state.queue === undefined) {
     state.queue = []
@@ -1173,6 +1214,7 @@ function enqueue(socket: Socket, work: () => void): void {
     socket.once('listening', onListenSuccess)
   }
   state.queue.push(work)
+  if (onDrop !== undefined) (state.queueDrops ??= []).push(onDrop)
 }
 
 function onListenSuccess(this: Socket): void {
@@ -1180,20 +1222,32 @@ function onListenSuccess(this: Socket): void {
   const state = stateOf(this)
   const queue = state.queue!
   state.queue = undefined
+  state.queueDrops = undefined
   for (const work of queue) work()
 }
 
-function onListenError(this: Socket): void {
+function onListenError(this: Socket, err: Error): void {
   this.removeListener('listening', onListenSuccess)
-  stateOf(this).queue = undefined
+  const state = stateOf(this)
+  const drops = state.queueDrops ?? []
+  state.queue = undefined
+  state.queueDrops = undefined
+  for (const drop of drops) drop(err)
 }
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
 
-/** createSocket's unix_dgram options, applied to the fresh descriptor. */
-function unixOptions(native: NativeHandle, options: UnixSocketOptions | undefined): UnixState {
+/** The descriptor could not be created (the native failure is the cause). */
+class DescriptorUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super('socket')
+  }
+}
+
+/** createSocket's unix_dgram options, as the socket's state. */
+function unixState(options: UnixSocketOptions | undefined): UnixState {
   const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
-  const unix: UnixState = {
+  return {
     // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
     unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
@@ -1201,13 +1255,51 @@ function unixOptions(native: NativeHandle, options: UnixSocketOptions | undefine
     limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
+}
+
+/** createSocket's unix_dgram options that the descriptor carries. */
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
   try {
     if (options?.passCredentials) native.setPassCredentials(true)
-    if (unix.receiveFds) native.setReceiveFds(true)
+    if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
     throw fromNative(e, 'setsockopt')
   }
-  return unix
+}
+
+/**
+ * A handle whose descriptor could not be created yet. Every call tries again and forwards to
+ * the real handle once it exists; until then it throws the native failure, which each caller
+ * reports under its own syscall (`bind EMFILE 127.0.0.1`, as node:dgram does). close() needs
+ * no descriptor.
+ */
+function deferredNative(open: () => NativeHandle): NativeHandle {
+  const retry = (): NativeHandle => {
+    try {
+      return open()
+    } catch (e) {
+      // The native failure itself, for the caller to name with its own syscall.
+      throw e instanceof DescriptorUnavailable ? e.cause : e
+    }
+  }
+  let real: NativeHandle | null = null
+  const methods = new Map<PropertyKey, (...args: unknown[]) => unknown>()
+  return new Proxy({} as NativeHandle, {
+    get(_target, name) {
+      let method = methods.get(name)
+      if (method === undefined) {
+        method = (...args: unknown[]): unknown => {
+          if (real === null) {
+            if (name === 'close') return undefined
+            real = retry()
+          }
+          return (real[name as keyof NativeHandle] as (...a: unknown[]) => unknown)(...args)
+        }
+        methods.set(name, method)
+      }
+      return method
+    },
+  })
 }
 
 function queueLimit(value: unknown): [number, number] {
@@ -1335,8 +1427,14 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     state.connectState = ConnectState.Connected
     process.nextTick(emitConnect, socket)
   }
-  if (state.bindState === BindState.Binding) enqueue(socket, run)
-  else run()
+  if (state.bindState !== BindState.Binding) return run()
+  // If the bind fails, the connect did not happen: the socket is left disconnected and the
+  // callback hears why, like any failed connect.
+  enqueue(socket, run, (err) => {
+    state.connectState = ConnectState.Disconnected
+    // Without a callback the bind's own 'error' event is the report.
+    if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
+  })
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
@@ -1635,21 +1733,30 @@ function sendUnixWithFds(socket: Socket, msg: unknown, fds: unknown, a: unknown,
   const callback = connected ? a : b
   if (connected && callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
   const list = messageParts(msg)
-  validateFds(fds)
+  const fdList = readFds(fds)
   if (!connected) validateUnixDestination(path, 'path')
   healthCheck(state)
-  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fds)
+  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fdList)
 }
 
 /** The most descriptors one datagram can carry here (the native SCM_RIGHTS buffer). */
 const MAX_FDS = 32
 
-function validateFds(fds: unknown): asserts fds is number[] {
+/**
+ * A plain copy of `fds`, validated. Each element (and the length) is read exactly once, so a
+ * getter cannot hand the native side a different value from the one that was validated.
+ */
+function readFds(fds: unknown): number[] {
   if (!Array.isArray(fds)) throw ERR_INVALID_ARG_TYPE('fds', 'Array', fds)
-  if (fds.length === 0 || fds.length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, fds.length)
-  fds.forEach((fd, i) => {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
-  })
+  const length: unknown = fds.length
+  if (typeof length !== 'number' || length === 0 || length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, length)
+  const copy: number[] = []
+  for (let i = 0; i < length; i++) {
+    const fd: unknown = fds[i]
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
+    copy.push(fd)
+  }
+  return copy
 }
 
 function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb: SendCallback | undefined, fds: number[] | undefined): void {
@@ -1657,9 +1764,16 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
   if (state.bindState === BindState.Binding) {
     // The descriptors are read again when the bind is done: the caller keeps them open until
     // the callback runs (documented).
-    enqueue(socket, () => {
-      if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
-    })
+    enqueue(
+      socket,
+      () => {
+        if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
+      },
+      // Not sent: the bind failed first. The callback says so instead of never running.
+      (err) => {
+        if (cb !== undefined) process.nextTick(cb, err, 0)
+      },
+    )
     return
   }
   const data = joinParts(list)
