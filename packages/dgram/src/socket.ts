@@ -1030,7 +1030,9 @@ type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 're
 export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /**
    * A filesystem path or a Linux abstract name ('\0name', or '@name' in a string); no path
-   * means autobind (Linux). An existing file is never removed unless `unlinkExisting` says so.
+   * means autobind (Linux). A socket file nobody is bound to any more is replaced (anything
+   * else at the path fails with EADDRINUSE), and the file is removed on close; see
+   * `UnixBindOptions` for the opt-outs.
    */
   bind(path?: string | Buffer, callback?: () => void): this
   bind(options: UnixBindOptions, callback?: () => void): this
@@ -1252,7 +1254,8 @@ class DescriptorUnavailable extends Error {
 function unixState(options: UnixSocketOptions | undefined): UnixState {
   const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
   return {
-    unlinkOnClose: !!options?.unlinkOnClose,
+    // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
+    unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
     limitBytes,
     limitDatagrams,
@@ -1348,7 +1351,9 @@ function unixBindRequest(arg: unknown): UnixBindRequest {
   if (unlinkExisting !== undefined && unlinkExisting !== true && unlinkExisting !== false && unlinkExisting !== 'stale') {
     throw ERR_INVALID_ARG_VALUE('options.unlinkExisting', unlinkExisting, "must be a boolean or 'stale'")
   }
-  request.unlinkExisting = unlinkExisting ?? false
+  // A socket file nobody is bound to is a crashed process's leftover (what a daemon removes at
+  // start); a live socket's file and anything that is not a socket are never touched.
+  request.unlinkExisting = unlinkExisting ?? 'stale'
   if (mode !== undefined) {
     validateNumber(mode, 'options.mode')
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw ERR_OUT_OF_RANGE('options.mode', '>= 0 and <= 0o7777', mode)
