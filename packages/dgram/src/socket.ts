@@ -106,6 +106,8 @@ const EV_MESSAGES = 1
 const EV_SENDS_DONE = 2
 const EV_ERROR = 3
 const EV_ICMP = 4
+const EV_NEXT_MESSAGE = 5
+const EV_MESSAGES_PACED = 6
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -144,6 +146,8 @@ interface State {
   queue: (() => void)[] | undefined
   /** unix_dgram: what each queued call reports when the bind fails and the queue is dropped. */
   queueDrops: ((err: Error) => void)[] | undefined
+  /** Native batches being delivered datagram by datagram (deliverNext), oldest first. */
+  inboxes: Inbox[]
   receiving: boolean
   /**
    * Whether node would have an OS socket by now. libuv creates the descriptor lazily at the
@@ -304,6 +308,7 @@ export class Socket extends EventEmitter {
         connectState: ConnectState.Disconnected,
         queue: undefined,
         queueDrops: undefined,
+        inboxes: [],
         receiving: false,
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
@@ -517,6 +522,7 @@ export class Socket extends EventEmitter {
     state.receiving = false
     state.native = null
     native.close()
+    dropInbox(state)
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = state.pending.drain()
@@ -1820,7 +1826,11 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
   eventGeneration++
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+    case EV_MESSAGES_PACED:
+      receiveBatch(socket, event === EV_MESSAGES_PACED, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+      break
+    case EV_NEXT_MESSAGE:
+      deliverNext(socket)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as (number | string)[])
@@ -1835,51 +1845,87 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
 }
 
 /**
- * One native batch becomes one 'message' per datagram, in order, each a view into the batch's
- * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
- * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
+ * A native batch (one recvmmsg) waiting to be delivered. The binding hands the batch over once
+ * and then calls back once per further datagram, each call its own callback from the event
+ * loop as in node:dgram: process.nextTick callbacks and promise reactions queued by one
+ * 'message' listener run before the next datagram is delivered.
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
+interface Inbox {
+  slab: Buffer
+  meta: Int32Array
+  /** One sender for the whole batch comes as a single string. */
+  addresses: string[] | string
+  ancillary: NativeAncillary[] | undefined
+  count: number
+  next: number
+}
+
+/**
+ * The uv-poll driver calls back once per further datagram right after this returns (EV_MESSAGES).
+ * The thread driver cannot: its callbacks nest in one scope that drains nothing, so it asks the
+ * facade to pace the batch (EV_MESSAGES_PACED): one setImmediate per further datagram, and node
+ * drains ticks and microtasks between two immediates as between two I/O callbacks.
+ */
+function receiveBatch(socket: Socket, paced: boolean, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
+  const inbox: Inbox = { slab, meta, addresses, ancillary, count: meta.length >> 2, next: 0 }
+  // Behind a batch still being paced, this one waits its turn: every datagram an immediate.
+  const waits = state.inboxes.push(inbox) > 1
+  if (paced) for (let k = waits ? 0 : 1; k < inbox.count; k++) setImmediate(deliverNext, socket)
+  if (!waits) deliverNext(socket)
+}
+
+/** Delivers the inbox's next datagram as one 'message', a view into the batch's slab. */
+function deliverNext(socket: Socket): void {
+  const state = stateOf(socket)
+  const inbox = state.inboxes[0]
+  if (inbox === undefined) return
+  const i = inbox.next++
+  if (inbox.next >= inbox.count) state.inboxes.shift()
+  if (i >= inbox.count) return
+  const { slab, meta, addresses, ancillary } = inbox
   const unix = state.kind === 'unix_dgram'
+  // Closed meanwhile (inside a listener, or in a tick between two datagrams).
+  if (!state.receiving) {
+    if (unix && ancillary?.[i] !== undefined) closeFds(ancillary[i].fds)
+    return
+  }
+  const m = i << 2
+  const offset = meta[m]
+  const length = meta[m + 1]
+  const realSize = meta[m + 3]
+  const address = typeof addresses === 'string' ? addresses : addresses[i]
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  // One sender for the whole batch comes as a single string.
-  const shared = typeof addresses === 'string'
-  const count = meta.length >> 2
-  for (let i = 0, m = 0; i < count; i++, m += 4) {
-    // Closing (or stopping) inside a listener ends delivery, even mid-batch.
-    if (!state.receiving) {
-      if (unix && ancillary !== undefined) for (let j = i; j < ancillary.length; j++) closeFds(ancillary[j].fds)
-      return
-    }
-    const offset = meta[m]
-    const length = meta[m + 1]
-    const realSize = meta[m + 3]
-    const address = shared ? addresses : addresses[i]
-    if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) continue
-    let rinfo: RemoteInfo | UnixRemoteInfo
-    if (unix) rinfo = { address, size: length }
-    else rinfo = { address, family, port: meta[m + 2], size: length }
-    if (realSize !== 0) {
-      rinfo.size = realSize
-      rinfo.truncated = true
-    }
-    if (unix && ancillary !== undefined) {
-      unixAncillary(state, rinfo as UnixRemoteInfo, ancillary[i])
-      const fds = (rinfo as UnixRemoteInfo).fds
-      // Descriptors belong to the listeners; with none, nobody can take them.
-      if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
-    }
-    // recvMetadata (metadata.ts): the binding passes `ancillary` only when some ancillary data
-    // was asked for; applyMetadata copies only the fields that are present.
-    if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
-    try {
-      // A lone datagram is the whole slab: no view to make.
-      socket.emit('message', count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
-    } catch (err) {
-      process.nextTick(rethrow, err)
-    }
+  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return
+  let rinfo: RemoteInfo | UnixRemoteInfo
+  if (unix) rinfo = { address, size: length }
+  else rinfo = { address, family, port: meta[m + 2], size: length }
+  if (realSize !== 0) {
+    rinfo.size = realSize
+    rinfo.truncated = true
+  }
+  if (unix && ancillary !== undefined) {
+    unixAncillary(state, rinfo as UnixRemoteInfo, ancillary[i])
+    const fds = (rinfo as UnixRemoteInfo).fds
+    // Descriptors belong to the listeners; with none, nobody can take them.
+    if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
+  }
+  // recvMetadata (metadata.ts): the binding passes `ancillary` only when some ancillary data
+  // was asked for; applyMetadata copies only the fields that are present.
+  if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
+  // A lone datagram is the whole slab: no view to make. A throwing listener's exception is
+  // uncaught at once, as with node:dgram; the binding goes on with the next datagram.
+  socket.emit('message', inbox.count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
+}
+
+/** The rest of the undelivered batches: nobody will take their descriptors now, so close them. */
+function dropInbox(state: State): void {
+  const inboxes = state.inboxes.splice(0)
+  if (state.kind !== 'unix_dgram') return
+  for (const inbox of inboxes) {
+    if (inbox.ancillary === undefined) continue
+    for (let i = inbox.next; i < inbox.count; i++) if (inbox.ancillary[i] !== undefined) closeFds(inbox.ancillary[i].fds)
   }
 }
 

@@ -134,8 +134,10 @@ describe('promises.messages', () => {
     const first = await iterator.next()
     expect(first.value!.msg.toString()).toBe('m0')
     for (const f of (first.value!.rinfo as UnixRemoteInfo).fds!) fs.closeSync(f)
-    // The other seven arrive and wait in the iterator's buffer, each with its descriptor.
+    // The other seven arrive and wait in the iterator's buffer, each with its descriptor (each
+    // is its own callback from the event loop, after this continuation has run).
     for (let i = 0; i < 200 && openFds() < before + 7; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 50))
     expect(openFds()).toBe(before + 7)
     await iterator.return!()
     expect(openFds()).toBe(before)
