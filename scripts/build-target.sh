@@ -6,7 +6,8 @@
 # (x86_64-pc-windows-gnu, which has no package, gives win32-x64-gnu: see below).
 #
 #   bash scripts/build-target.sh <rust-triple> [<rust-triple>...]
-#   bash scripts/build-target.sh --install-only        # only the tools, e.g. before a timed build
+#   bash scripts/build-target.sh --install-only [<rust-triple>...]  # tools (and targets' std) only
+#   bash scripts/build-target.sh --suffix <rust-triple>             # prints the suffix
 #
 # How: what `napi build --cross-compile` runs, `cargo zigbuild`, with zig as the C toolchain and
 # linker for every target (zig ships the libc stubs of glibc, musl, macOS, FreeBSD and MinGW, so
@@ -20,7 +21,8 @@
 #   floor napi-rs's own cross toolchain (--use-napi-cross) ships, and Rust's own minimum for
 #   these targets: the binary loads on every glibc distribution Node 20+ runs on.
 # - linux musl: musl linked dynamically (-crt-static, .cargo/config.toml), as Alpine's node is.
-# - darwin: MACOSX_DEPLOYMENT_TARGET 10.13 as in .github/workflows/build.yml; napi-build links
+# - darwin: MACOSX_DEPLOYMENT_TARGET 10.13 for x64 as in .github/workflows/build.yml, 11.0 for
+#   arm64 (the first macOS on Apple silicon); napi-build links
 #   with `-undefined dynamic_lookup`, so the Node-API symbols stay undefined and bind to the host
 #   process at load time (scripts/verify-binaries.mjs checks it). The GitHub workflow builds the
 #   darwin binaries it publishes natively on macOS; these prove the same source links.
@@ -37,7 +39,6 @@ cd "$(dirname "$0")/.."
 ZIG_VERSION=0.15.2
 CARGO_ZIGBUILD_VERSION=0.24.0
 GLIBC_FLOOR=2.17
-export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-10.13}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 out_root="$target_dir/release-targets"
 
@@ -64,6 +65,9 @@ pip_install() {
 }
 
 install_tools() {
+  # pip's console scripts (cargo-zigbuild) are found there even where a pyenv shim for them was
+  # never made (no rehash after `python3 -m pip install`).
+  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
   if [ "$(python3 -m ziglang version 2>/dev/null)" != "$ZIG_VERSION" ]; then
     echo "build-target: installing zig $ZIG_VERSION (PyPI ziglang)"
     pip_install "ziglang==$ZIG_VERSION"
@@ -90,40 +94,50 @@ ensure_rust_targets() {
 libnode_stub() {
   local dir="$out_root/.libnode-stub"
   if [ ! -f "$dir/libnode.a" ]; then
-    mkdir -p "$dir"
-    printf 'LIBRARY node.exe\nEXPORTS\n' >"$dir/node.def"
-    "$CARGO_ZIGBUILD_ZIG_PATH" dlltool -m i386:x86-64 -d "$dir/node.def" -l "$dir/libnode.a"
-    : >"$dir/libnode.dll"
+    mkdir -p "$dir" && printf 'LIBRARY node.exe\nEXPORTS\n' >"$dir/node.def" &&
+      "$CARGO_ZIGBUILD_ZIG_PATH" dlltool -m i386:x86-64 -d "$dir/node.def" -l "$dir/libnode.a" &&
+      : >"$dir/libnode.dll" || return 1
   fi
   realpath "$dir"
 }
 
 build_one() {
-  local triple="$1" suffix zig_target lib env=()
+  local triple="$1" suffix zig_target lib stub env=()
   suffix="$(suffix_of "$triple")" || return 1
   zig_target="$triple"
   case "$triple" in
     *-linux-gnu | *-linux-gnueabihf) zig_target="$triple.$GLIBC_FLOOR" ;;
   esac
   case "$triple" in
-    *-apple-darwin) lib=libdgramx_node.dylib ;;
-    *-windows-*) lib=dgramx_node.dll; env+=("LIBNODE_PATH=$(libnode_stub)") ;;
+    # arm64 Macs start at macOS 11; zig has no libSystem for an arm64 10.x deployment target.
+    x86_64-apple-darwin) lib=libdgramx_node.dylib; env+=("MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-10.13}") ;;
+    aarch64-apple-darwin) lib=libdgramx_node.dylib; env+=("MACOSX_DEPLOYMENT_TARGET=11.0") ;;
+    *-windows-*)
+      lib=dgramx_node.dll
+      stub="$(libnode_stub)" || return 1
+      env+=("LIBNODE_PATH=$stub") ;;
     *) lib=libdgramx_node.so ;;
   esac
   # RUSTFLAGS in the environment replaces .cargo/config.toml's target rustflags; keep musl's.
   if [[ "$triple" == *musl && -n "${RUSTFLAGS:-}" && "$RUSTFLAGS" != *crt-static* ]]; then
     env+=("RUSTFLAGS=$RUSTFLAGS -C target-feature=-crt-static")
   fi
+  # Called as `build_one ... || ...`, where set -e does not apply: every step checks itself.
+  rm -f "$out_root/$suffix/dgram.$suffix.node"
   env "${env[@]}" cargo zigbuild -p dgramx-node --release --locked --target "$zig_target" \
-    --target-dir "$target_dir"
-  mkdir -p "$out_root/$suffix"
-  cp "$target_dir/$triple/release/$lib" "$out_root/$suffix/dgram.$suffix.node"
+    --target-dir "$target_dir" || return 1
+  mkdir -p "$out_root/$suffix" || return 1
+  cp "$target_dir/$triple/release/$lib" "$out_root/$suffix/dgram.$suffix.node" || return 1
   echo "build-target: $triple -> $out_root/$suffix/dgram.$suffix.node"
 }
 
 if [ "$#" -eq 0 ]; then
   echo "usage: bash scripts/build-target.sh <rust-triple> [...] | --install-only" >&2
   exit 2
+fi
+if [ "$1" = "--suffix" ]; then
+  suffix_of "$2"
+  exit
 fi
 install_tools
 if [ "$1" = "--install-only" ]; then
