@@ -15,9 +15,10 @@
 #   RtlGenRandom) into the prefix's system32.
 # - Symlinked node_modules trip Wine: the suite runs in a copy of the checkout installed with
 #   pnpm's hoisted layout (plus the win32 builds of esbuild and rollup for vitest).
-# Nothing is left out. One test is known to fail under Wine only (connect.test.ts, ECONNREFUSED
-# after sending to a closed port: node:dgram reports it there, we do not; the reason is in
-# docs/install.md, "The Windows code path under Wine").
+# Nothing is left out for Wine's sake. connect.test.ts's ECONNREFUSED-after-a-refused-send case
+# skips itself on win32: real Windows reports that as WSAECONNRESET, which libuv and we ignore
+# for UDP; under Wine node:dgram sees it only through Wine's overlapped-receive quirk
+# (docs/install.md, "The Windows code path under Wine").
 # Headless: no DISPLAY, mono/gecko installers disabled. Every step has a timeout.
 # Prints "smoke on win32 x64: N passed, N failed" and vitest's "Test Files"/"Tests" lines.
 set -euo pipefail
