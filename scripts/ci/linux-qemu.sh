@@ -113,6 +113,7 @@ git clone -q "$root" "$copy"
 (cd "$root" && git diff HEAD --binary) | (cd "$copy" && git apply --allow-empty)
 printf '\nsupportedArchitectures:\n  os: [linux]\n  cpu: [x64, arm64, arm]\n  libc: [glibc]\n' >> "$copy/pnpm-workspace.yaml"
 (cd "$copy" && pnpm install --no-frozen-lockfile --reporter=silent && pnpm --filter @dgramx/dgram run build >/dev/null)
+cp "$copy/packages/dgram/vitest.config.ts" "$copy/packages/dgram/vitest.config.mts"
 for a in "${arches[@]}"; do
   s=${suffix[$a]}
   # Where a local build puts it: the facade's loader and the generated binding.cjs both look here.
@@ -145,7 +146,10 @@ run_suite() {
   "$node" "$copy/.github/scripts/smoke.cjs"
   DGRAMX_DRIVER=thread "$node" "$copy/.github/scripts/smoke.cjs"
   echo "--- the facade suite on $a (QEMU)"
-  "$node" node_modules/vitest/vitest.mjs run "${excludes[@]}"
+  # dist/ was built above by the host's Node. The .mts config: vitest.config.ts is bundled as CJS
+  # (the package is "type": "commonjs") and then require()s vite's ESM, which needs Node >= 20.19;
+  # armv7's newest Node on npm is 20.11. Loaded as ESM it imports vite instead.
+  DGRAMX_DIST_BUILT=1 "$node" node_modules/vitest/vitest.mjs run --config vitest.config.mts "${excludes[@]}"
   stamp "suite on $a: done"
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   describeHost,
+  detectHost,
   hostTuple,
   loadNative,
   NativeLoadError,
@@ -279,7 +280,8 @@ describe('version check', () => {
 
 describe('the real module', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
-  const nodeFile = fs.readdirSync(path.join(pkgDir, 'native')).find((f) => f.endsWith('.node'))!
+  // This host's binary: native/ may hold other targets' too (the QEMU leg puts arm64 and armv7 side by side).
+  const nodeFile = `dgram.${hostTuple(detectHost())}.node`
   const run = (env: Record<string, string>, code: string) =>
     execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 })
 
