@@ -15,6 +15,7 @@ import {
   type LoadDeps,
   type NativeBindingShape,
 } from '../src/load-native'
+import { timeScale } from './time-scale'
 
 const pkgDir = path.resolve(__dirname, '..')
 const linuxGnu: Host = { platform: 'linux', arch: 'x64', libc: 'glibc', libcVersion: '2.36' }
@@ -283,7 +284,7 @@ describe('the real module', () => {
   // This host's binary: native/ may hold other targets' too (the QEMU leg puts arm64 and armv7 side by side).
   const nodeFile = `dgram.${hostTuple(detectHost())}.node`
   const run = (env: Record<string, string>, code: string) =>
-    execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 })
+    execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 * timeScale })
 
   it('the built binary reports the facade version', () => {
     const out = run({}, `console.log(require('./dist/native.js').nativeVersion())`)
