@@ -25,6 +25,10 @@ const EV_MESSAGES: f64 = 1.0;
 const EV_SENDS_DONE: f64 = 2.0;
 const EV_ERROR: f64 = 3.0;
 const EV_ICMP: f64 = 4.0;
+/// "Deliver the batch's next datagram": one callback per datagram after the first.
+const EV_NEXT_MESSAGE: f64 = 5.0;
+/// A batch the facade delivers at its own pace (thread mode, see deliver_messages).
+const EV_MESSAGES_PACED: f64 = 6.0;
 /// Error-queue entries read per wake-up (the rest wait for the next one).
 const ICMP_BUDGET: usize = 64;
 /// Receives retried per wake-up after a pending ICMP error failed one (IP_RECVERR on).
@@ -370,8 +374,16 @@ impl Driver {
             } else {
                 js::array(env, &addresses)
             };
+            // In thread mode this runs inside the threadsafe function's callback scope, where a
+            // nested callback drains nothing: the facade paces the batch itself.
+            let native_paced = self.wake.mode() == Mode::UvPoll;
+            let event = if native_paced {
+                EV_MESSAGES
+            } else {
+                EV_MESSAGES_PACED
+            };
             let mut args = vec![
-                js::number(env, EV_MESSAGES),
+                js::number(env, event),
                 js::buffer(env, bytes),
                 js::int32_array(env, &meta),
                 senders,
@@ -380,6 +392,19 @@ impl Driver {
                 args.push(js::array(env, &extras));
             }
             js::make_callback(env, callback, &args);
+            // node:dgram delivers each datagram from its own callback, after which node runs
+            // the nextTick queue and the microtasks. So one batch, then one callback per
+            // further datagram: JavaScript sees node's order, and the syscalls stay batched.
+            let pieces = if native_paced { meta.len() / 4 } else { 1 };
+            let next = [js::number(env, EV_NEXT_MESSAGE)];
+            for _ in 1..pieces {
+                // Closed by a listener or a tick: the facade closed what was left. A paused
+                // socket (recvStop) still gets the batch it had already taken.
+                if cell.borrow().sock.is_none() {
+                    break;
+                }
+                js::make_callback(env, callback, &next);
+            }
         }
         if !icmp.is_empty() {
             let args = [js::number(env, EV_ICMP), js::array(env, &icmp)];
