@@ -118,6 +118,8 @@ stamp "copy ready"
 # - types.test.ts and unix-types.test.ts run tsc on the type declarations: nothing in them
 #   depends on the architecture, .ci/run runs them natively, and emulated they exceed their
 #   timeouts.
+# Carried over from the arm64-only script; not yet re-checked one by one on this qemu (7.2.22)
+# or on armv7: TODO run the excluded files alone under both and narrow the list.
 excludes=(
   --exclude test/metadata.test.ts --exclude test/netns.test.ts
   --exclude test/types.test.ts --exclude test/unix-types.test.ts
