@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process'
 import path from 'node:path'
+import { timeScale } from './time-scale'
 
 export const builtPackage = path.resolve(__dirname, '..')
 
@@ -30,7 +31,7 @@ export function runScript(source: string, impl: 'node' | 'dgramx', options: { ti
     const timer = setTimeout(() => {
       killed = true
       child.kill('SIGKILL')
-    }, options.timeoutMs ?? 10_000)
+    }, (options.timeoutMs ?? 10_000) * timeScale)
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { builtPackage } from './child'
+import { timeScale } from './time-scale'
 
 const script = `
 const dgram = require(${JSON.stringify(builtPackage)})
@@ -24,7 +25,7 @@ function run(env: Record<string, string>): { stdout: string; status: number | nu
   const r = spawnSync(process.execPath, ['-e', script], {
     env: { ...process.env, DGRAMX_DRIVER: '', ...env },
     encoding: 'utf8',
-    timeout: 10_000,
+    timeout: 10_000 * timeScale,
   })
   return { stdout: r.stdout.trim(), status: r.status }
 }

@@ -8,8 +8,12 @@ import { installHint, missingRequirements, requirements, type RequirementName } 
 
 export default function setup(project: TestProject): () => void {
   const root = path.resolve(__dirname, '..')
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
-  execFileSync(process.execPath, ['scripts/emit-esm.cjs'], { cwd: root, stdio: 'inherit' })
+  // DGRAMX_DIST_BUILT=1: the caller ran `pnpm run build` (the same two steps) with a native Node;
+  // under an emulator (scripts/ci/linux-qemu.sh) tsc alone takes minutes.
+  if (process.env.DGRAMX_DIST_BUILT !== '1') {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+    execFileSync(process.execPath, ['scripts/emit-esm.cjs'], { cwd: root, stdio: 'inherit' })
+  }
 
   const missing = provision()
   if (missing.length > 0 && process.env.DGRAMX_REQUIRE_PEERS === '1') {

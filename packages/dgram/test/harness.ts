@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, expect } from 'vitest'
 import * as ours from '../src/index'
+import { timeScale } from './time-scale'
 
 export type Dgram = typeof nodeDgram
 export const node = nodeDgram
@@ -46,7 +47,8 @@ export function outcome(fn: () => unknown): Record<string, unknown> {
   }
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, baseMs: number, what: string): Promise<T> {
+  const ms = baseMs * timeScale
   let timer: NodeJS.Timeout
   return Promise.race([
     p.finally(() => clearTimeout(timer)),

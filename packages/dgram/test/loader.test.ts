@@ -6,6 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   describeHost,
+  detectHost,
   hostTuple,
   loadNative,
   NativeLoadError,
@@ -14,6 +15,7 @@ import {
   type LoadDeps,
   type NativeBindingShape,
 } from '../src/load-native'
+import { timeScale } from './time-scale'
 
 const pkgDir = path.resolve(__dirname, '..')
 const linuxGnu: Host = { platform: 'linux', arch: 'x64', libc: 'glibc', libcVersion: '2.36' }
@@ -279,9 +281,10 @@ describe('version check', () => {
 
 describe('the real module', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
-  const nodeFile = fs.readdirSync(path.join(pkgDir, 'native')).find((f) => f.endsWith('.node'))!
+  // This host's binary: native/ may hold other targets' too (the QEMU leg puts arm64 and armv7 side by side).
+  const nodeFile = `dgram.${hostTuple(detectHost())}.node`
   const run = (env: Record<string, string>, code: string) =>
-    execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 })
+    execFileSync(process.execPath, ['-e', code], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 * timeScale })
 
   it('the built binary reports the facade version', () => {
     const out = run({}, `console.log(require('./dist/native.js').nativeVersion())`)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from './harness'
+import { timeScale } from './time-scale'
 
 const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
@@ -19,7 +20,7 @@ function consumer(): string {
 }
 
 function run(dir: string, args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 })
+  return execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 * timeScale })
 }
 
 describe('package', () => {
