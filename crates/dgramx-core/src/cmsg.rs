@@ -107,6 +107,7 @@ pub unsafe fn decode(hdr: &libc::msghdr) -> Ancillary {
             for i in 0..n {
                 let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
                 if fd >= 0 {
+                    mark_cloexec(fd);
                     out.fds.push(OwnedFd::from_raw_fd(fd));
                 }
             }
@@ -221,5 +222,41 @@ unsafe fn decode_ip(
             out.timestamp = Some((t.tv_sec as i64, t.tv_nsec as u32));
         }
         _ => {}
+    }
+}
+
+/// Flags for every receive that may carry SCM_RIGHTS: the kernel installs received descriptors
+/// close-on-exec atomically, so no child spawned later (even from another thread) inherits them.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+pub const RECV_CLOEXEC: libc::c_int = libc::MSG_CMSG_CLOEXEC;
+
+/// macOS has no MSG_CMSG_CLOEXEC: [`mark_cloexec`] sets the flag right after the receive instead
+/// (a fork/exec on another thread in between could still inherit it; documented).
+#[cfg(all(
+    unix,
+    not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly"
+    ))
+))]
+pub const RECV_CLOEXEC: libc::c_int = 0;
+
+/// Sets FD_CLOEXEC where the receive could not (RECV_CLOEXEC is 0); a no-op elsewhere.
+#[cfg(unix)]
+fn mark_cloexec(fd: RawFd) {
+    if RECV_CLOEXEC == 0 {
+        // SAFETY: fd was just received and is owned by this decoder; F_SETFD touches only it.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
 }

@@ -16,6 +16,7 @@ pub mod reactor;
 pub mod recv;
 pub mod send_queue;
 pub mod socket;
+pub mod unix_file;
 
 pub use addr::Endpoint;
 pub use error::{SysError, SysResult};

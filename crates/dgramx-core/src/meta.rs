@@ -197,6 +197,10 @@ pub fn tos(_sock: &DgramSocket) -> SysResult<u8> {
 /// older kernels.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn bind_device(sock: &DgramSocket, name: &str) -> SysResult<()> {
+    // The kernel reads the name up to its first NUL: "lo\0eth0" would bind to lo.
+    if name.contains('\0') {
+        return Err(SysError::einval("setsockopt"));
+    }
     sock.socket()
         .bind_device(if name.is_empty() {
             None

@@ -147,7 +147,7 @@ pub fn recv_batch(
                 sock.raw_fd(),
                 hdrs.as_mut_ptr(),
                 slots as u32,
-                libc::MSG_TRUNC as _,
+                (libc::MSG_TRUNC | cmsg::RECV_CLOEXEC) as _,
                 std::ptr::null_mut(),
             )
         };
@@ -206,7 +206,7 @@ pub fn recv_batch(
             h.msg_controllen = (RecvArena::control_per_slot() * 8) as _;
         }
         // SAFETY: h describes valid memory owned by the arena.
-        let rc = unsafe { libc::recvmsg(sock.raw_fd(), &mut h, 0) };
+        let rc = unsafe { libc::recvmsg(sock.raw_fd(), &mut h, cmsg::RECV_CLOEXEC) };
         if rc < 0 {
             let err = std::io::Error::last_os_error();
             match err.raw_os_error() {

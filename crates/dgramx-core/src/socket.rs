@@ -377,35 +377,33 @@ impl DgramSocket {
         .syscall("getsockopt")
     }
 
-    /// IPv4: the interface's address. IPv6: `%scope` (name or index) on any address text.
+    /// The argument's family picks the option level, as libuv does, whatever the socket's
+    /// family: an IPv4 address sets IP_MULTICAST_IF (a dual-stack udp6 socket accepts it), an
+    /// IPv6 text sets IPV6_MULTICAST_IF from its `%scope` (name or index); the kernel answers
+    /// for a level the socket does not have (ENOPROTOOPT on a udp4 socket).
     pub fn set_multicast_interface(&self, iface: &str) -> SysResult<()> {
         const SYSCALL: &str = "setMulticastInterface";
-        match self.kind {
-            Kind::Udp4 => {
-                let ip: Ipv4Addr = iface.parse().map_err(|_| SysError::einval(SYSCALL))?;
-                self.socket().set_multicast_if_v4(&ip).syscall(SYSCALL)
-            }
-            _ => {
-                let index = v6_interface_index(iface, SYSCALL)?;
-                self.socket().set_multicast_if_v6(index).syscall(SYSCALL)
-            }
+        self.require_ip(SYSCALL)?;
+        if let Ok(ip) = iface.parse::<Ipv4Addr>() {
+            return self.socket().set_multicast_if_v4(&ip).syscall(SYSCALL);
         }
+        let index = v6_interface_index(iface, SYSCALL)?;
+        self.socket().set_multicast_if_v6(index).syscall(SYSCALL)
     }
 
+    /// The group's family picks IP_ADD/DROP_MEMBERSHIP or the IPv6 ones (libuv's rule), so a
+    /// dual-stack udp6 socket joins IPv4 groups and the kernel reports what it refuses
+    /// (EADDRNOTAVAIL for a group never joined, ENOPROTOOPT for IPv6 on a udp4 socket).
     pub fn membership(&self, join: bool, group: &str, iface: Option<&str>) -> SysResult<()> {
         let syscall = if join {
             "addMembership"
         } else {
             "dropMembership"
         };
-        match (self.kind, parse_ip(group, syscall)?) {
-            (Kind::Udp4, IpAddr::V4(g)) => {
-                let i = match iface {
-                    Some(t) => t
-                        .parse::<Ipv4Addr>()
-                        .map_err(|_| SysError::einval(syscall))?,
-                    None => Ipv4Addr::UNSPECIFIED,
-                };
+        self.require_ip(syscall)?;
+        match parse_ip(group, syscall)? {
+            IpAddr::V4(g) => {
+                let i = v4_interface(iface, syscall)?;
                 if join {
                     self.socket().join_multicast_v4(&g, &i)
                 } else {
@@ -413,7 +411,7 @@ impl DgramSocket {
                 }
                 .syscall(syscall)
             }
-            (Kind::Udp6, IpAddr::V6(g)) => {
+            IpAddr::V6(g) => {
                 let index = match iface {
                     Some(t) => v6_interface_index(t, syscall)?,
                     None => parse_scope(group),
@@ -425,10 +423,10 @@ impl DgramSocket {
                 }
                 .syscall(syscall)
             }
-            _ => Err(SysError::einval(syscall)),
         }
     }
 
+    /// As [`Self::membership`]: the group's family decides, and the source must match it.
     pub fn source_membership(
         &self,
         join: bool,
@@ -441,18 +439,10 @@ impl DgramSocket {
         } else {
             "dropSourceSpecificMembership"
         };
-        match (
-            self.kind,
-            parse_ip(source, syscall)?,
-            parse_ip(group, syscall)?,
-        ) {
-            (Kind::Udp4, IpAddr::V4(s), IpAddr::V4(g)) => {
-                let i = match iface {
-                    Some(t) => t
-                        .parse::<Ipv4Addr>()
-                        .map_err(|_| SysError::einval(syscall))?,
-                    None => Ipv4Addr::UNSPECIFIED,
-                };
+        self.require_ip(syscall)?;
+        match (parse_ip(group, syscall)?, parse_ip(source, syscall)?) {
+            (IpAddr::V4(g), IpAddr::V4(s)) => {
+                let i = v4_interface(iface, syscall)?;
                 if join {
                     self.socket().join_ssm_v4(&s, &g, &i)
                 } else {
@@ -460,7 +450,7 @@ impl DgramSocket {
                 }
                 .syscall(syscall)
             }
-            (Kind::Udp6, IpAddr::V6(s), IpAddr::V6(g)) => {
+            (IpAddr::V6(g), IpAddr::V6(s)) => {
                 let index = match iface {
                     Some(t) => v6_interface_index(t, syscall)?,
                     None => 0,
@@ -468,6 +458,15 @@ impl DgramSocket {
                 ssm_v6(&self.socket(), join, s, g, index).syscall(syscall)
             }
             _ => Err(SysError::einval(syscall)),
+        }
+    }
+
+    /// IP-level options exist on UDP sockets only.
+    fn require_ip(&self, syscall: &'static str) -> SysResult<()> {
+        if self.kind.is_udp() {
+            Ok(())
+        } else {
+            Err(SysError::einval(syscall))
         }
     }
 
@@ -495,6 +494,14 @@ impl DgramSocket {
 /// The interface an IPv6 multicast call names: like libuv, the text must be an IPv6 address,
 /// and its `%scope` (name or index) picks the interface; no scope means the kernel's default.
 /// Anything else is EINVAL, never a silent fallback to the default interface.
+/// An IPv4 interface address, or any interface when none is given.
+fn v4_interface(iface: Option<&str>, syscall: &'static str) -> SysResult<Ipv4Addr> {
+    match iface {
+        Some(t) => t.parse().map_err(|_| SysError::einval(syscall)),
+        None => Ok(Ipv4Addr::UNSPECIFIED),
+    }
+}
+
 fn v6_interface_index(text: &str, syscall: &'static str) -> SysResult<u32> {
     let addr = text.split_once('%').map_or(text, |(a, _)| a);
     addr.parse::<Ipv6Addr>()

@@ -347,6 +347,10 @@ fn credentials_and_descriptors_arrive_only_when_asked_for() {
     let creds = anc.credentials.expect("credentials");
     assert_eq!(creds.pid, std::process::id() as i32);
     assert_eq!(anc.fds.len(), 1);
+    // Close-on-exec from the moment it exists: a child spawned later must not inherit it.
+    // SAFETY: F_GETFD on a descriptor we own.
+    let fd_flags = unsafe { libc::fcntl(anc.fds[0].as_raw_fd(), libc::F_GETFD) };
+    assert_eq!(fd_flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     let mut received = std::fs::File::from(anc.fds.into_iter().next().unwrap());
     received.rewind().unwrap();
     let mut text = String::new();
@@ -552,4 +556,27 @@ fn forced_buffer_sizes_pass_the_sysctl_limit_as_root() {
         set_buffer_size_force(&s, true, u32::MAX).unwrap_err().code,
         "EINVAL"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bind_device_refuses_an_embedded_nul_instead_of_truncating() {
+    let s = DgramSocket::new(Kind::Udp4).unwrap();
+    let e = dgramx_core::meta::bind_device(&s, "lo\0eth0").unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+    // Nothing was bound: SO_BINDTODEVICE still reads empty.
+    let mut buf = [0u8; 16];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: getsockopt into a local buffer of the given length.
+    let rc = unsafe {
+        libc::getsockopt(
+            s.raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0);
+    assert_eq!(len, 0);
 }

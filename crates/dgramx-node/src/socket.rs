@@ -10,6 +10,7 @@ use dgramx_core::offload::{
     gso_run, gso_supported, gso_unavailable, send_gso_run, send_many, send_segments, set_gro,
     Outgoing,
 };
+use dgramx_core::unix_file;
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -38,6 +39,22 @@ pub struct BatchResult {
 
 const BATCH_QUEUED: i64 = -1;
 const BATCH_FAILED: i64 = -2;
+
+/// The socket file a path bind created (as numbers, the way fs.Stats reports them).
+#[napi(object)]
+pub struct NativeSocketFile {
+    pub dev: f64,
+    pub ino: f64,
+}
+
+impl From<unix_file::SocketFile> for NativeSocketFile {
+    fn from(f: unix_file::SocketFile) -> Self {
+        NativeSocketFile {
+            dev: f.dev as f64,
+            ino: f.ino as f64,
+        }
+    }
+}
 
 #[napi(object)]
 pub struct NativeAddress {
@@ -172,7 +189,7 @@ impl NativeSocket {
         let mut state = SocketState::new(sock, env.raw(), callback, async_context);
         state.resource = resource_ref;
         let cell = Rc::new(SocketCell::new(state));
-        let token = driver.insert(&cell);
+        let token = driver.insert(&cell).js()?;
         cell.borrow_mut().token = token;
         Ok(NativeSocket {
             cell,
@@ -196,9 +213,16 @@ impl NativeSocket {
         self.with("connect", |s| s.connect_ip(&address, port))
     }
 
+    /// Binds to a path, an abstract name or (empty) an autobound name; `mode` is applied without
+    /// following links (see `dgramx_core::unix_file`). Returns the created file's identity.
     #[napi(catch_unwind)]
-    pub fn bind_unix(&self, path: BufferSlice) -> Result<(), Code> {
-        self.with("bind", |s| s.bind_unix(&path))
+    pub fn bind_unix(
+        &self,
+        path: BufferSlice,
+        mode: Option<u32>,
+    ) -> Result<Option<NativeSocketFile>, Code> {
+        self.with("bind", |s| unix_file::bind(s, &path, mode))
+            .map(|file| file.map(NativeSocketFile::from))
     }
 
     #[napi(catch_unwind)]

@@ -13,7 +13,11 @@ export declare class NativeSocket {
   constructor(kind: string, onEvent: unknown, resource?: unknown | undefined | null)
   bind(address: string, port: number, flags: number): void
   connect(address: string, port: number): void
-  bindUnix(path: Buffer): void
+  /**
+   * Binds to a path, an abstract name or (empty) an autobound name; `mode` is applied without
+   * following links (see `dgramx_core::unix_file`). Returns the created file's identity.
+   */
+  bindUnix(path: Buffer, mode?: number | undefined | null): NativeSocketFile | null
   connectUnix(path: Buffer): void
   disconnect(): void
   localAddress(): NativeAddress
@@ -125,6 +129,12 @@ export interface NativeAddress {
   address: string
   family?: string
   port?: number
+}
+
+/** The socket file a path bind created (as numbers, the way fs.Stats reports them). */
+export interface NativeSocketFile {
+  dev: number
+  ino: number
 }
 
 export declare function nativeVersion(): string

@@ -54,9 +54,14 @@ export interface NotifyOptions {
 
 const KEY = /^[A-Z][A-Z0-9_]*$/
 
+// systemd splits a notification into assignments at '\n' and also at '\r', so either inside a
+// value would smuggle in another assignment (STATUS='x\rMAINPID=1'); and it drops a whole
+// datagram that holds a NUL, which would silently lose the READY=1 beside it.
+const FRAMING = /[\n\r\0]/
+
 function line(key: string, value: string | number): string {
   const text = String(value)
-  if (text.includes('\n')) throw ERR_INVALID_ARG_VALUE(`state.${key}`, value, 'must not contain a newline')
+  if (FRAMING.test(text)) throw ERR_INVALID_ARG_VALUE(`state.${key}`, value, 'must not contain a newline, carriage return or NUL')
   return `${key}=${text}`
 }
 
@@ -69,7 +74,11 @@ function integer(key: string, value: unknown): string {
 
 /** The datagram notify() sends for `state`: 'READY=1\nSTATUS=…' (no trailing newline). */
 export function formatNotify(state: NotifyState | string): string {
-  if (typeof state === 'string') return state
+  if (typeof state === 'string') {
+    // A preformatted notification may hold several lines, but a NUL makes systemd drop it all.
+    if (state.includes('\0')) throw ERR_INVALID_ARG_VALUE('state', state, 'must not contain NUL')
+    return state
+  }
   if (state === null || typeof state !== 'object') throw ERR_INVALID_ARG_TYPE('state', ['Object', 'string'], state)
   const out: string[] = []
   if (state.ready) out.push('READY=1')

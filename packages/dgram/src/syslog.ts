@@ -115,7 +115,11 @@ function structured(sd: StructuredData | undefined): string {
   for (const [id, params] of Object.entries(sd)) {
     out += `[${sdName(id, 'structuredData id')}`
     for (const [k, v] of Object.entries(params)) {
-      out += ` ${sdName(k, 'structuredData param')}="${String(v).replace(/[\\"\]]/g, (c) => `\\${c}`)}"`
+      const value = String(v)
+      // Escaping covers '"', '\\' and ']'; CR, LF and NUL cannot be escaped in RFC 5424 and
+      // would split the message on a line-framed relay.
+      if (/[\r\n\0]/.test(value)) throw ERR_INVALID_ARG_VALUE(`structuredData.${id}.${k}`, value, 'must not contain CR, LF or NUL')
+      out += ` ${sdName(k, 'structuredData param')}="${value.replace(/[\\"\]]/g, (c) => `\\${c}`)}"`
     }
     out += ']'
   }
@@ -127,9 +131,11 @@ function timestamp3164(d: Date): string {
   return `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
 }
 
+const TAG = /^[\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]{1,48}$/
+
 function defaultAppName(): string {
   const main = process.argv[1]
-  return main ? path.basename(main).replace(/\s+/g, '_').slice(0, 48) || 'node' : 'node'
+  return main ? path.basename(main).replace(/[^\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]+/g, '_').slice(0, 48) || 'node' : 'node'
 }
 
 /** The datagram for one message, framed as `options.format` says. */
@@ -140,8 +146,10 @@ export function formatSyslog(severity: Severity, message: string, options: Syslo
   const appName = options.appName ?? defaultAppName()
   const pid = options.pid === undefined ? process.pid : options.pid
   if ((options.format ?? 'rfc3164') === 'rfc3164') {
-    if (/\s/.test(appName) || appName === '') throw ERR_INVALID_ARG_VALUE('appName', appName, 'must be a non-empty word (the TAG)')
-    if (/\s/.test(host)) throw ERR_INVALID_ARG_VALUE('hostname', host, 'must not contain spaces')
+    // The TAG ends at ':' or '[' and the header at a space; a control character (CR, LF, NUL)
+    // would split or truncate the message where a relay frames by lines. Printable ASCII only.
+    if (!TAG.test(appName)) throw ERR_INVALID_ARG_VALUE('appName', appName, "must be printable ASCII without spaces, ':', '[' or ']' (the TAG)")
+    if (host !== '' && !/^[\x21-\x7e]+$/.test(host)) throw ERR_INVALID_ARG_VALUE('hostname', host, 'must be printable ASCII without spaces')
     const tag = pid === false ? appName : `${appName}[${pid}]`
     return Buffer.from(`<${pri}>${timestamp3164(when)} ${host ? `${host} ` : ''}${tag}: ${message}`, 'utf8')
   }

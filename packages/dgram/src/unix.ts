@@ -7,7 +7,9 @@
 // Bad paths are rejected at the call with a clear error rather than surfacing later as an errno.
 
 import fs from 'node:fs'
+import nodePath from 'node:path'
 import { inspect } from 'node:util'
+import { isUint8Array } from 'node:util/types'
 import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
@@ -45,7 +47,9 @@ function pathTooLong(path: UnixPath, bytes: number, limit: number): CodedError {
 
 /** A destination or bind path: a non-empty string or Buffer that fits in sun_path. */
 export function validateUnixDestination(value: unknown, name: string): asserts value is UnixPath {
-  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw ERR_INVALID_ARG_TYPE(name, ['string', 'Buffer'], value)
+  // isUint8Array looks at the object itself, as node's fs does: a Proxy around a Buffer passes
+  // Buffer.isBuffer (instanceof) but is not one, and the native side could not read it.
+  if (typeof value !== 'string' && !(isUint8Array(value) && Buffer.isBuffer(value))) throw ERR_INVALID_ARG_TYPE(name, ['string', 'Buffer'], value)
   const bytes = pathBytes(value)
   if (bytes.length === 0) throw ERR_INVALID_ARG_VALUE(name, value, 'must not be empty')
   const abstract = bytes[0] === 0
@@ -100,18 +104,11 @@ export function removeExistingSocketFile(path: UnixPath, how: true | 'stale', is
   }
 }
 
-/** Applies `mode` to the socket file just bound (whatever the umask made of it). */
-export function chmodSocketFile(path: UnixPath, mode: number): void {
-  fs.chmodSync(path, mode)
-}
-
-export function statBoundFile(path: UnixPath): BoundFile | undefined {
-  try {
-    const st = fs.lstatSync(path)
-    return { path, dev: st.dev, ino: st.ino }
-  } catch {
-    return undefined
-  }
+/** `path` resolved against today's working directory (a Buffer stays bytes). */
+export function absoluteUnixPath(path: UnixPath): UnixPath {
+  if (typeof path === 'string') return nodePath.resolve(path)
+  if (path[0] === 0x2f /* '/' */) return path
+  return Buffer.concat([Buffer.from(process.cwd() + '/', 'utf8'), path])
 }
 
 /** Removes the socket file at close, only if it is still the one this socket created. */

@@ -264,6 +264,8 @@ describe('options without a device or a path', () => {
     expect(() => s.bindToDevice('dgx-none0')).toThrow(expect.objectContaining({ code: 'ENODEV', syscall: 'bindToDevice' }))
     s.bindToDevice('lo')
     s.bindToDevice('')
+    // Not truncated at the NUL into a bind to lo.
+    expect(() => s.bindToDevice('lo\0eth0')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
     expect(() => s.setMTUDiscover('sometimes' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
     s.setMTUDiscover('do')
     expect(() => s.getPathMTU()).toThrow(expect.objectContaining({ code: 'ENOTCONN', syscall: 'getPathMTU' }))

@@ -25,6 +25,17 @@ async function sameOnBoth(type: Family, call: (s: NodeSocket) => unknown): Promi
   })
 }
 
+/** As sameOnBoth, for calls whose outcome on an unbound node socket is a libuv artefact. */
+async function sameWhenBound(type: Family, call: (s: NodeSocket) => unknown): Promise<void> {
+  await sameAsNode((ctx) => {
+    const s = ctx.track(ctx.dgram.createSocket(type))
+    s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', () => {
+      ctx.rec('bound', outcome(() => call(s)))
+      ctx.done()
+    })
+  })
+}
+
 describe('option setters: validation, return values and errors (differential)', () => {
   const cases: [string, Family, (s: NodeSocket) => unknown][] = [
     ['setBroadcast(true)', 'udp4', (s) => s.setBroadcast(true)],
@@ -61,6 +72,15 @@ describe('option setters: validation, return values and errors (differential)', 
     ['addSourceSpecificMembership(1, ...)', 'udp4', (s) => s.addSourceSpecificMembership(1 as never, '232.1.1.1')],
     ['addSourceSpecificMembership(..., 1)', 'udp4', (s) => s.addSourceSpecificMembership('127.0.0.1', 1 as never)],
     ['dropSourceSpecificMembership never joined', 'udp4', (s) => s.dropSourceSpecificMembership('127.0.0.1', '232.1.1.1', '127.0.0.1')],
+    // The argument's family picks the option level (libuv's rule), not the socket's: a udp6
+    // socket takes IPv4 multicast; IPv6 arguments on a udp4 socket are the kernel's ENOPROTOOPT.
+    ['udp6 addMembership of an IPv4 group', 'udp6', (s) => [s.addMembership('224.0.0.251'), s.dropMembership('224.0.0.251')]],
+    ['udp6 addSourceSpecificMembership IPv4', 'udp6', (s) => [s.addSourceSpecificMembership('127.0.0.1', '232.1.1.1'), s.dropSourceSpecificMembership('127.0.0.1', '232.1.1.1')]],
+    ['udp6 setMulticastInterface("127.0.0.1")', 'udp6', (s) => s.setMulticastInterface('127.0.0.1')],
+    ['udp6 dropMembership of an IPv4 group never joined', 'udp6', (s) => s.dropMembership('224.0.0.114')],
+    ['udp6 dropMembership of an IPv6 group never joined', 'udp6', (s) => s.dropMembership('ff02::114')],
+    ['udp4 setMulticastInterface("::1")', 'udp4', (s) => s.setMulticastInterface('::1')],
+    ['mixed families in addSourceSpecificMembership', 'udp6', (s) => s.addSourceSpecificMembership('::1', '232.1.1.1')],
     ['setRecvBufferSize(-1)', 'udp4', (s) => s.setRecvBufferSize(-1)],
     ['setRecvBufferSize(1.5)', 'udp4', (s) => s.setRecvBufferSize(1.5)],
     ['setSendBufferSize("1")', 'udp4', (s) => s.setSendBufferSize('1' as never)],
@@ -72,6 +92,15 @@ describe('option setters: validation, return values and errors (differential)', 
   ]
   it.each(cases)('%s', async (_name, type, call) => {
     await sameOnBoth(type, call)
+  })
+  it('udp4 addSourceSpecificMembership IPv6 (bound; unbound differs, see DIFFERENCES.md)', async () => {
+    await sameWhenBound('udp4', (s) => s.addSourceSpecificMembership('::1', 'ff3e::1234'))
+  })
+  it('udp4 dropMembership of an IPv6 group (bound; unbound differs, see DIFFERENCES.md)', async () => {
+    await sameWhenBound('udp4', (s) => s.dropMembership('ff02::114'))
+  })
+  it('udp4 addMembership of an IPv6 group (bound; unbound differs, see DIFFERENCES.md)', async () => {
+    await sameWhenBound('udp4', (s) => s.addMembership('ff02::114'))
   })
 
   it('ref() and unref() return this on unbound, bound and closed sockets', async () => {

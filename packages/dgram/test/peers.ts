@@ -1,6 +1,6 @@
-// Real peers for the unix_dgram tests: logger(1), socat, python3, systemd-notify. CI installs
-// them (.ci/run); a missing tool fails the test with a message that says how to install it,
-// never a silent skip.
+// Real peers for the unix_dgram tests: logger(1), socat, python3, systemd-notify. The global
+// setup installs them when it can and the tests that need a missing one skip loudly
+// (requirements.ts); requireTool is the last guard when a test runs anyway.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { withTimeout } from './harness'
 

@@ -57,6 +57,18 @@ describe('sd-notify', () => {
     expect(() => formatNotify({ extra: { lower: 'x' } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
   })
 
+  it('refuses every character systemd frames by (LF, CR) or drops a datagram for (NUL), in every text field', async () => {
+    for (const bad of ['\n', '\r', '\0']) {
+      for (const state of [{ status: `x${bad}MAINPID=1` }, { busError: `a${bad}b` }, { fdname: `db${bad}` }, { extra: { X_ONE: `1${bad}STOPPING=1` } }]) {
+        expect(() => formatNotify(state), JSON.stringify(state)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+      }
+    }
+    // The injection from the report: three assignments hidden in one STATUS.
+    await expect(notify({ status: 'x\rMAINPID=1\rSTOPPING=1' }, { socketPath: '/nonexistent/notify' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
+    // A preformatted string may hold lines, never a NUL (systemd would drop READY=1 with it).
+    expect(() => formatNotify('READY=1\nSTATUS=a\0b')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+  })
+
   it('is a no-op resolving to false when NOTIFY_SOCKET is unset or empty', async () => {
     expect(notifySocket()).toBeUndefined()
     expect(await notify({ ready: true })).toBe(false)

@@ -60,6 +60,26 @@ describe('syslog framing', () => {
     expect(() => formatSyslog('info', 'm', { format: 'json' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
   })
 
+  it('refuses framing characters in every header field of both formats (a line-framed relay would split there)', () => {
+    const refused = (options: Parameters<typeof formatSyslog>[2]): void => {
+      expect(() => formatSyslog('info', 'm', options), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+    }
+    for (const bad of ['\n', '\r', '\0', ' ', '\t']) {
+      for (const format of ['rfc3164', 'rfc5424'] as const) {
+        refused({ format, appName: `app${bad}evil` })
+        refused({ format, hostname: `h${bad}x` })
+      }
+      refused({ format: 'rfc5424', msgId: `m${bad}` })
+    }
+    // In RFC 3164 the TAG ends at ':' or '['; a name holding them would forge another TAG.
+    for (const bad of [':', '[', ']']) refused({ format: 'rfc3164', appName: `app${bad}x` })
+    for (const bad of ['\n', '\r', '\0']) refused({ format: 'rfc5424', structuredData: { 'a@1': { k: `v${bad}<13>1 forged` } } })
+    // What is allowed still frames as before.
+    expect(formatSyslog('info', 'm', { format: 'rfc3164', appName: 'my-app.v2_x', hostname: 'h', pid: false, timestamp: new Date(2026, 0, 2, 3, 4, 5) }).toString()).toBe(
+      '<14>Jan  2 03:04:05 h my-app.v2_x: m',
+    )
+  })
+
   it('UTF-8 messages are sent as UTF-8', () => {
     expect(formatSyslog('info', 'héllo ✓', { format: 'rfc5424', appName: 'a', hostname: 'h', pid: false, timestamp: when }).toString('utf8')).toMatch(/ héllo ✓$/)
   })

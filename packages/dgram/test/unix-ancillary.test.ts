@@ -1,6 +1,7 @@
 // unix_dgram ancillary data between our own sockets (the real-peer versions are in
 // peers.test.ts): credentials (rinfo.pid/uid/gid), descriptors both ways (sendWithFds,
 // rinfo.fds) and who closes them, and datagrams of hundreds of KiB.
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -110,6 +111,24 @@ describe('unix_dgram descriptor passing', () => {
     expect(rinfo.fds).toHaveLength(1)
     const mine = rinfo.fds![0]
     expect(readFd(mine)).toBe('through the socket')
+    fs.closeSync(mine)
+    c.close()
+    s.close()
+  })
+
+  it.runIf(process.platform === 'linux')('received descriptors do not leak into a child process spawned later (close-on-exec)', async () => {
+    const { s, p } = await server({ receiveFds: true })
+    const fd = fs.openSync(tempFile('secret'), 'r')
+    const c = createSocket('unix_dgram')
+    const got = next(s)
+    await sendWithFds(c, 'fd', [fd], p)
+    fs.closeSync(fd)
+    const [, rinfo] = await got
+    const mine = rinfo.fds![0]
+    // The child's own descriptor table, as it sees it after exec.
+    const inherited = execFileSync('sh', ['-c', 'ls /proc/$$/fd'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+    expect(inherited).not.toContain(mine)
+    expect(readFd(mine)).toBe('secret')
     fs.closeSync(mine)
     c.close()
     s.close()
@@ -250,6 +269,44 @@ describe('unix_dgram descriptor passing', () => {
     expect(outcome(() => (u as unknown as UnixSocket).sendWithFds('x', [0], p)).threw).toMatchObject({ code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM' })
     expect(outcome(() => (u as unknown as UnixSocket).setPassCredentials(true)).threw).toMatchObject({ code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM' })
     u.close()
+  })
+
+  it('every element of fds is read exactly once: what was validated is what is sent', async () => {
+    const { s, p } = await server({ receiveFds: true })
+    const fd = fs.openSync(tempFile('read once'), 'r')
+    const reads: number[] = []
+    // A hostile array: the first read of [0] gives a real descriptor, any later read 2 ** 40.
+    const hostile = new Proxy([fd], {
+      get(target, key, receiver) {
+        if (key === '0') {
+          reads.push(0)
+          return reads.length === 1 ? fd : 2 ** 40
+        }
+        return Reflect.get(target, key, receiver)
+      },
+    })
+    const c = createSocket('unix_dgram')
+    const got = next(s)
+    expect(await sendWithFds(c, 'once', hostile, p)).toBe(4)
+    fs.closeSync(fd)
+    const [, rinfo] = await got
+    expect(reads).toEqual([0])
+    expect(readFd(rinfo.fds![0])).toBe('read once')
+    fs.closeSync(rinfo.fds![0])
+    c.close()
+    s.close()
+  })
+
+  it('a Proxy around a Buffer is not a path: ERR_INVALID_ARG_TYPE at every call, as node fs says', () => {
+    const fake = new Proxy(Buffer.from('/tmp/dgramx-proxy.sock'), {})
+    const c = createSocket('unix_dgram')
+    const invalid = { code: 'ERR_INVALID_ARG_TYPE' }
+    expect(outcome(() => fs.statSync(fake as never)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.send('x', fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.sendWithFds('x', [0], fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.connect(fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.bind(fake)).threw).toMatchObject(invalid)
+    c.close()
   })
 
   it('a closed descriptor fails the send with EBADF', async () => {

@@ -1,5 +1,6 @@
 // The socket file: bind never removes what exists unless told to (unlinkExisting: true or
 // 'stale'), `mode` holds whatever the umask is, unlinkOnClose removes only our own file.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -168,6 +169,68 @@ describe('unix_dgram socket files', () => {
     expect(String((await got)[0])).toBe('second')
     c.close()
     second.close()
+  })
+
+  it.runIf(process.platform === 'linux')('mode never follows a symlink renamed over the fresh socket file (racer in another process)', async () => {
+    const dir = tempDir()
+    const sock = path.join(dir, 'raced.sock')
+    const victim = path.join(dir, 'victim')
+    fs.writeFileSync(victim, 'private', { mode: 0o600 })
+    fs.chmodSync(victim, 0o600)
+    // The attacker: renames a symlink to the victim over the socket's name as fast as it can.
+    const racer = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs')
+      const [sock, victim, tmp] = process.argv.slice(1)
+      const end = Date.now() + 20000
+      process.stdout.write('ready\\n')
+      for (let i = 0; Date.now() < end && i < 5e6; i++) {
+        try { fs.symlinkSync(victim, tmp); fs.renameSync(tmp, sock) } catch {}
+        try { fs.unlinkSync(tmp) } catch {}
+      }`, sock, victim, path.join(dir, 'link.tmp')], { stdio: ['ignore', 'pipe', 'ignore'] })
+    await new Promise((resolve) => racer.stdout!.once('data', resolve))
+    const outcomes = { listening: 0, chmod: 0, bind: 0 }
+    try {
+      for (let i = 0; i < 2000; i++) {
+        const s = createSocket('unix_dgram')
+        const result = await new Promise<string>((resolve) => {
+          s.once('listening', () => resolve('listening'))
+          s.once('error', (e: NodeJS.ErrnoException) => resolve(e.syscall === 'chmod' ? 'chmod' : 'bind'))
+          try {
+            fs.rmSync(sock, { force: true })
+          } catch {}
+          s.bind({ path: sock, mode: 0o666 })
+        })
+        outcomes[result as keyof typeof outcomes]++
+        s.close()
+        expect(fs.statSync(victim).mode & 0o7777, `after ${i + 1} binds (${JSON.stringify(outcomes)})`).toBe(0o600)
+      }
+    } finally {
+      racer.kill('SIGKILL')
+    }
+    expect(fs.readFileSync(victim, 'utf8')).toBe('private')
+    expect(outcomes.listening + outcomes.chmod + outcomes.bind).toBe(2000)
+  }, 60_000)
+
+  it('unlinkOnClose removes the file it created even after process.chdir() (relative path)', async () => {
+    const dir = tempDir()
+    const elsewhere = tempDir()
+    const script = `
+      const fs = require('node:fs');
+      process.chdir(${JSON.stringify(dir)});
+      const s = dgram.createSocket({ type: 'unix_dgram', unlinkOnClose: true });
+      s.bind('rel.sock', () => {
+        process.chdir(${JSON.stringify(elsewhere)});
+        s.close(() => {
+          const left = fs.existsSync(${JSON.stringify(path.join(dir, 'rel.sock'))});
+          process.chdir(${JSON.stringify(dir)});
+          const again = dgram.createSocket('unix_dgram');
+          again.on('error', (e) => { console.log(JSON.stringify({ left, again: e.code })); });
+          again.bind({ path: 'rel.sock', unlinkOnClose: true }, () => { console.log(JSON.stringify({ left, again: 'bound' })); again.close(); });
+        });
+      });`
+    const result = await runScript(script, 'dgramx')
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual({ left: false, again: 'bound' })
   })
 
   it('unlinkOnClose with an abstract name or autobind does nothing (there is no file)', async () => {
