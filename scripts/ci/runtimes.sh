@@ -9,7 +9,7 @@ DENO_VERSION=2.9.6
 which_runtimes=${1:-all}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tools=${DGRAMX_RUNTIMES_DIR:-$root/target/runtimes}
-mkdir -p "$tools"
+mkdir -p "$tools" "$root/target/runtimes"
 
 install_tools() {
   # npm blocks bun's install script, which is fine: the package ships the binary itself.
