@@ -97,12 +97,23 @@ pub fn current(env: sys::napi_env) -> Result<Rc<Driver>, SysError> {
     DRIVER.with(|d| *d.borrow_mut() = Some(driver.clone()));
     // SAFETY: registering a teardown hook for this env; the hook runs on this thread.
     unsafe {
-        sys::napi_add_async_cleanup_hook(
-            env,
-            Some(on_env_teardown),
-            ptr::null_mut(),
-            ptr::null_mut(),
-        );
+        match driver.wake.mode() {
+            // libuv handles close asynchronously, so Node must wait for them (async hook).
+            Mode::UvPoll => {
+                sys::napi_add_async_cleanup_hook(
+                    env,
+                    Some(on_env_teardown),
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                );
+            }
+            // The thread stops synchronously: a plain hook does. Deno (which always gets the
+            // thread) frees an async hook's handle itself after the hook removed it, a double
+            // free at exit; its plain env cleanup hooks are sound.
+            Mode::Thread => {
+                sys::napi_add_env_cleanup_hook(env, Some(on_env_cleanup), ptr::null_mut());
+            }
+        }
     }
     Ok(driver)
 }
@@ -548,6 +559,13 @@ fn on_batch(retry_due: bool) {
             d.retry_stalled();
         }
         d.dispatch();
+    }
+}
+
+/// Thread mode's teardown: nothing outlives it, so it finishes before returning.
+unsafe extern "C" fn on_env_cleanup(_arg: *mut c_void) {
+    if let Some(d) = DRIVER.with(|d| d.borrow_mut().take()) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.teardown()));
     }
 }
 

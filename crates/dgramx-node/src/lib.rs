@@ -23,3 +23,10 @@ pub fn native_version() -> String {
 pub fn driver_mode() -> String {
     driver::mode_name().to_string()
 }
+
+/// Called by the facade before the first socket when the host runtime (Bun, Deno) has no
+/// usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
+#[napi]
+pub fn set_host_lacks_libuv(lacks: bool) {
+    wake::set_host_lacks_libuv(lacks);
+}

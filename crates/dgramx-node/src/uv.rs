@@ -29,6 +29,35 @@ extern "C" {
     fn uv_unref(handle: *mut c_void);
 }
 
+/// The libuv functions `Handle` calls, by their exported names.
+const SYMBOLS: [&std::ffi::CStr; 8] = [
+    c"uv_handle_size",
+    c"uv_poll_init",
+    c"uv_poll_start",
+    c"uv_timer_init",
+    c"uv_timer_start",
+    c"uv_close",
+    c"uv_ref",
+    c"uv_unref",
+];
+
+/// Whether the process exports every libuv function we call. The binding is loaded with lazy
+/// binding, so a missing one would only show (as a fatal symbol lookup error) at its first call.
+pub fn symbols_present() -> bool {
+    SYMBOLS.iter().all(|name| {
+        // SAFETY: dlsym with RTLD_DEFAULT only looks the name up.
+        !unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }.is_null()
+    })
+}
+
+/// This env's libuv loop, if the host has one to give.
+pub fn event_loop(env: sys::napi_env) -> Option<*mut sys::uv_loop_s> {
+    let mut lp = std::ptr::null_mut();
+    // SAFETY: env is the live env of this thread.
+    let status = unsafe { sys::napi_get_uv_event_loop(env, &mut lp) };
+    (status == sys::Status::napi_ok && !lp.is_null()).then_some(lp)
+}
+
 /// An owned uv handle. Its memory is released once libuv confirms the close.
 pub struct Handle {
     raw: *mut c_void,

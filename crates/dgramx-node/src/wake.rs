@@ -29,15 +29,28 @@ pub enum Mode {
     Thread,
 }
 
+/// What the facade learned about the host runtime (see `set_host_hint`).
+static HOST_LACKS_LIBUV: AtomicBool = AtomicBool::new(false);
+
+/// The facade tells us when it runs under a runtime (Bun, Deno) whose libuv exports are
+/// stubs that abort the process or handles that never fire: calling them cannot be probed
+/// safely, so only the host's own identity tells.
+pub fn set_host_lacks_libuv(lacks: bool) {
+    HOST_LACKS_LIBUV.store(lacks, Ordering::Relaxed);
+}
+
 impl Mode {
-    /// Windows has only the thread; elsewhere `DGRAMX_DRIVER=thread` asks for it.
+    /// Windows has only the thread. Elsewhere `DGRAMX_DRIVER` wins; otherwise uv-poll when
+    /// the host really runs libuv, the thread when it does not (see `host_runs_libuv`).
     pub fn for_this_process() -> Mode {
         if cfg!(not(unix)) {
             return Mode::Thread;
         }
-        match std::env::var("DGRAMX_DRIVER") {
-            Ok(v) if v == "thread" => Mode::Thread,
-            _ => Mode::UvPoll,
+        match std::env::var("DGRAMX_DRIVER").as_deref() {
+            Ok("thread") => Mode::Thread,
+            Ok("uv-poll") => Mode::UvPoll,
+            _ if host_runs_libuv() => Mode::UvPoll,
+            _ => Mode::Thread,
         }
     }
 
@@ -46,6 +59,22 @@ impl Mode {
             Mode::UvPoll => "uv-poll",
             Mode::Thread => "thread",
         }
+    }
+}
+
+/// Whether uv-poll can work here: the facade has not flagged the runtime, and the process
+/// exports every libuv function we call (a host without them would fail at the first call).
+fn host_runs_libuv() -> bool {
+    if HOST_LACKS_LIBUV.load(Ordering::Relaxed) {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        crate::uv::symbols_present()
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 
@@ -79,6 +108,12 @@ impl Wake {
             .registrar()
             .map_err(|e| SysError::from_io(&e, "epoll_create"))?;
         let wake = match mode {
+            // A host that has no libuv loop to give (napi_get_uv_event_loop fails) still gets
+            // a working driver: the thread needs only Node-API.
+            #[cfg(unix)]
+            Mode::UvPoll if crate::uv::event_loop(env).is_none() => {
+                Wake::Thread(ReactorThread::start(env, reactor, callbacks.on_batch)?)
+            }
             #[cfg(unix)]
             Mode::UvPoll => Wake::UvPoll(UvPoll::start(env, reactor, &callbacks)?),
             #[cfg(not(unix))]
@@ -197,9 +232,9 @@ impl UvPoll {
         callbacks: &Callbacks,
     ) -> Result<UvPoll, SysError> {
         use crate::uv::Handle;
-        let mut lp = ptr::null_mut();
-        // SAFETY: env is the live env of this thread.
-        unsafe { sys::napi_get_uv_event_loop(env, &mut lp) };
+        let lp = crate::uv::event_loop(env).ok_or_else(|| {
+            SysError::coded("ERR_DGRAMX_NATIVE_DRIVER", "napi_get_uv_event_loop")
+        })?;
         // SAFETY: lp is this env's running loop and we are on its thread.
         let poll = unsafe { Handle::poll(lp, reactor.fd(), callbacks.on_ready) }
             .map_err(|rc| SysError::from_raw(-rc, "uv_poll_start"))?;

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.driverMode = nativeBinding.driverMode
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.setHostLacksLibuv = nativeBinding.setHostLacksLibuv

@@ -143,3 +143,9 @@ export interface SendManyResult {
   sent: number
   queued: number
 }
+
+/**
+ * Called by the facade before the first socket when the host runtime (Bun, Deno) has no
+ * usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
+ */
+export declare function setHostLacksLibuv(lacks: boolean): void

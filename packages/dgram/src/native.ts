@@ -9,6 +9,7 @@ import type { NativeSocketConstructor } from './native-types'
 interface Binding extends NativeBindingShape {
   NativeSocket: NativeSocketConstructor
   nativeVersion(): string
+  setHostLacksLibuv?(lacks: boolean): void
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -31,6 +32,18 @@ const binding = loadNative({
   },
 }) as Binding
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+// Bun's libuv exports abort the process when called, and Deno has no libuv loop behind its
+// Node-API: neither can be probed safely from native code, so the host's identity picks the
+// reactor-thread driver there (DGRAMX_DRIVER still wins; see crates/dgramx-node/src/wake.rs).
+binding.setHostLacksLibuv?.(hostLacksLibuv())
+
+function hostLacksLibuv(): boolean {
+  return (
+    typeof (process.versions as Record<string, string | undefined>).bun === 'string' ||
+    typeof (globalThis as { Deno?: unknown }).Deno === 'object'
+  )
+}
 
 export const NativeSocket = binding.NativeSocket
 export const nativeVersion = (): string => binding.nativeVersion()

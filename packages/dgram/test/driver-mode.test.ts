@@ -10,6 +10,7 @@ import { timeScale } from './time-scale'
 const script = `
 const dgram = require(${JSON.stringify(builtPackage)})
 const native = require(${JSON.stringify(path.join(builtPackage, 'native', 'binding.cjs'))})
+if (process.env.HINT) native.setHostLacksLibuv(true)
 const a = dgram.createSocket('udp4')
 a.on('message', (msg) => {
   console.log(native.driverMode(), msg.toString())
@@ -38,5 +39,14 @@ describe('driver mode', () => {
 
   it('a reactor thread with DGRAMX_DRIVER=thread; the process still exits once the socket closes', () => {
     expect(run({ DGRAMX_DRIVER: 'thread' })).toEqual({ stdout: 'thread ping', status: 0 })
+  })
+
+  // Bun's libuv exports abort when called and Deno has no libuv loop: the facade flags such a
+  // host (process.versions.bun / globalThis.Deno) and the default becomes the thread.
+  it('the thread when the host is flagged as lacking libuv; DGRAMX_DRIVER still wins', () => {
+    expect(run({ HINT: '1' })).toEqual({ stdout: 'thread ping', status: 0 })
+    if (process.platform !== 'win32') {
+      expect(run({ HINT: '1', DGRAMX_DRIVER: 'uv-poll' })).toEqual({ stdout: 'uv-poll ping', status: 0 })
+    }
   })
 })

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs @dgramx/dgram under Bun and Deno (both from npm, pinned), with the driver each picks by
+# default. Needs the workspace installed and built first (pnpm install, build:native, build).
+# Usage: scripts/ci/runtimes.sh [bun|deno|all]
+set -uo pipefail
+
+BUN_VERSION=1.4.5
+DENO_VERSION=2.9.6
+which_runtimes=${1:-all}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tools=${DGRAMX_RUNTIMES_DIR:-$root/target/runtimes}
+mkdir -p "$tools" "$root/target/runtimes"
+
+install_tools() {
+  # npm blocks bun's install script, which is fine: the package ships the binary itself.
+  local want=()
+  [ -x "$tools/node_modules/bun/bin/bun.exe" ] &&
+    [ "$("$tools/node_modules/bun/bin/bun.exe" --version)" = "$BUN_VERSION" ] || want+=("bun@$BUN_VERSION")
+  [ -x "$tools/node_modules/@deno/linux-x64-glibc/deno" ] &&
+    "$tools/node_modules/@deno/linux-x64-glibc/deno" --version | grep -q "^deno $DENO_VERSION " ||
+    want+=("@deno/linux-x64-glibc@$DENO_VERSION")
+  if [ ${#want[@]} -gt 0 ]; then
+    (cd "$tools" && [ -f package.json ] || echo '{"private":true}' > package.json
+     cd "$tools" && npm install --no-audit --no-fund --no-save "${want[@]}" >/dev/null) || return 1
+  fi
+}
+install_tools || { echo "runtimes: installing bun/deno failed"; exit 1; }
+BUN=$tools/node_modules/bun/bin/bun.exe
+DENO=$tools/node_modules/@deno/linux-x64-glibc/deno
+
+pkg=$root/packages/dgram
+golden=$root/target/runtimes/golden
+cd "$pkg" || exit 1
+
+# The differential tests compare with node:dgram. Bun's and Deno's own node:dgram differ from
+# Node's (error shapes, event order), so real Node's observations are recorded once here and
+# replayed under each runtime (test/golden.ts); `both` tables test only ours there.
+DIFFERENTIAL="test/batch.test.ts test/bind.test.ts test/close.test.ts test/connect.test.ts
+  test/create-socket.test.ts test/harness.test.ts test/integration.test.ts test/options.test.ts
+  test/receive.test.ts test/send.test.ts test/sync-api.test.ts test/tick-batch.test.ts"
+record_golden() {
+  [ -d "$golden" ] && [ -z "${DGRAMX_GOLDEN_REFRESH:-}" ] && return 0
+  rm -rf "$golden"
+  # shellcheck disable=SC2086
+  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=record node node_modules/vitest/vitest.mjs run $DIFFERENTIAL \
+    >"$root/target/runtimes/golden-record.log" 2>&1 ||
+    echo "runtimes: recording node:dgram observations had failures (see target/runtimes/golden-record.log)"
+}
+
+# Left out under both runtimes, each for a reason that is about the runtime, not about us:
+EXCLUDE=(
+  # These spawn process.execPath with node's own command line (-e, --expose-gc, worker
+  # examples, a second node handing over a descriptor) and expect node's answers to it; under
+  # bun/deno process.execPath is that runtime, which takes a different command line.
+  --exclude test/driver-mode.test.ts    # also asserts uv-poll as the default, which is Node's
+  --exclude test/packaging.test.ts
+  --exclude test/examples-dir.test.ts
+  --exclude test/reuseport.test.ts
+  --exclude test/bind-fd.test.ts
+)
+
+status=0
+run_one() { # name, command...
+  local name=$1; shift
+  local log=$root/target/runtimes/$name.log start=$SECONDS
+  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=replay "$@" node_modules/vitest/vitest.mjs run "${EXCLUDE[@]}" >"$log" 2>&1
+  local rc=$?
+  [ $rc -eq 0 ] || status=1
+  echo "runtimes: $name ($((SECONDS - start)) s, exit $rc, log target/runtimes/$name.log)"
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +(Test Files|Tests) ' | sed "s/^/runtimes: $name /"
+}
+
+record_golden
+case $which_runtimes in
+  bun) run_one bun "$BUN" --bun ;;
+  deno) run_one deno "$DENO" run -A ;;
+  all) run_one bun "$BUN" --bun; run_one deno "$DENO" run -A ;;
+  *) echo "usage: $0 [bun|deno|all]"; exit 2 ;;
+esac
+exit $status
