@@ -2,8 +2,9 @@
 // (native/binding.cjs) with an override variable, a version check and one clear error.
 // The paths are relative to this file both in src/ (tests) and in dist/ (the published build).
 
+import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { detectHost, loadNative, type NativeBindingShape } from './load-native'
+import { detectHost, detectTarget, loadNative, type NativeBindingShape } from './load-native'
 import type { NativeSocketConstructor } from './native-types'
 
 interface Binding extends NativeBindingShape {
@@ -19,9 +20,12 @@ const binding = loadNative({
   env: process.env,
   facadeVersion: (require('../package.json') as { version: string }).version,
   packageDir,
+  target: detectTarget,
   host: () => (host ??= detectHost()),
   requireGenerated: () => require('../native/binding.cjs') as Binding,
   requireFile: (file) => require(file) as Binding,
+  requirePackage: (name) => require(name) as Binding,
+  fileExists: existsSync,
   installedVersion: (name) => {
     try {
       return (require(`${name}/package.json`) as { version: string }).version
