@@ -10,6 +10,7 @@ import type { NativeSocketConstructor } from './native-types'
 interface Binding extends NativeBindingShape {
   NativeSocket: NativeSocketConstructor
   nativeVersion(): string
+  driverMode(): string
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -38,3 +39,5 @@ const binding = loadNative({
 
 export const NativeSocket = binding.NativeSocket
 export const nativeVersion = (): string => binding.nativeVersion()
+/** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
+export const driverMode = (): string => binding.driverMode()

@@ -8,7 +8,9 @@ import { builtPackage } from './child'
 
 const script = `
 const dgram = require(${JSON.stringify(builtPackage)})
-const native = require(${JSON.stringify(path.join(builtPackage, 'native', 'binding.cjs'))})
+// Through the facade's loader, as the package itself loads it (not native/binding.cjs, which
+// picks glibc or musl by the filesystem).
+const native = require(${JSON.stringify(path.join(builtPackage, 'dist', 'native.js'))})
 const a = dgram.createSocket('udp4')
 a.on('message', (msg) => {
   console.log(native.driverMode(), msg.toString())
