@@ -5,7 +5,7 @@ import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
-import type { AdvancedSocketOptions } from './advanced'
+import type { AdvancedSocketOptions, UdpOnlyOption } from './advanced'
 import type { DatagramMetadata } from './metadata'
 
 export type UdpSocketType = 'udp4' | 'udp6'
@@ -95,7 +95,8 @@ export type LookupFunction = (
 ) => void
 
 export interface SocketOptions extends Abortable, AdvancedSocketOptions {
-  type: SocketType
+  /** udp4 or udp6; unix_dgram sockets take UnixSocketOptions. */
+  type: UdpSocketType
   reuseAddr?: boolean | undefined
   /** Honoured on every supported Node version (node:dgram ignores it before 22.12). */
   reusePort?: boolean | undefined
@@ -132,7 +133,7 @@ export interface SendMany {
 }
 
 /** createSocket options for unix_dgram sockets: the common ones plus unix-only ones. */
-export interface UnixSocketOptions extends Omit<SocketOptions, 'type'> {
+export interface UnixSocketOptions extends Omit<SocketOptions, 'type' | UdpOnlyOption> {
   type: 'unix_dgram'
   /** Remove the bound socket file on close (as `bind({ unlinkOnClose })` does). */
   unlinkOnClose?: boolean | undefined

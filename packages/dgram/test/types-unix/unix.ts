@@ -34,6 +34,16 @@ s.bind({ path: '/x', unlinkExisting: 'always' })
 createSocket({ type: 'udp4', sendQueueLimit: 10 })
 // @ts-expect-error sendWithFds is a unix_dgram call
 createSocket('udp4').sendWithFds('x', [0], '/x')
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.setTTL(4)
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.addMembership('224.0.0.1')
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.setBroadcast(true)
+// @ts-expect-error UDP-only options are not unix options
+createSocket({ type: 'unix_dgram', reusePort: true })
+// @ts-expect-error UDP-only options are not unix options
+createSocket({ type: 'unix_dgram', ipv6Only: true })
 
 const state: NotifyState = { ready: true, status: 'up', watchdog: 'trigger', fdstore: true, fdname: 'db', extra: { X: 1 } }
 export const sent: Promise<boolean> = notify(state, { fds: [3], socketPath: '@sock', unsetEnvironment: true })
