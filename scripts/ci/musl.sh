@@ -14,9 +14,9 @@
 #   sources untouched); the amd64 one is installed with dpkg (it has no dependencies and only
 #   adds /lib/ld-musl-x86_64.so.1), the arm64 one is unpacked into a root QEMU reads through
 #   QEMU_LD_PREFIX.
-# - The binaries: scripts/build-target.sh <triple> when it exists (CI then builds each binary
-#   once, into target/release-targets/<tuple>/), else cargo-zigbuild with zig from PyPI, as the
-#   release workflow builds them (napi build -x). Each is checked by scripts/verify-binaries.mjs.
+# - The binaries: scripts/build-target.sh <triple> (cargo-zigbuild, as the release workflow's
+#   napi build -x; incremental, so CI builds each binary once, into
+#   target/release-targets/<tuple>/). Each is checked by scripts/verify-binaries.mjs.
 # - The suite runs in a temporary copy of the checkout whose pnpm install also fetches the musl
 #   (and arm64) builds of rollup and esbuild (supportedArchitectures), as vitest needs them.
 #
@@ -34,8 +34,6 @@ case "$legs" in
 esac
 
 NODE_WHEEL_VERSION="${NODE_WHEEL_VERSION:-22.20.0}"
-ZIG_VERSION=0.15.2
-CARGO_ZIGBUILD_VERSION=0.24.0
 cache="$root/target/musl-ci"
 mkdir -p "$cache"
 export DEBIAN_FRONTEND=noninteractive
@@ -136,23 +134,13 @@ node_for() { # leg -> path of its node executable
 
 # ---- the binaries -----------------------------------------------------------------------------
 binary_for() { # leg -> path of dgram.<tuple>.node
-  local leg="$1" t="${triple[$1]}" tuple="linux-$1-musl"
-  local out="$root/target/release-targets/$tuple/dgram.$tuple.node"
-  if [ -f scripts/build-target.sh ]; then
-    step "build $t (scripts/build-target.sh)" >&2
-    bash scripts/build-target.sh "$t" >&2
-  else
-    step "build $t (cargo-zigbuild)" >&2
-    python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q "ziglang==$ZIG_VERSION" >&2
-    command -v cargo-zigbuild >/dev/null || python3 -m pip install -q "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" >&2
-    rustup target list --installed | grep -qx "$t" || rustup target add "$t" >&2
-    # .cargo/config.toml turns crt-static off for the musl targets (a cdylib Node can load).
-    nice cargo zigbuild -p dgramx-node --release --locked --target "$t" --target-dir target/musl >&2
-    mkdir -p "$(dirname "$out")"
-    cp "target/musl/$t/release/libdgramx_node.so" "$out"
-  fi
+  local t="${triple[$1]}" tuple="linux-$1-musl"
+  local out="${CARGO_TARGET_DIR:-target}/release-targets/$tuple/dgram.$tuple.node"
+  # Incremental: a binary an earlier CI step built is not built again.
+  step "build $t (scripts/build-target.sh)" >&2
+  bash scripts/build-target.sh "$t" >&2
   [ -f "$out" ] || { echo "no binary at $out" >&2; exit 1; }
-  echo "$out"
+  echo "$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
 }
 
 # ---- provisioning, in the order the legs need it ----------------------------------------------
