@@ -11,6 +11,8 @@ pub mod adopt;
 pub mod cmsg;
 pub mod error;
 pub mod meta;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod mmsg;
 pub mod offload;
 pub mod reactor;
 pub mod recv;

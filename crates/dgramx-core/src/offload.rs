@@ -53,11 +53,11 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
     loop {
         // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
         let rc = unsafe {
-            libc::sendmmsg(
+            crate::mmsg::sys_sendmmsg(
                 sock.raw_fd(),
                 hdrs.as_mut_ptr(),
                 n as u32,
-                libc::MSG_NOSIGNAL as _,
+                libc::MSG_NOSIGNAL,
             )
         };
         if rc >= 0 {

@@ -1,6 +1,10 @@
 // Finds and loads the native binary, around the loader that `napi build` generates
 // (native/binding.cjs, never edited by hand). What this module adds:
 //   - DGRAMX_NATIVE_PATH: load exactly this `.node` file and nothing else;
+//   - on Linux, glibc or musl decided by the running process (its ELF interpreter), not by the
+//     filesystem: the generated loader reads /usr/bin/ldd, so a musl Node on a glibc system
+//     (or the reverse) would load the other libc's binary. There this module requires the
+//     local build and the platform package itself, the same two candidates in the same order;
 //   - a version check: the binary must report the facade's own version (it bakes the crate
 //     version, which CI keeps equal to the package version: scripts/check-versions.mjs);
 //   - one coded error when nothing fits, naming the detected platform, each thing tried with
@@ -9,7 +13,7 @@
 // Everything that touches the process (env, platform, require) comes in through `LoadDeps`,
 // so test/loader.test.ts can drive every branch.
 
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import path from 'node:path'
 
 export const PACKAGE_NAME = '@dgramx/dgram'
@@ -60,12 +64,18 @@ export interface LoadDeps {
   facadeVersion: string
   /** The facade's package directory (for naming the local-build candidate). */
   packageDir: string
-  /** Detects platform, arch and libc; called only when needed (it may be slow). */
+  /** Platform, arch and (Linux) libc of the running process, cheaply: no libcVersion. */
+  target(): Host
+  /** Detects platform, arch, libc and its version; called only when needed (it may be slow). */
   host(): Host
   /** Requires native/binding.cjs, the napi-generated loader. */
   requireGenerated(): NativeBindingShape
   /** Requires one `.node` file by absolute path. */
   requireFile(file: string): NativeBindingShape
+  /** Requires a platform package by name (resolved from the facade). */
+  requirePackage(name: string): NativeBindingShape
+  /** Whether a file exists (to point out the other libc's binary when ours is missing). */
+  fileExists(file: string): boolean
   /** The version of an installed package, or undefined when it is not installed. */
   installedVersion(name: string): string | undefined
 }
@@ -114,26 +124,111 @@ export function describeHost(host: Host): string {
   return `${s})`
 }
 
-/** Detects the running host: process.platform/arch, and glibc or musl on Linux. */
-export function detectHost(): Host {
-  const host: Host = { platform: process.platform, arch: process.arch }
-  if (process.platform !== 'linux') return host
+/** The libc an ELF interpreter path belongs to (`/lib/ld-musl-x86_64.so.1`, `/lib64/ld-linux-x86-64.so.2`). */
+export function libcOfInterpreter(interp: string): Libc | undefined {
+  const base = path.posix.basename(interp)
+  if (base.startsWith('ld-musl-')) return 'musl'
+  if (base.startsWith('ld-linux') || base.startsWith('ld64.so') || base === 'ld.so.1') return 'glibc'
+  return undefined
+}
+
+/** Reads `length` bytes at `offset` of a file; fewer at its end. */
+export type ReadAt = (offset: number, length: number) => Buffer
+
+/**
+ * The PT_INTERP path of a little-endian ELF executable, read through `readAt` (only the header,
+ * the program headers and the path: never the whole file). Undefined for a static executable,
+ * a big-endian one, or anything that is not ELF.
+ */
+export function elfInterpreter(readAt: ReadAt): string | undefined {
+  const ident = readAt(0, 64)
+  if (ident.length < 52 || ident.readUInt32BE(0) !== 0x7f454c46 || ident[5] !== 1) return undefined
+  const is64 = ident[4] === 2
+  if (is64 && ident.length < 64) return undefined
+  const phoff = is64 ? Number(ident.readBigUInt64LE(0x20)) : ident.readUInt32LE(0x1c)
+  const phentsize = ident.readUInt16LE(is64 ? 0x36 : 0x2a)
+  const phnum = ident.readUInt16LE(is64 ? 0x38 : 0x2c)
+  if (phentsize < (is64 ? 56 : 32) || phnum === 0 || phnum > 256) return undefined
+  const table = readAt(phoff, phentsize * phnum)
+  for (let i = 0; i < phnum && (i + 1) * phentsize <= table.length; i++) {
+    const ph = i * phentsize
+    if (table.readUInt32LE(ph) !== 3 /* PT_INTERP */) continue
+    const offset = is64 ? Number(table.readBigUInt64LE(ph + 8)) : table.readUInt32LE(ph + 4)
+    const size = is64 ? Number(table.readBigUInt64LE(ph + 32)) : table.readUInt32LE(ph + 16)
+    if (size === 0 || size > 4096) return undefined
+    const bytes = readAt(offset, size)
+    const nul = bytes.indexOf(0)
+    return bytes.subarray(0, nul === -1 ? bytes.length : nul).toString('latin1')
+  }
+  return undefined
+}
+
+function readAtFile(file: string): ReadAt & { close(): void } {
+  const fd = openSync(file, 'r')
+  const readAt = ((offset: number, length: number) => {
+    const buf = Buffer.alloc(length)
+    return buf.subarray(0, readSync(fd, buf, 0, length, offset))
+  }) as ReadAt & { close(): void }
+  readAt.close = () => closeSync(fd)
+  return readAt
+}
+
+/** The running executable's ELF interpreter: the dynamic loader, hence the libc, this process runs on. */
+export function processInterpreter(execPath: string = process.execPath): string | undefined {
+  try {
+    const readAt = readAtFile(execPath)
+    try {
+      return elfInterpreter(readAt)
+    } finally {
+      readAt.close()
+    }
+  } catch {
+    return undefined
+  }
+}
+
+function libcFromReport(): { libc: Libc; version?: string } | undefined {
   try {
     const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string }; sharedObjects?: string[] } | undefined
     const glibc = report?.header?.glibcVersionRuntime
-    if (glibc) return { ...host, libc: 'glibc', libcVersion: glibc }
-    if (report?.sharedObjects?.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'))) return { ...host, libc: 'musl' }
+    if (glibc) return { libc: 'glibc', version: glibc }
+    if (report?.sharedObjects?.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'))) return { libc: 'musl' }
   } catch {
-    // fall through to the filesystem
+    // not available in this runtime
   }
+  return undefined
+}
+
+function libcFromFilesystem(): Libc | undefined {
   try {
     const ldd = readFileSync('/usr/bin/ldd', 'utf8')
-    if (ldd.includes('musl')) return { ...host, libc: 'musl' }
-    if (ldd.includes('GNU C Library') || ldd.includes('glibc')) return { ...host, libc: 'glibc' }
+    if (ldd.includes('musl')) return 'musl'
+    if (ldd.includes('GNU C Library') || ldd.includes('glibc')) return 'glibc'
   } catch {
     // unknown
   }
-  return host
+  return undefined
+}
+
+/**
+ * The running process's platform, arch and libc, without process.report (about 20 ms): on Linux
+ * the libc is the one whose loader the executable names as its ELF interpreter. Only a static
+ * or unreadable executable falls back to process.report, then to /usr/bin/ldd.
+ */
+export function detectTarget(): Host {
+  const host: Host = { platform: process.platform, arch: process.arch }
+  if (process.platform !== 'linux') return host
+  const interp = processInterpreter()
+  const libc = (interp === undefined ? undefined : libcOfInterpreter(interp)) ?? libcFromReport()?.libc ?? libcFromFilesystem()
+  return libc === undefined ? host : { ...host, libc }
+}
+
+/** Detects the running host for messages: as detectTarget, plus glibc's runtime version. */
+export function detectHost(): Host {
+  const host = detectTarget()
+  if (host.platform !== 'linux' || host.libc === 'musl') return host
+  const report = libcFromReport()
+  return report?.libc === 'glibc' ? { ...host, libc: 'glibc', libcVersion: report.version } : host
 }
 
 /** The first line of an error's message, with the require stack cut off. */
@@ -218,11 +313,12 @@ function remedies(deps: LoadDeps, host: Host): string[] {
   return lines
 }
 
-function notFound(deps: LoadDeps, host: Host, attempts: Attempt[], cause: unknown): NativeLoadError {
+function notFound(deps: LoadDeps, host: Host, attempts: Attempt[], cause: unknown, notes: string[] = []): NativeLoadError {
   const lines = [
     `${PACKAGE_NAME}@${deps.facadeVersion} could not load its native binary on ${describeHost(host)}.`,
     'Tried:',
     ...attempts.map((a, i) => `  ${i + 1}. ${a.what}: ${a.cause}`),
+    ...notes,
     ...remedies(deps, host),
     `See ${INSTALL_DOC}`,
   ]
@@ -259,7 +355,7 @@ export function checkVersion(deps: LoadDeps, binding: NativeBindingShape, descri
   throw new NativeLoadError('ERR_DGRAMX_NATIVE_VERSION_MISMATCH', lines.join('\n'), host, [attempt])
 }
 
-/** Loads the binary (override, else the generated loader), checks its version, or throws one coded error. */
+/** Loads the binary (override; on Linux the process's own libc; else the generated loader), checks its version, or throws one coded error. */
 export function loadNative(deps: LoadDeps): NativeBindingShape {
   const override = deps.env[OVERRIDE_ENV]
   if (override) {
@@ -274,6 +370,12 @@ export function loadNative(deps: LoadDeps): NativeBindingShape {
     checkVersion(deps, binding, () => `from ${OVERRIDE_ENV}=${override}`)
     return binding
   }
+  // The generated loader honours its own override; without one it would pick glibc or musl by
+  // the filesystem, so on Linux the candidates are tried here.
+  if (!deps.env[NAPI_OVERRIDE_ENV]) {
+    const target = deps.target()
+    if (target.platform === 'linux') return loadLinux(deps, target)
+  }
   let binding: NativeBindingShape
   try {
     binding = deps.requireGenerated()
@@ -283,6 +385,57 @@ export function loadNative(deps: LoadDeps): NativeBindingShape {
   }
   checkVersion(deps, binding, () => loadedFrom(deps))
   return binding
+}
+
+/** The local build and the platform package for a tuple, in the generated loader's order. */
+function linuxCandidates(deps: LoadDeps, tuple: string): { what: string; id: string; load(): NativeBindingShape }[] {
+  const file = path.join(deps.packageDir, 'native', `dgram.${tuple}.node`)
+  const pkg = `${PACKAGE_NAME}-${tuple}`
+  return [
+    { what: `the local build ${file}`, id: file, load: () => deps.requireFile(file) },
+    { what: `the package ${pkg}`, id: pkg, load: () => deps.requirePackage(pkg) },
+  ]
+}
+
+function loadLinux(deps: LoadDeps, target: Host): NativeBindingShape {
+  const tuple = hostTuple(target)!
+  const attempts: Attempt[] = []
+  const errors: unknown[] = []
+  for (const candidate of linuxCandidates(deps, tuple)) {
+    let binding: NativeBindingShape
+    try {
+      binding = candidate.load()
+    } catch (e) {
+      attempts.push({ what: candidate.what, cause: describeCause(e, candidate.id) })
+      errors.push(e)
+      continue
+    }
+    checkVersion(deps, binding, () => {
+      const installed = candidate.id.startsWith(PACKAGE_NAME) ? deps.installedVersion(candidate.id) : undefined
+      return `${candidate.what}${installed === undefined ? '' : `@${installed}`}`
+    })
+    return binding
+  }
+  // A binary that is there but broken says more than "not installed".
+  const cause = errors.find((e) => !firstLine(e).startsWith('Cannot find module')) ?? errors[errors.length - 1]
+  throw notFound(deps, deps.host(), attempts, cause, otherLibcNotes(deps, target))
+}
+
+/** The other libc's binary, when present, is the likely mix-up (node_modules from another system). */
+function otherLibcNotes(deps: LoadDeps, target: Host): string[] {
+  if (target.libc === undefined) return []
+  const other: Libc = target.libc === 'musl' ? 'glibc' : 'musl'
+  const otherTuple = hostTuple({ ...target, libc: other })!
+  const why = `it is the ${other} build, and this process runs on ${target.libc} (its executable's ELF interpreter is ${target.libc === 'musl' ? "musl's" : "glibc's"} loader)`
+  const notes: string[] = []
+  const file = path.join(deps.packageDir, 'native', `dgram.${otherTuple}.node`)
+  if (deps.fileExists(file)) notes.push(`Not tried: ${file}: ${why}.`)
+  const pkg = `${PACKAGE_NAME}-${otherTuple}`
+  const installed = deps.installedVersion(pkg)
+  if (installed !== undefined) {
+    notes.push(`Not tried: ${pkg}@${installed} is installed, but ${why}. Was node_modules installed on another system? Install again on this one.`)
+  }
+  return notes
 }
 
 function loadedFrom(deps: LoadDeps): string {

@@ -2,14 +2,16 @@
 // (native/binding.cjs) with an override variable, a version check and one clear error.
 // The paths are relative to this file both in src/ (tests) and in dist/ (the published build).
 
+import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { detectHost, loadNative, type NativeBindingShape } from './load-native'
+import { detectHost, detectTarget, loadNative, type NativeBindingShape } from './load-native'
 import type { NativeSocketConstructor } from './native-types'
 
 interface Binding extends NativeBindingShape {
   NativeSocket: NativeSocketConstructor
   nativeVersion(): string
   setHostLacksLibuv?(lacks: boolean): void
+  driverMode(): string
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -20,9 +22,12 @@ const binding = loadNative({
   env: process.env,
   facadeVersion: (require('../package.json') as { version: string }).version,
   packageDir,
+  target: detectTarget,
   host: () => (host ??= detectHost()),
   requireGenerated: () => require('../native/binding.cjs') as Binding,
   requireFile: (file) => require(file) as Binding,
+  requirePackage: (name) => require(name) as Binding,
+  fileExists: existsSync,
   installedVersion: (name) => {
     try {
       return (require(`${name}/package.json`) as { version: string }).version
@@ -47,3 +52,7 @@ function hostLacksLibuv(): boolean {
 
 export const NativeSocket = binding.NativeSocket
 export const nativeVersion = (): string => binding.nativeVersion()
+/** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
+export const driverMode = (): string => binding.driverMode()
+/** Tells the binding the host has no usable libuv (tests use it to stand in for Bun/Deno). */
+export const setHostLacksLibuv = (lacks: boolean): void => binding.setHostLacksLibuv?.(lacks)

@@ -9,7 +9,9 @@ import { timeScale } from './time-scale'
 
 const script = `
 const dgram = require(${JSON.stringify(builtPackage)})
-const native = require(${JSON.stringify(path.join(builtPackage, 'native', 'binding.cjs'))})
+// Through the facade's loader, as the package itself loads it (not native/binding.cjs, which
+// picks glibc or musl by the filesystem).
+const native = require(${JSON.stringify(path.join(builtPackage, 'dist', 'native.js'))})
 if (process.env.HINT) native.setHostLacksLibuv(true)
 const a = dgram.createSocket('udp4')
 a.on('message', (msg) => {

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest'
 import {
   describeHost,
   detectHost,
+  detectTarget,
+  elfInterpreter,
   hostTuple,
+  libcOfInterpreter,
+  processInterpreter,
   loadNative,
   NativeLoadError,
   supportedTuple,
@@ -40,19 +44,39 @@ function generatedError(errors: Error[]): Error {
 
 const binding = (version: string): NativeBindingShape => ({ NativeSocket: class {}, nativeVersion: () => version })
 
+// By default: Linux glibc, no local build, the platform package installed. A test that sets
+// `host` gets the same platform as `target` unless it sets `target` itself.
 function deps(over: Partial<LoadDeps> = {}): LoadDeps {
+  const host = over.host ?? (() => linuxGnu)
   return {
     env: {},
     facadeVersion: '1.2.3',
     packageDir: '/app/node_modules/@dgramx/dgram',
-    host: () => linuxGnu,
-    requireGenerated: () => binding('1.2.3'),
-    requireFile: () => {
-      throw new Error('requireFile should not be called')
+    target: () => {
+      const { libcVersion: _, ...t } = host()
+      return t
     },
+    host,
+    requireGenerated: () => {
+      throw new Error('the generated loader should not run on Linux')
+    },
+    requireFile: (file) => {
+      throw notFoundModule(file)
+    },
+    requirePackage: () => binding('1.2.3'),
+    fileExists: () => false,
     installedVersion: () => undefined,
     ...over,
   }
+}
+
+const missingEverywhere: Partial<LoadDeps> = {
+  requireFile: (file) => {
+    throw notFoundModule(file)
+  },
+  requirePackage: (name) => {
+    throw notFoundModule(name)
+  },
 }
 
 function thrown(fn: () => unknown): NativeLoadError {
@@ -87,18 +111,77 @@ describe('platform tuples', () => {
   })
 })
 
-describe('not found', () => {
-  const missing = () => {
-    throw generatedError([
-      notFoundModule('./dgram.linux-x64-gnu.node'),
-      notFoundModule('@dgramx/dgram-linux-x64-gnu'),
-      notFoundModule('./dgram.wasi.cjs'),
-      notFoundModule('@dgramx/dgram-wasm32-wasi'),
-    ])
+describe('glibc or musl: the running process decides', () => {
+  /** A minimal little-endian ELF executable image: header, program headers, interpreter path. */
+  function elfImage(bits: 32 | 64, interp: string | undefined): Buffer {
+    const is64 = bits === 64
+    const ehsize = is64 ? 64 : 52
+    const phentsize = is64 ? 56 : 32
+    const phnum = 2
+    const path0 = Buffer.from(`${interp ?? ''}\0`, 'latin1')
+    const img = Buffer.alloc(ehsize + phentsize * phnum + path0.length)
+    img.writeUInt32BE(0x7f454c46, 0)
+    img[4] = is64 ? 2 : 1
+    img[5] = 1
+    img[6] = 1
+    const interpAt = ehsize + phentsize * phnum
+    if (is64) {
+      img.writeBigUInt64LE(BigInt(ehsize), 0x20)
+      img.writeUInt16LE(phentsize, 0x36)
+      img.writeUInt16LE(phnum, 0x38)
+    } else {
+      img.writeUInt32LE(ehsize, 0x1c)
+      img.writeUInt16LE(phentsize, 0x2a)
+      img.writeUInt16LE(phnum, 0x2c)
+    }
+    // First a PT_LOAD, then (for a dynamic executable) PT_INTERP.
+    img.writeUInt32LE(1, ehsize)
+    const ph = ehsize + phentsize
+    img.writeUInt32LE(interp === undefined ? 4 /* PT_NOTE */ : 3 /* PT_INTERP */, ph)
+    if (is64) {
+      img.writeBigUInt64LE(BigInt(interpAt), ph + 8)
+      img.writeBigUInt64LE(BigInt(path0.length), ph + 32)
+    } else {
+      img.writeUInt32LE(interpAt, ph + 4)
+      img.writeUInt32LE(path0.length, ph + 16)
+    }
+    path0.copy(img, interpAt)
+    return img
   }
+  const reader = (img: Buffer) => (offset: number, length: number) => img.subarray(offset, offset + length)
 
+  it('reads the ELF interpreter of 64- and 32-bit executables, and none of a static one', () => {
+    expect(elfInterpreter(reader(elfImage(64, '/lib/ld-musl-x86_64.so.1')))).toBe('/lib/ld-musl-x86_64.so.1')
+    expect(elfInterpreter(reader(elfImage(32, '/lib/ld-linux-armhf.so.3')))).toBe('/lib/ld-linux-armhf.so.3')
+    expect(elfInterpreter(reader(elfImage(64, undefined)))).toBeUndefined()
+    expect(elfInterpreter(reader(Buffer.from('#!/bin/sh\necho not an ELF file at all, just a script here\n')))).toBeUndefined()
+    expect(elfInterpreter(reader(Buffer.alloc(0)))).toBeUndefined()
+  })
+
+  it("tells glibc's loaders from musl's", () => {
+    expect(libcOfInterpreter('/lib/ld-musl-x86_64.so.1')).toBe('musl')
+    expect(libcOfInterpreter('/lib/ld-musl-aarch64.so.1')).toBe('musl')
+    expect(libcOfInterpreter('/lib64/ld-linux-x86-64.so.2')).toBe('glibc')
+    expect(libcOfInterpreter('/lib/ld-linux-aarch64.so.1')).toBe('glibc')
+    expect(libcOfInterpreter('/lib/ld-linux-armhf.so.3')).toBe('glibc')
+    expect(libcOfInterpreter('/system/bin/linker64')).toBeUndefined()
+  })
+
+  it.runIf(process.platform === 'linux')('agrees with Node itself about this process (glibcVersionRuntime is glibc-only)', () => {
+    const header = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header
+    const expected = header.glibcVersionRuntime ? 'glibc' : 'musl'
+    const interp = processInterpreter()
+    expect(interp).toBeDefined()
+    expect(libcOfInterpreter(interp!)).toBe(expected)
+    expect(detectTarget().libc).toBe(expected)
+    expect(detectHost().libc).toBe(expected)
+    if (expected === 'glibc') expect(detectHost().libcVersion).toBe(header.glibcVersionRuntime)
+  })
+})
+
+describe('not found', () => {
   it('throws one coded error naming the platform, each attempt with its cause, and the fixes', () => {
-    const err = thrown(() => loadNative(deps({ requireGenerated: missing })))
+    const err = thrown(() => loadNative(deps(missingEverywhere)))
     expect(err.code).toBe('ERR_DGRAMX_NATIVE_NOT_FOUND')
     expect(err.message).toBe(
       [
@@ -106,8 +189,6 @@ describe('not found', () => {
         'Tried:',
         '  1. the local build /app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node: not installed / not present',
         '  2. the package @dgramx/dgram-linux-x64-gnu: not installed / not present',
-        '  3. a WASI build ./dgram.wasi.cjs (napi fallback; dgramx ships none): not installed / not present',
-        '  4. the package @dgramx/dgram-wasm32-wasi (napi fallback; dgramx ships none): not installed / not present',
         'The binary for this platform is the package @dgramx/dgram-linux-x64-gnu@1.2.3, an optional dependency of @dgramx/dgram. To get it:',
         '  - Install without omitting optional dependencies: no --omit=optional, --no-optional, or optional=false in .npmrc.',
         '  - If the lockfile was made on another OS, CPU or libc (npm bug https://github.com/npm/cli/issues/4828), delete package-lock.json and node_modules and install again; with pnpm or yarn, list every platform you deploy to under supportedArchitectures.',
@@ -116,36 +197,82 @@ describe('not found', () => {
         'See https://github.com/dgramx/dgramx/blob/main/docs/install.md',
       ].join('\n'),
     )
-    expect(err.attempts).toHaveLength(4)
+    expect(err.attempts).toHaveLength(2)
     expect(err.host).toEqual(linuxGnu)
     expect(String(err)).toMatch(/^Error \[ERR_DGRAMX_NATIVE_NOT_FOUND\]: @dgramx\/dgram@1\.2\.3 could not load/)
     expect((err as { cause?: unknown }).cause).toBeInstanceOf(Error)
   })
 
   it('keeps a real load failure (a binary that is there but broken) as the cause', () => {
+    const broken = new Error('/app/node_modules/@dgramx/dgram-linux-x64-gnu/dgram.linux-x64-gnu.node: invalid ELF header')
     const err = thrown(() =>
       loadNative(
         deps({
-          requireGenerated: () => {
-            throw generatedError([
-              notFoundModule('./dgram.linux-x64-gnu.node'),
-              new Error('/app/node_modules/@dgramx/dgram-linux-x64-gnu/dgram.linux-x64-gnu.node: invalid ELF header'),
-              notFoundModule('./dgram.wasi.cjs'),
-              notFoundModule('@dgramx/dgram-wasm32-wasi'),
-            ])
+          requirePackage: () => {
+            throw broken
           },
         }),
       ),
     )
     expect(err.message).toContain('  2. the package @dgramx/dgram-linux-x64-gnu: /app/node_modules/@dgramx/dgram-linux-x64-gnu/dgram.linux-x64-gnu.node: invalid ELF header')
+    expect((err as { cause?: unknown }).cause).toBe(broken)
   })
 
   it('names musl and the musl package on Alpine', () => {
     const host: Host = { platform: 'linux', arch: 'arm64', libc: 'musl' }
-    const err = thrown(() => loadNative(deps({ host: () => host, requireGenerated: missing })))
+    const err = thrown(() => loadNative(deps({ host: () => host, ...missingEverywhere })))
     expect(err.message).toContain('Linux arm64 (process.platform=linux, process.arch=arm64, musl)')
     expect(err.message).toContain('the package @dgramx/dgram-linux-arm64-musl:')
     expect(err.message).toContain('npm install --save-exact @dgramx/dgram-linux-arm64-musl@1.2.3')
+  })
+
+  it('a musl process on a glibc system tries only the musl binaries and names the glibc ones it left alone', () => {
+    // The generated loader would read /usr/bin/ldd (glibc here) and load the gnu binary into musl.
+    const host: Host = { platform: 'linux', arch: 'x64', libc: 'musl' }
+    const tried: string[] = []
+    const err = thrown(() =>
+      loadNative(
+        deps({
+          host: () => host,
+          requireFile: (f) => {
+            tried.push(f)
+            throw notFoundModule(f)
+          },
+          requirePackage: (name) => {
+            tried.push(name)
+            throw notFoundModule(name)
+          },
+          fileExists: (f) => f === '/app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node',
+          installedVersion: (name) => (name === '@dgramx/dgram-linux-x64-gnu' ? '1.2.3' : undefined),
+        }),
+      ),
+    )
+    expect(tried).toEqual(['/app/node_modules/@dgramx/dgram/native/dgram.linux-x64-musl.node', '@dgramx/dgram-linux-x64-musl'])
+    expect(err.message).toContain('  1. the local build /app/node_modules/@dgramx/dgram/native/dgram.linux-x64-musl.node: not installed / not present\n')
+    expect(err.message).toContain('  2. the package @dgramx/dgram-linux-x64-musl: not installed / not present\n')
+    expect(err.message).toContain(
+      "Not tried: /app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node: it is the glibc build, and this process runs on musl (its executable's ELF interpreter is musl's loader).",
+    )
+    expect(err.message).toContain('Not tried: @dgramx/dgram-linux-x64-gnu@1.2.3 is installed, but it is the glibc build')
+    expect(err.message).toContain('npm install --save-exact @dgramx/dgram-linux-x64-musl@1.2.3')
+    expect(err.message).not.toContain('1. the local build /app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node')
+  })
+
+  it('a glibc process loads the gnu binary even where musl binaries are also present', () => {
+    const tried: string[] = []
+    const b = loadNative(
+      deps({
+        requireFile: (f) => {
+          tried.push(f)
+          return binding('1.2.3')
+        },
+        requirePackage: () => {
+          throw new Error('the package should not be needed: the local build loaded')
+        },
+      }),
+    )
+    expect(b.nativeVersion()).toBe('1.2.3')
+    expect(tried).toEqual(['/app/node_modules/@dgramx/dgram/native/dgram.linux-x64-gnu.node'])
   })
 
   it('on macOS lists the universal candidates the generated loader tries first', () => {
@@ -178,9 +305,7 @@ describe('not found', () => {
       loadNative(
         deps({
           host: () => host,
-          requireGenerated: () => {
-            throw generatedError([notFoundModule('./dgram.linux-riscv64-gnu.node'), notFoundModule('@dgramx/dgram-linux-riscv64-gnu')])
-          },
+          ...missingEverywhere,
         }),
       ),
     )
@@ -201,6 +326,9 @@ describe('not found', () => {
         requireFile: (f) => {
           seen.push(f)
           return binding('1.2.3')
+        },
+        requirePackage: () => {
+          throw new Error('no package must be tried')
         },
       }),
     )
@@ -243,6 +371,7 @@ describe('version check', () => {
   it('accepts a binary of the facade version, without detecting the host (no process.report on the happy path)', () => {
     const b = loadNative(
       deps({
+        target: () => ({ platform: 'linux', arch: 'x64', libc: 'glibc' }),
         host: () => {
           throw new Error('host detection must not run when the binary loads and matches')
         },
@@ -252,17 +381,25 @@ describe('version check', () => {
   })
 
   it('rejects a binary of another version with its own code, naming both versions and the pin', () => {
-    const err = thrown(() => loadNative(deps({ requireGenerated: () => binding('1.2.0'), installedVersion: () => '1.2.0' })))
+    const err = thrown(() => loadNative(deps({ requirePackage: () => binding('1.2.0'), installedVersion: () => '1.2.0' })))
     expect(err.code).toBe('ERR_DGRAMX_NATIVE_VERSION_MISMATCH')
     expect(err.message).toBe(
       [
-        '@dgramx/dgram@1.2.3 loaded a native binary of version 1.2.0 (through native/binding.cjs for linux-x64-gnu; @dgramx/dgram-linux-x64-gnu@1.2.0 is installed) on Linux x64 (process.platform=linux, process.arch=x64, glibc 2.36); the two must be the same version.',
+        '@dgramx/dgram@1.2.3 loaded a native binary of version 1.2.0 (the package @dgramx/dgram-linux-x64-gnu@1.2.0) on Linux x64 (process.platform=linux, process.arch=x64, glibc 2.36); the two must be the same version.',
         'Installed: @dgramx/dgram-linux-x64-gnu@1.2.0.',
         "Pin the platform package to exactly the facade's version: npm install --save-exact @dgramx/dgram-linux-x64-gnu@1.2.3",
         "(or remove a hand-pinned @dgramx/dgram-linux-x64-gnu and reinstall, so the facade's optional dependency brings the matching one).",
         'If DGRAMX_NATIVE_PATH or NAPI_RS_NATIVE_LIBRARY_PATH is set, point it at a binary built for 1.2.3.',
         'See https://github.com/dgramx/dgramx/blob/main/docs/install.md',
       ].join('\n'),
+    )
+  })
+
+  it('names the generated loader as the source where it loaded the binary (macOS)', () => {
+    const host: Host = { platform: 'darwin', arch: 'arm64' }
+    const err = thrown(() => loadNative(deps({ host: () => host, requireGenerated: () => binding('1.2.0'), installedVersion: () => '1.2.0' })))
+    expect(err.message).toContain(
+      'version 1.2.0 (through native/binding.cjs for darwin-arm64; @dgramx/dgram-darwin-arm64@1.2.0 is installed) on macOS arm64',
     )
   })
 
@@ -273,7 +410,7 @@ describe('version check', () => {
   })
 
   it('a module that reports no version is a mismatch, not a crash later', () => {
-    const err = thrown(() => loadNative(deps({ requireGenerated: () => ({ NativeSocket: null }) as unknown as NativeBindingShape })))
+    const err = thrown(() => loadNative(deps({ requirePackage: () => ({ NativeSocket: null }) as unknown as NativeBindingShape })))
     expect(err.code).toBe('ERR_DGRAMX_NATIVE_VERSION_MISMATCH')
     expect(err.message).toContain('native binary of version (none reported)')
   })
