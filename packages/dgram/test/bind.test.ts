@@ -317,7 +317,7 @@ describe('bind and close', () => {
     if (major > 22 || (major === 22 && minor >= 12)) {
       // Where node:dgram knows the option, the whole error (errno, message) is the same.
       await sameAsNode((ctx) => {
-        const t = ctx.track(ctx.dgram.createSocket({ type: 'udp4', reusePort: true }))
+        const t = ctx.track(ctx.dgram.createSocket({ type: 'udp4', reusePort: true } as Parameters<typeof ctx.dgram.createSocket>[0]))
         t.on('error', (e) => {
           ctx.rec('error', e)
           ctx.done()

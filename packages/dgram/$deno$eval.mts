@@ -1,0 +1,1 @@
+/tmp/dgramx-test-n8ymbk/raced.sock
