@@ -210,6 +210,8 @@ describe('unix_dgram descriptor passing', () => {
     // No listener was ever added, so all 20 were closed on arrival.
     const fills = Math.min(qlen() + 2, 5000)
     for (let k = 0; k < fills; k++) await new Promise((resolve) => c.send('fill', p, resolve))
+    // Closed as each is delivered, which the thread driver paces one per setImmediate.
+    await settle(() => openFds() === before, 'the 20 descriptors to be closed')
     expect(openFds()).toBe(before)
     c.close()
     s.close()
