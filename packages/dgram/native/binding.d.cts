@@ -29,19 +29,16 @@ export declare class NativeSocket {
    */
   sendUnix(data: Buffer, path?: Buffer | undefined | null, fds?: Array<number> | undefined | null): number
   /**
-   * Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
-   * With `gso`, runs of equal-sized datagrams (UDP, Linux) leave as GSO super-datagrams the
-   * kernel cuts back into the same datagrams; where GSO is unavailable it falls back to
-   * sendmmsg for good. What the kernel does not take at once is queued in order, like
-   * send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
+   * Sends several datagrams to one destination in as few syscalls as possible (sendmmsg;
+   * with `gso`, GSO where the socket can: see Sender::send_many). Returns `{ sent, queued }`;
+   * an immediate failure of the first datagram throws.
    */
   sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number, gso?: boolean | undefined | null): SendManyResult
   /**
    * The sends of one tick, each with its own destination (`ips[i]` empty: the connected
-   * peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible
-   * (sendmmsg). Each datagram gets its own outcome, as
-   * if sent alone and in order: a failure fails only that datagram, and once the kernel
-   * pushes back the rest waits in the queue. Never throws for a datagram's own failure.
+   * peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible. Each
+   * datagram gets its own outcome (see Sender::send_batch). Never throws for a datagram's
+   * own failure.
    */
   sendBatch(datagrams: Array<Buffer>, ips: Array<string>, ports: Array<number>): BatchResult
   /** Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route). */
