@@ -1812,9 +1812,17 @@ function completeSends(socket: Socket, results: (number | string)[]): void {
 }
 
 function completeEach(socket: Socket, state: State, results: (number | string)[]): void {
-  for (const result of results) {
+  // Every finished send leaves the pending list before any callback runs: a callback that
+  // closes the socket must not cancel datagrams the kernel has already taken.
+  const finished: PendingSend[] = []
+  for (let i = 0; i < results.length; i++) {
     const pending = state.pending.shift()
-    if (pending === undefined) return
+    if (pending === undefined) break
+    finished.push(pending)
+  }
+  for (let i = 0; i < finished.length; i++) {
+    const pending = finished[i]
+    const result = results[i]
     try {
       if (typeof result === 'number') {
         pending.callback?.(null, result)
