@@ -233,7 +233,15 @@ impl Driver {
                 Err(e) => js::string(env, e.code),
             })
             .collect();
-        let args = [js::number(env, EV_SENDS_DONE), js::array(env, &items)];
+        let ids: Vec<js::Value> = results
+            .iter()
+            .map(|c| js::number(env, c.id as f64))
+            .collect();
+        let args = [
+            js::number(env, EV_SENDS_DONE),
+            js::array(env, &ids),
+            js::array(env, &items),
+        ];
         js::make_callback(env, callback, &args);
     }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use dgramx_core::meta;
 use dgramx_core::offload::{gso_supported, set_gro};
-use dgramx_core::sender::{Outcome, Sender};
+use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
 use dgramx_core::unix_file;
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
 use napi::bindgen_prelude::*;
@@ -20,7 +20,10 @@ use crate::state::SocketState;
 #[napi(object)]
 pub struct SendManyResult {
     pub sent: u32,
-    pub queued: u32,
+    /// Bytes of the datagrams sent at once.
+    pub bytes: f64,
+    /// The request id of each datagram left waiting, in order (completed by a SendsDone event).
+    pub queued: Vec<f64>,
 }
 
 /// Outcomes of `sendBatch`: the first `sent` datagrams went out whole; `rest` holds one
@@ -32,6 +35,8 @@ pub struct BatchResult {
     pub sent: u32,
     pub rest: Vec<i64>,
     pub codes: Vec<String>,
+    /// The request id of each datagram in `rest` that was queued, in order.
+    pub ids: Vec<f64>,
 }
 
 const BATCH_QUEUED: i64 = -1;
@@ -267,10 +272,7 @@ impl NativeSocket {
         let out = self
             .sending(|tx, s| tx.send_many(s, &slices, dest, gso))?
             .js()?;
-        Ok(SendManyResult {
-            sent: out.sent as u32,
-            queued: out.queued.len() as u32,
-        })
+        Ok(many(out))
     }
 
     /// The sends of one tick, each with its own destination (`ips[i]` empty: the connected
@@ -317,11 +319,15 @@ impl NativeSocket {
             .take_while(|(o, d)| matches!(o, Outcome::Sent(k) if *k == d.len()))
             .count();
         let mut codes = Vec::new();
+        let mut ids = Vec::new();
         let rest = outcomes[sent..]
             .iter()
             .map(|o| match o {
                 Outcome::Sent(k) => *k as i64,
-                Outcome::Queued(_) => BATCH_QUEUED,
+                Outcome::Queued(id) => {
+                    ids.push(*id as f64);
+                    BATCH_QUEUED
+                }
                 Outcome::Failed(e) => {
                     codes.push(e.code.to_string());
                     BATCH_FAILED
@@ -332,6 +338,7 @@ impl NativeSocket {
             sent: sent as u32,
             rest,
             codes,
+            ids,
         })
     }
 
@@ -342,7 +349,7 @@ impl NativeSocket {
     }
 
     /// Sends `data` as datagrams of `segment` bytes (the last may be shorter) with one GSO
-    /// syscall. Returns bytes sent, or -1 when queued (as separate datagrams, in order).
+    /// syscall. What waits is queued as separate datagrams, one request id each.
     #[napi(catch_unwind)]
     pub fn send_segments(
         &self,
@@ -350,7 +357,7 @@ impl NativeSocket {
         segment: u32,
         address: Option<String>,
         port: u32,
-    ) -> Result<i64, Code> {
+    ) -> Result<SendManyResult, Code> {
         let segment = u16::try_from(segment)
             .ok()
             .filter(|s| *s > 0)
@@ -359,11 +366,7 @@ impl NativeSocket {
         let out = self
             .sending(|tx, s| tx.send_segments(s, &data, segment, dest))?
             .js()?;
-        Ok(if out.queued.is_empty() {
-            out.bytes as i64
-        } else {
-            BATCH_QUEUED
-        })
+        Ok(many(out))
     }
 
     /// UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one.
@@ -518,8 +521,10 @@ impl NativeSocket {
     }
 
     #[napi(catch_unwind)]
-    pub fn close(&self) -> u32 {
-        self.cell.borrow_mut().close(&self.driver).len() as u32
+    /// Closes; returns the request ids of the sends dropped unsent.
+    pub fn close(&self) -> Vec<f64> {
+        let dropped = self.cell.borrow_mut().close(&self.driver);
+        dropped.into_iter().map(|id| id as f64).collect()
     }
 
     #[napi(catch_unwind)]
@@ -735,11 +740,20 @@ impl ObjectFinalize for NativeSocket {
     }
 }
 
-/// One request's outcome as send() returns it: bytes sent, or -1 queued; a failure throws.
+/// One request's outcome as send() returns it: bytes sent (>= 0), or queued as request `-n`
+/// (ids start at 1); a failure throws.
 fn single(outcome: Outcome) -> Result<i64, Code> {
     match outcome {
         Outcome::Sent(n) => Ok(n as i64),
-        Outcome::Queued(_) => Ok(BATCH_QUEUED),
+        Outcome::Queued(id) => Ok(-(id as i64)),
         Outcome::Failed(e) => Err(to_js(e)),
+    }
+}
+
+fn many(out: ManyOutcome) -> SendManyResult {
+    SendManyResult {
+        sent: out.sent as u32,
+        bytes: out.bytes as f64,
+        queued: out.queued.into_iter().map(|id| id as f64).collect(),
     }
 }

@@ -45,9 +45,9 @@ export declare class NativeSocket {
   gsoSupported(): boolean
   /**
    * Sends `data` as datagrams of `segment` bytes (the last may be shorter) with one GSO
-   * syscall. Returns bytes sent, or -1 when queued (as separate datagrams, in order).
+   * syscall. What waits is queued as separate datagrams, one request id each.
    */
-  sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): number
+  sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): SendManyResult
   /** UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one. */
   setGro(on: boolean): void
   /** Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED). */
@@ -77,7 +77,8 @@ export declare class NativeSocket {
   recvStop(): void
   ref(): void
   unref(): void
-  close(): number
+  /** Closes; returns the request ids of the sends dropped unsent. */
+  close(): Array<number>
   fd(): number
   /**
    * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
@@ -117,6 +118,8 @@ export interface BatchResult {
   sent: number
   rest: Array<number>
   codes: Array<string>
+  /** The request id of each datagram in `rest` that was queued, in order. */
+  ids: Array<number>
 }
 
 /** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
@@ -138,5 +141,8 @@ export declare function nativeVersion(): string
 
 export interface SendManyResult {
   sent: number
-  queued: number
+  /** Bytes of the datagrams sent at once. */
+  bytes: number
+  /** The request id of each datagram left waiting, in order (completed by a SendsDone event). */
+  queued: Array<number>
 }
