@@ -1,58 +1,73 @@
-// Publishes the platform packages first and the facade last, idempotently.
+// The one release command: publishes every public package, platform packages first.
 //
-//   node scripts/publish.mjs [--registry URL] [--npm-dir DIR] [--only-built] [--provenance]
-//                            [--dry-run] [--pack-dir DIR]
+//   node scripts/publish.mjs [--registry URL] [--tag TAG] [--dry-run] [--provenance]
+//                            [--npm-dir DIR] [--pack-dir DIR] [--pack-only]
+//                            [--targets TUPLE,TUPLE,...]
 //
-// - Every napi target of packages/dgram/package.json has a package in <npm-dir>/<platformArchABI>
-//   (default npm/) holding `dgram.<platformArchABI>.node` (put there by `napi artifacts` in the
-//   release workflow, or by the build:native script on this machine). A missing binary fails
-//   the release, unless --only-built (then that package is neither published nor listed).
-// - Each platform package is published at the facade's version unless that version is already
-//   on the registry (a re-run after a partial failure publishes only what is missing).
-// - The facade is staged in a temporary directory (the files `npm pack` would take) with
-//   `optionalDependencies` on exactly its own version of each platform package written into
-//   the staged package.json, so nothing in the work tree changes; it is published last, also
-//   only if its version is not yet on the registry.
-// - --pack-dir writes the tarballs there too (publint/attw lint them in the registry test).
+// 1. Every napi target of packages/dgram/package.json must have its binary at
+//    <npm-dir>/<tuple>/dgram.<tuple>.node (npm-dir defaults to npm/). If any is missing the
+//    command publishes nothing and exits 1 naming every missing target. There is no silent
+//    drop: --targets restricts the release to the listed tuples, prints a warning naming what is
+//    left out, and the facade's optionalDependencies then list exactly the published targets.
+// 2. Each binary is checked against its package (scripts/verify-binaries.mjs: object format,
+//    architecture, libc).
+// 3. Every tarball is built and verified before the first publish (scripts/release/tarballs.mjs):
+//    LICENSE, README, CHANGELOG where due, no workspace: ranges, the facade's optionalDependencies
+//    exactly the platform packages at exactly its version, source maps self-contained.
+// 4. Publish order: the platform packages, then @dgramx/dgram, then @dgramx/unix-dgram (which
+//    depends on the facade). Each is skipped if its version is already on the registry, so a
+//    re-run after a partial failure publishes only what is missing.
+// --pack-only builds and verifies the tarballs (into --pack-dir) and publishes nothing, without
+// contacting a registry. --dry-run passes --dry-run to npm publish.
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const facadeDir = path.join(root, 'packages/dgram')
-
-/** napi's platformArchABI for each of our target triples (@napi-rs/cli's target table). */
-const TUPLES = {
-  'x86_64-unknown-linux-gnu': 'linux-x64-gnu',
-  'aarch64-unknown-linux-gnu': 'linux-arm64-gnu',
-  'x86_64-unknown-linux-musl': 'linux-x64-musl',
-  'aarch64-unknown-linux-musl': 'linux-arm64-musl',
-  'armv7-unknown-linux-gnueabihf': 'linux-arm-gnueabihf',
-  'x86_64-apple-darwin': 'darwin-x64',
-  'aarch64-apple-darwin': 'darwin-arm64',
-  'x86_64-pc-windows-msvc': 'win32-x64-msvc',
-  'aarch64-pc-windows-msvc': 'win32-arm64-msvc',
-  'x86_64-unknown-freebsd': 'freebsd-x64',
-}
+import { allTuples, buildTarballs, facadeDir, readJson, root } from './release/tarballs.mjs'
 
 function parseArgs(argv) {
-  const opts = { registry: undefined, npmDir: path.join(root, 'npm'), onlyBuilt: false, provenance: false, dryRun: false, packDir: undefined }
+  const opts = { registry: undefined, tag: undefined, npmDir: path.join(root, 'npm'), packDir: undefined, packOnly: false, provenance: false, dryRun: false, targets: undefined }
+  const value = (i, a) => {
+    const v = argv[i]
+    if (v === undefined || v.startsWith('--')) throw new Error(`publish: ${a} needs a value`)
+    return v
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
-    if (a === '--registry') opts.registry = argv[++i]
-    else if (a === '--npm-dir') opts.npmDir = path.resolve(argv[++i])
-    else if (a === '--pack-dir') opts.packDir = path.resolve(argv[++i])
-    else if (a === '--only-built') opts.onlyBuilt = true
+    if (a === '--registry') opts.registry = value(++i, a)
+    else if (a === '--tag') opts.tag = value(++i, a)
+    else if (a === '--npm-dir') opts.npmDir = path.resolve(value(++i, a))
+    else if (a === '--pack-dir') opts.packDir = path.resolve(value(++i, a))
+    else if (a === '--targets') opts.targets = value(++i, a).split(',').map((s) => s.trim()).filter(Boolean)
+    else if (a === '--pack-only') opts.packOnly = true
     else if (a === '--provenance') opts.provenance = true
     else if (a === '--dry-run') opts.dryRun = true
+    else if (a === '--only-built') throw new Error('publish: --only-built is gone (it dropped failed targets silently); name the targets with --targets')
     else throw new Error(`publish: unknown argument ${a}`)
   }
   return opts
 }
 
-const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'))
+/** The tuples to release, and those of them without a binary. Throws on an unknown --targets entry. */
+export function plan(opts) {
+  const facade = readJson(path.join(facadeDir, 'package.json'))
+  const all = allTuples(facade)
+  let tuples = all
+  const left = []
+  if (opts.targets) {
+    const unknown = opts.targets.filter((t) => !all.includes(t))
+    if (unknown.length) throw new Error(`publish: --targets names unknown targets: ${unknown.join(', ')} (known: ${all.join(', ')})`)
+    if (opts.targets.length === 0) throw new Error('publish: --targets lists no target')
+    tuples = all.filter((t) => opts.targets.includes(t))
+    left.push(...all.filter((t) => !tuples.includes(t)))
+  }
+  const binary = (t) => path.join(opts.npmDir, t, `${facade.napi.binaryName}.${t}.node`)
+  const missing = tuples.filter((t) => !existsSync(binary(t)))
+  return { version: facade.version, tuples, left, missing, binary }
+}
+
+const shortPath = (p) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p))
 
 function npm(args, opts, { capture = false } = {}) {
   const full = [...args, ...(opts.registry ? ['--registry', opts.registry] : [])]
@@ -70,74 +85,61 @@ function published(name, version, opts) {
   }
 }
 
-function publishDir(dir, name, version, opts, log) {
-  if (published(name, version, opts)) {
-    log.push(`skip    ${name}@${version} (already on the registry)`)
-    return
-  }
-  const args = ['publish', dir, '--access', 'public']
-  if (opts.provenance) args.push('--provenance')
-  if (opts.dryRun) args.push('--dry-run')
-  npm(args, opts)
-  log.push(`${opts.dryRun ? 'dry-run' : 'publish'} ${name}@${version}`)
-}
-
-function pack(dir, opts) {
-  if (!opts.packDir) return
-  mkdirSync(opts.packDir, { recursive: true })
-  npm(['pack', dir, '--pack-destination', opts.packDir, '--silent'], { ...opts, registry: undefined }, { capture: true })
-}
-
-/** Copies the files `npm pack` would take from the facade into a fresh directory. */
-function stageFacade() {
-  const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: facadeDir, encoding: 'utf8' }))
-  const stage = mkdtempSync(path.join(tmpdir(), 'dgramx-facade-'))
-  for (const { path: rel } of listing[0].files) {
-    if (rel.endsWith('.node')) throw new Error(`publish: the facade would ship a native binary (${rel}); check "files"`)
-    mkdirSync(path.dirname(path.join(stage, rel)), { recursive: true })
-    cpSync(path.join(facadeDir, rel), path.join(stage, rel))
-  }
-  return stage
-}
-
 export function main(argv = process.argv.slice(2)) {
   const opts = parseArgs(argv)
-  const facade = readJson(path.join(facadeDir, 'package.json'))
-  const version = facade.version
-  const log = []
-  const optionalDependencies = {}
+  const p = plan(opts)
+  if (p.left.length) {
+    const bar = '!'.repeat(100)
+    console.warn(
+      `${bar}\npublish: RESTRICTED RELEASE (--targets): ${p.left.length} of ${p.left.length + p.tuples.length} targets are NOT published and NOT listed in the facade's optionalDependencies:\n  ${p.left.join('\n  ')}\nUsers on those platforms get no binary from this release.\n${bar}`,
+    )
+  }
+  if (p.missing.length) {
+    throw new Error(
+      `publish: refusing to publish: no binary for ${p.missing.length} of ${p.tuples.length} targets:\n` +
+        p.missing.map((t) => `  ${t}  (${shortPath(p.binary(t))} is missing)`).join('\n') +
+        '\nBuild them (or fetch the release artifacts into npm/<tuple>/). Nothing was published.',
+    )
+  }
+  execFileSync(process.execPath, [path.join(root, 'scripts/verify-binaries.mjs'), ...p.tuples.map((t) => path.join(opts.npmDir, t))], { stdio: 'inherit' })
 
-  // Platform packages first.
-  for (const triple of facade.napi.targets) {
-    const tuple = TUPLES[triple]
-    if (!tuple) throw new Error(`publish: no platformArchABI known for ${triple}`)
-    const dir = path.join(opts.npmDir, tuple)
-    const pkg = readJson(path.join(dir, 'package.json'))
-    const binary = path.join(dir, `${facade.napi.binaryName}.${tuple}.node`)
-    if (pkg.version !== version) throw new Error(`publish: ${pkg.name} is ${pkg.version}, the facade ${version} (node scripts/versions.mjs sync)`)
-    if (JSON.stringify(pkg.files) !== JSON.stringify([path.basename(binary)])) throw new Error(`publish: ${pkg.name} "files" must be the .node only`)
-    if (!existsSync(binary)) {
-      if (opts.onlyBuilt) {
-        log.push(`absent  ${pkg.name}@${version} (no ${path.basename(binary)}; not listed)`)
+  const log = []
+  // A re-run of a release that went through: nothing to pack. (Any gap, and everything is packed
+  // and verified again before the first publish.)
+  if (!opts.packOnly && !opts.packDir) {
+    const facade = readJson(path.join(facadeDir, 'package.json'))
+    const unix = readJson(path.join(root, 'packages/unix-dgram/package.json'))
+    const release = [...p.tuples.map((t) => [`${facade.napi.packageName}-${t}`, p.version]), [facade.name, p.version], [unix.name, unix.version]]
+    if (release.every(([name, version]) => published(name, version, opts))) {
+      for (const [name, version] of release) console.log(`publish: skip    ${name}@${version} (already on the registry)`)
+      return release.map(([name, version]) => `skip    ${name}@${version}`)
+    }
+  }
+  const outDir = mkdtempSync(path.join(tmpdir(), 'dgramx-release-'))
+  try {
+    const tarballs = buildTarballs({ npmDir: opts.npmDir, tuples: p.tuples, outDir })
+    if (opts.packDir) {
+      mkdirSync(opts.packDir, { recursive: true })
+      for (const t of tarballs) copyFileSync(t.tgz, path.join(opts.packDir, path.basename(t.tgz)))
+    }
+    for (const t of tarballs) {
+      if (opts.packOnly) {
+        log.push(`packed  ${t.name}@${t.version}`)
         continue
       }
-      throw new Error(`publish: ${binary} is missing (run napi artifacts first)`)
+      if (published(t.name, t.version, opts)) {
+        log.push(`skip    ${t.name}@${t.version} (already on the registry)`)
+        continue
+      }
+      const args = ['publish', t.tgz, '--access', 'public']
+      if (opts.tag) args.push('--tag', opts.tag)
+      if (opts.provenance) args.push('--provenance')
+      if (opts.dryRun) args.push('--dry-run')
+      npm(args, opts)
+      log.push(`${opts.dryRun ? 'dry-run' : 'publish'} ${t.name}@${t.version}`)
     }
-    pack(dir, opts)
-    publishDir(dir, pkg.name, version, opts, log)
-    optionalDependencies[pkg.name] = version
-  }
-
-  // The facade last, with its optional dependencies at exactly its own version.
-  const stage = stageFacade()
-  try {
-    const staged = { ...facade, optionalDependencies }
-    delete staged.devDependencies
-    writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`)
-    pack(stage, opts)
-    publishDir(stage, facade.name, version, opts, log)
   } finally {
-    rmSync(stage, { recursive: true, force: true })
+    rmSync(outDir, { recursive: true, force: true })
   }
   for (const line of log) console.log(`publish: ${line}`)
   return log

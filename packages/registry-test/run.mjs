@@ -1,24 +1,36 @@
-// Proof of the distribution path against a real npm registry (verdaccio on loopback, no uplinks):
-// publishes the facade and the linux-x64-gnu package built in this run (through
-// scripts/publish.mjs, which writes the facade's optionalDependencies), then installs them into
-// fresh projects whose PATH holds only node, npm, npx and pnpm (no cc, cargo, python or make):
+// Proof of the distribution path against a real npm registry (verdaccio on loopback, no uplinks).
+// Publishes every binary this run built (the host's npm/linux-x64-gnu build and every
+// target/release-targets/<tuple>/dgram.<tuple>.node that has an npm/<tuple> package) through the
+// release command itself, scripts/publish.mjs, then installs from it into fresh projects whose
+// PATH holds only node, npm, npx and pnpm (no cc, cargo, python or make):
+//   - publish refuses while any target lacks a binary, naming them, and publishes nothing;
+//   - --targets <what was built> publishes the platform packages, then the facade (whose
+//     optionalDependencies are exactly those) and @dgramx/unix-dgram, with no workspace: range;
 //   a. npm install @dgramx/dgram, then udp4 and unix_dgram round trips (CJS and ESM);
 //   b. the same with pnpm;
 //   c. the platform package pinned exactly + the facade, installed with --omit=optional: works;
 //   d. --omit=optional and no pinned package: ERR_DGRAMX_NATIVE_NOT_FOUND, asserted on its text;
 //   e. a binary whose version differs from the facade's: ERR_DGRAMX_NATIVE_VERSION_MISMATCH,
 //      both as a mis-built platform package and as a stale hand-pinned one;
+//   f. hot-shots with `unix-dgram` aliased to @dgramx/unix-dgram through npm `overrides` (as the
+//      README says): a metric sent over hot-shots' uds transport arrives at a @dgramx/dgram
+//      unix_dgram listener;
+//   g. under a musl Node (scripts/ci/lib/musl-node.sh) npm installs the facade and the loader
+//      picks @dgramx/dgram-linux-x64-musl; round trips as in a.;
 // and lints the packed tarballs with publint and @arethetypeswrong/cli.
 //
-// The nine platform packages this machine cannot build are published too, each holding a
-// placeholder file instead of a binary, so the facade's optional dependencies all resolve as on
-// npmjs.com; the installs must skip every one of them by os/cpu/libc (asserted).
-import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+// The two msvc targets cannot be linked on Linux (no Windows SDK/CRT), so this test publishes
+// with --targets naming what was built, and allows exactly those two to be absent (printed);
+// any other target without a binary fails the "every non-msvc target built" check. The real
+// release (release.yml) runs the same command without --targets, which refuses any gap.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { allTuples as napiTuples } from '../../scripts/release/tarballs.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
@@ -28,6 +40,14 @@ const [maj, min, pat] = VERSION.split('-')[0].split('.').map(Number)
 const OTHER_VERSION = `${maj}.${min}.${pat + 1}-registry-test.0`
 const HOST_TUPLE = 'linux-x64-gnu'
 const HOST_PKG = `@dgramx/dgram-${HOST_TUPLE}`
+const MUSL_TUPLE = 'linux-x64-musl'
+/** Targets that cannot be linked on this machine (no Windows SDK/CRT libraries reachable). */
+const ALLOWED_ABSENT = ['win32-x64-msvc', 'win32-arm64-msvc']
+// hot-shots as the workspace resolved it (packages/unix-dgram's devDependency), republished to
+// the loopback registry: the registry has no uplinks.
+const HOT_SHOTS_DIR = path.dirname(createRequire(path.join(root, 'packages/unix-dgram/package.json')).resolve('hot-shots/package.json'))
+const HOT_SHOTS_VERSION = JSON.parse(readFileSync(path.join(HOT_SHOTS_DIR, 'package.json'), 'utf8')).version
+const UNIX_DGRAM_VERSION = JSON.parse(readFileSync(path.join(root, 'packages/unix-dgram/package.json'), 'utf8')).version
 const started = Date.now()
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dgramx-registry-'))
@@ -121,6 +141,22 @@ async function createUser(url) {
   return body.token
 }
 
+/**
+ * A musl Node (scripts/ci/lib/musl-node.sh): MUSL_NODE_BIN when the caller provisioned it,
+ * otherwise provisioned here under target/musl-node (needs root: it installs Debian trixie's
+ * musl loader with dpkg when /lib/ld-musl-x86_64.so.1 is missing or older than 1.2.4).
+ */
+function provisionMuslNode() {
+  if (process.env.MUSL_NODE_BIN) return process.env.MUSL_NODE_BIN
+  const out = execFileSync('bash', ['-c', 'source scripts/ci/lib/musl-node.sh && musl_node_provision target/musl-node >&2 && echo "$MUSL_NODE_BIN"'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  })
+  return out.trim().split('\n').pop()
+}
+
 /** A directory holding only node, npm, npx and pnpm: the PATH of the user's machine. */
 function sandboxPath() {
   const bin = path.join(tmp, 'bin')
@@ -147,43 +183,116 @@ function main() {
     const publishEnv = { ...inherited, npm_config_userconfig: publisherRc, npm_config_cache: path.join(tmp, 'publisher-cache'), npm_config_update_notifier: 'false' }
     console.log(`verdaccio listening on ${url} (no uplinks)`)
 
-    // Stage npm/: the binary built in this run for linux-x64-gnu, placeholders for the rest.
+    // Stage npm/ (package.json, README, LICENSE of every platform package) with the binaries
+    // this run built: the host's, and each one the cross builds left in target/release-targets/.
     const stagedNpm = path.join(tmp, 'npm')
-    cpSync(path.join(root, 'npm'), stagedNpm, { recursive: true })
-    for (const tuple of readdirSync(stagedNpm)) {
-      const file = path.join(stagedNpm, tuple, `dgram.${tuple}.node`)
-      if (tuple !== HOST_TUPLE) writeFileSync(file, `placeholder published by the dgramx registry test; not a ${tuple} binary\n`)
+    cpSync(path.join(root, 'npm'), stagedNpm, { recursive: true, filter: (src) => !src.endsWith('.node') })
+    copyFileSync(built, path.join(stagedNpm, HOST_TUPLE, `dgram.${HOST_TUPLE}.node`))
+    const crossDir = path.join(root, 'target/release-targets')
+    const notPublished = []
+    for (const tuple of existsSync(crossDir) ? readdirSync(crossDir) : []) {
+      const file = path.join(crossDir, tuple, `dgram.${tuple}.node`)
+      if (!existsSync(file)) continue
+      if (!existsSync(path.join(stagedNpm, tuple, 'package.json'))) notPublished.push(tuple)
+      else copyFileSync(file, path.join(stagedNpm, tuple, `dgram.${tuple}.node`))
     }
+    // In the facade's napi target order, which is the order publish.mjs publishes them in.
+    const allTuples = napiTuples()
+    const builtTuples = allTuples.filter((t) => existsSync(path.join(stagedNpm, t, `dgram.${t}.node`)))
+    const absent = allTuples.filter((t) => !builtTuples.includes(t)).sort()
+    console.log(`binaries from this run: ${builtTuples.join(', ')}`)
+    console.log(`allowed to be absent (cannot be linked here: no Windows SDK/CRT): ${ALLOWED_ABSENT.join(', ')}`)
+    if (notPublished.length) console.log(`built but no npm package (not published): ${notPublished.join(', ')}`)
     const tarballs = path.join(tmp, 'tarballs')
-
-    check(`publish: ${readdirSync(stagedNpm).length} platform packages, then the facade (scripts/publish.mjs)`, () => {
-      const out = execFileSync(process.execPath, [path.join(root, 'scripts/publish.mjs'), '--registry', url, '--npm-dir', stagedNpm, '--pack-dir', tarballs], {
+    const publish = (args) => {
+      const r = spawnSync(process.execPath, [path.join(root, 'scripts/publish.mjs'), '--registry', url, '--npm-dir', stagedNpm, ...args], {
         env: publishEnv,
         encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 600_000,
       })
-      const lines = out.split('\n').filter((l) => l.startsWith('publish: '))
-      assert(lines.length === 11 && lines.every((l) => l.startsWith('publish: publish ')), `unexpected publish log:\n${out}`)
-      assert(lines.at(-1) === `publish: publish @dgramx/dgram@${VERSION}`, 'the facade was not published last')
-      return `${lines.length} published, facade last`
+      return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` }
+    }
+    const onRegistry = (spec) => {
+      try {
+        execFileSync('npm', ['view', spec, 'version', '--registry', url], { env: publishEnv, stdio: 'pipe' })
+        return true
+      } catch {
+        return false
+      }
+    }
+
+    check(`every target except ${ALLOWED_ABSENT.join(' and ')} has a binary from this run`, () => {
+      const unexpected = absent.filter((t) => !ALLOWED_ABSENT.includes(t))
+      assert(unexpected.length === 0, `no binary for ${unexpected.join(', ')} (expected in target/release-targets/<tuple>/)`)
+      return `${builtTuples.length} built; absent: ${absent.join(', ') || 'none'}`
+    })
+
+    check('publish without --targets refuses: exit 1, every missing target named, nothing published', () => {
+      assert(absent.length > 0, 'nothing is missing, so there is no refusal to prove')
+      const r = publish([])
+      assert(r.status === 1, `exit status ${r.status}\n${r.stdout}${r.stderr}`)
+      assert(r.stderr.includes(`refusing to publish: no binary for ${absent.length} of ${allTuples.length} targets`), `stderr:\n${r.stderr}`)
+      const named = [...r.stderr.matchAll(/^ {2}(\S+) {2}\(/gm)].map((m) => m[1]).sort()
+      assert(JSON.stringify(named) === JSON.stringify(absent), `named ${named}, missing ${absent}`)
+      assert(!onRegistry('@dgramx/dgram') && !onRegistry(HOST_PKG), 'something reached the registry')
+      return `refused, naming ${named.join(', ')}`
+    })
+
+    const expectedLog = [
+      ...builtTuples.map((t) => `@dgramx/dgram-${t}@${VERSION}`),
+      `@dgramx/dgram@${VERSION}`,
+      `@dgramx/unix-dgram@${UNIX_DGRAM_VERSION}`,
+    ]
+    check(`publish --targets <the ${builtTuples.length} built>: platform packages, then the facade and @dgramx/unix-dgram`, () => {
+      const r = publish(['--targets', builtTuples.join(','), '--pack-dir', tarballs])
+      assert(r.status === 0, `exit status ${r.status}\n${r.stdout}${r.stderr}`)
+      const lines = r.stdout.split('\n').filter((l) => l.startsWith('publish: '))
+      assert(JSON.stringify(lines) === JSON.stringify(expectedLog.map((n) => `publish: publish ${n}`)), `unexpected publish log:\n${r.stdout}`)
+      if (absent.length) {
+        assert(r.stderr.includes('RESTRICTED RELEASE (--targets)') && absent.every((t) => r.stderr.includes(`  ${t}\n`)), `no loud warning naming ${absent}:\n${r.stderr}`)
+      }
+      return `${lines.length} published in order; warned about ${absent.join(', ') || 'nothing'}`
     })
 
     check('publish again: idempotent, every version already there is skipped', () => {
-      const out = execFileSync(process.execPath, [path.join(root, 'scripts/publish.mjs'), '--registry', url, '--npm-dir', stagedNpm], { env: publishEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      const lines = out.split('\n').filter((l) => l.startsWith('publish: '))
-      assert(lines.length === 11 && lines.every((l) => l.startsWith('publish: skip ')), `unexpected:\n${out}`)
-      return '11 skipped'
+      const r = publish(['--targets', builtTuples.join(',')])
+      const lines = r.stdout.split('\n').filter((l) => l.startsWith('publish: '))
+      assert(r.status === 0 && JSON.stringify(lines) === JSON.stringify(expectedLog.map((n) => `publish: skip    ${n} (already on the registry)`)), `unexpected:\n${r.stdout}${r.stderr}`)
+      return `${lines.length} skipped`
     })
 
-    check('the published facade: optionalDependencies on every platform package at exactly its version, no .node inside', () => {
+    check('the published facade: optionalDependencies = the published platform packages at exactly its version; no .node inside', () => {
       const meta = JSON.parse(execFileSync('npm', ['view', `@dgramx/dgram@${VERSION}`, '--json', '--registry', url], { env: publishEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
-      const opt = meta.optionalDependencies ?? {}
-      assert(Object.keys(opt).length === 10, `expected 10 optional dependencies, got ${JSON.stringify(opt)}`)
-      assert(Object.values(opt).every((v) => v === VERSION), `not all exact: ${JSON.stringify(opt)}`)
+      const want = Object.fromEntries(builtTuples.map((t) => [`@dgramx/dgram-${t}`, VERSION]))
+      const got = meta.optionalDependencies ?? {}
+      assert(JSON.stringify(Object.entries(got).sort()) === JSON.stringify(Object.entries(want).sort()), `optionalDependencies ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`)
       const list = execFileSync('tar', ['-tzf', path.join(tarballs, `dgramx-dgram-${VERSION}.tgz`)], { encoding: 'utf8' })
       assert(!/\.node$/m.test(list), `the facade tarball holds a .node:\n${list}`)
       assert(list.includes('package/native/binding.cjs'), 'the facade tarball lacks native/binding.cjs')
-      return `${Object.keys(opt).length} exact optional dependencies; ${list.trim().split('\n').length} files`
+      return `${Object.keys(got).length} exact optional dependencies; ${list.trim().split('\n').length} files`
+    })
+
+    check('every published tarball: LICENSE and README.md (+ CHANGELOG.md for the facade and unix-dgram), no workspace: range', () => {
+      const tgzs = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))
+      assert(tgzs.length === expectedLog.length, `${tgzs.length} tarballs for ${expectedLog.length} packages`)
+      for (const tgz of tgzs) {
+        const list = execFileSync('tar', ['-tzf', path.join(tarballs, tgz)], { encoding: 'utf8' }).split('\n')
+        const need = ['package/LICENSE', 'package/README.md', ...(/^dgramx-(dgram|unix-dgram)-\d/.test(tgz) ? ['package/CHANGELOG.md'] : [])]
+        for (const f of need) assert(list.includes(f), `${tgz} lacks ${f}`)
+        const manifest = execFileSync('tar', ['-xzOf', path.join(tarballs, tgz), 'package/package.json'], { encoding: 'utf8' })
+        assert(!manifest.includes('workspace:'), `${tgz}: ${manifest}`)
+      }
+      const unixMeta = JSON.parse(execFileSync('npm', ['view', `@dgramx/unix-dgram@${UNIX_DGRAM_VERSION}`, 'dependencies', '--json', '--registry', url], { env: publishEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
+      assert(unixMeta['@dgramx/dgram'] === VERSION, `@dgramx/unix-dgram depends on ${JSON.stringify(unixMeta)}`)
+      return `${tgzs.length} tarballs; @dgramx/unix-dgram -> @dgramx/dgram@${VERSION}`
+    })
+
+    check(`hot-shots ${HOT_SHOTS_VERSION} (the workspace's copy) onto the loopback registry`, () => {
+      const out = path.join(tmp, 'hot-shots-pack')
+      mkdirSync(out)
+      const tgz = JSON.parse(execFileSync('npm', ['pack', HOT_SHOTS_DIR, '--ignore-scripts', '--json', '--pack-destination', out], { env: publishEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0].filename
+      execFileSync('npm', ['publish', path.join(out, tgz), '--registry', url, '--ignore-scripts'], { env: publishEnv, stdio: 'pipe' })
+      return tgz
     })
 
     // A second release whose binary is not its own version: the linux-x64-gnu package at
@@ -203,6 +312,8 @@ function main() {
     })
 
     // The users' side: a PATH without compilers, a fresh HOME and caches.
+    const unshareBin = which('unshare')
+    const mountBin = which('mount')
     const bin = sandboxPath()
     const userEnv = {
       PATH: bin,
@@ -228,32 +339,39 @@ function main() {
       return readdirSync(bin).join(', ')
     })
 
-    const project = (name, deps = {}) => {
+    const project = (name, deps = {}, extra = {}) => {
       const dir = path.join(tmp, name)
       mkdirSync(dir)
-      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, dependencies: deps }, null, 2))
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, dependencies: deps, ...extra }, null, 2))
       writeFileSync(path.join(dir, '.npmrc'), `registry=${url}\n`)
       writeFileSync(path.join(dir, 'roundtrip.cjs'), ROUNDTRIP_CJS)
       writeFileSync(path.join(dir, 'roundtrip.mjs'), ROUNDTRIP_MJS)
       writeFileSync(path.join(dir, 'load.cjs'), LOAD_CJS)
+      writeFileSync(path.join(dir, 'which.cjs'), WHICH_CJS)
+      writeFileSync(path.join(dir, 'hot-shots.cjs'), HOT_SHOTS_CJS)
       return dir
     }
-    const sh = (dir, cmd, args) => execFileSync(cmd, args, { cwd: dir, env: userEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 })
+    const sh = (dir, cmd, args, env = userEnv) => execFileSync(cmd, args, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 })
     const installed = (dir) => readdirSync(path.join(dir, 'node_modules/@dgramx')).sort()
-    const roundTrips = (dir) => {
-      const cjs = sh(dir, 'node', ['roundtrip.cjs']).trim()
-      const esm = sh(dir, 'node', ['roundtrip.mjs']).trim()
+    const roundTrips = (dir, env = userEnv) => {
+      const cjs = sh(dir, 'node', ['roundtrip.cjs'], env).trim()
+      const esm = sh(dir, 'node', ['roundtrip.mjs'], env).trim()
       assert(cjs === 'udp4 ok, unix_dgram ok', `CJS: ${cjs}`)
       assert(esm === 'esm ok', `ESM: ${esm}`)
       return cjs
     }
     const loadError = (dir) => JSON.parse(sh(dir, 'node', ['load.cjs']))
 
-    check('a. npm install @dgramx/dgram: only the linux-x64-gnu binary comes; udp4 + unix_dgram round trips', () => {
+    // The .node file the loader actually loaded, relative to node_modules.
+    const loadedBinary = (dir, env = userEnv) => JSON.parse(sh(dir, 'node', ['which.cjs'], env))
+
+    check('a. npm install @dgramx/dgram: only the linux-x64-gnu binary comes, and is the one loaded; udp4 + unix_dgram round trips', () => {
       const dir = project('a-npm')
       sh(dir, 'npm', ['install', '@dgramx/dgram'])
       const got = installed(dir)
       assert(JSON.stringify(got) === JSON.stringify(['dgram', `dgram-${HOST_TUPLE}`]), `installed: ${got}`)
+      const loaded = loadedBinary(dir)
+      assert(JSON.stringify(loaded) === JSON.stringify([`${HOST_PKG}/dgram.${HOST_TUPLE}.node`]), `loaded ${loaded}`)
       return `${roundTrips(dir)} (installed @dgramx/${got.join(', @dgramx/')})`
     })
 
@@ -312,6 +430,49 @@ function main() {
       return err.message.split('\n')[1]
     })
 
+    check(`f. hot-shots with unix-dgram aliased to @dgramx/unix-dgram (npm overrides): a metric over its uds transport arrives`, () => {
+      const alias = `npm:@dgramx/unix-dgram@${UNIX_DGRAM_VERSION}`
+      // As the README tells users: the alias as a dependency and as an override, so it also
+      // replaces hot-shots' own optional dependency on unix-dgram.
+      const dir = project('f-hot-shots', { 'hot-shots': HOT_SHOTS_VERSION, 'unix-dgram': alias }, { overrides: { 'unix-dgram': alias } })
+      sh(dir, 'npm', ['install'])
+      const aliased = JSON.parse(readFileSync(path.join(dir, 'node_modules/unix-dgram/package.json'), 'utf8')).name
+      assert(aliased === '@dgramx/unix-dgram', `node_modules/unix-dgram is ${aliased}`)
+      const out = JSON.parse(sh(dir, 'node', ['hot-shots.cjs']))
+      assert(out.unixDgram === '@dgramx/unix-dgram', `hot-shots requires unix-dgram from ${out.unixDgram}`)
+      assert(out.received === 'dgramx.registry_test:3|c|#leg:f', `received ${JSON.stringify(out.received)}`)
+      return `hot-shots -> ${out.unixDgram}; listener got ${JSON.stringify(out.received)}`
+    })
+
+    check(`g. under a musl Node: npm installs @dgramx/dgram, the loader picks ${MUSL_TUPLE}; udp4 + unix_dgram round trips`, () => {
+      assert(builtTuples.includes(MUSL_TUPLE), `no ${MUSL_TUPLE} binary in this run (target/release-targets/${MUSL_TUPLE}/)`)
+      const muslBin = provisionMuslNode()
+      const muslEnv = { ...userEnv, PATH: muslBin, npm_config_cache: path.join(tmp, 'musl-cache') }
+      const dir = project('g-musl')
+      const runtime = sh(dir, 'node', ['-p', 'process.version + " " + (process.report.getReport().header.glibcVersionRuntime ?? "musl")'], muslEnv).trim()
+      assert(runtime.endsWith(' musl'), `not a musl Node: ${runtime}`)
+      // A musl Node runs on a musl system, whose /usr/bin/ldd is musl's; this machine's says GNU.
+      // npm decides the libc from /usr/bin/ldd before anything else (npm-install-checks), and so
+      // does the napi-generated native/binding.cjs, so on this glibc filesystem a musl Node would
+      // get the glibc package. Install and run therefore happen in a private mount namespace whose
+      // /usr/bin/ldd is Alpine's (a script running the musl loader). (That the facade should not
+      // trust /usr/bin/ldd at all is issue 14's loader item, not this test's.)
+      const alpineLdd = path.join(tmp, 'alpine-ldd')
+      writeFileSync(alpineLdd, '#!/bin/sh\nexec /lib/ld-musl-x86_64.so.1 --list "$@"\n', { mode: 0o755 })
+      const onMusl = path.join(tmp, 'on-musl-system')
+      writeFileSync(onMusl, `#!/bin/sh\n${mountBin} --bind ${alpineLdd} /usr/bin/ldd && exec "$@"\n`, { mode: 0o755 })
+      const musl = (args) => sh(dir, unshareBin, ['-m', '--propagation', 'private', onMusl, ...args], muslEnv)
+      musl(['npm', 'install', '@dgramx/dgram'])
+      const got = installed(dir)
+      assert(JSON.stringify(got) === JSON.stringify(['dgram', `dgram-${MUSL_TUPLE}`]), `installed: ${got}`)
+      const loaded = JSON.parse(musl(['node', 'which.cjs']))
+      assert(JSON.stringify(loaded) === JSON.stringify([`@dgramx/dgram-${MUSL_TUPLE}/dgram.${MUSL_TUPLE}.node`]), `loaded ${loaded}`)
+      const cjs = musl(['node', 'roundtrip.cjs']).trim()
+      const esm = musl(['node', 'roundtrip.mjs']).trim()
+      assert(cjs === 'udp4 ok, unix_dgram ok' && esm === 'esm ok', `CJS: ${cjs}; ESM: ${esm}`)
+      return `${cjs}, ${esm} on ${runtime} (installed @dgramx/${got.join(', @dgramx/')}; loaded ${loaded})`
+    })
+
     const facadeTgz = path.join(tarballs, `dgramx-dgram-${VERSION}.tgz`)
     const hostTgz = path.join(tarballs, `dgramx-dgram-${HOST_TUPLE}-${VERSION}.tgz`)
     const lintBin = (name) => path.join(here, 'node_modules/.bin', name)
@@ -364,6 +525,31 @@ import dgram, { createSocket } from '@dgramx/dgram'
 if (dgram.createSocket !== createSocket) throw new Error('default and named exports differ')
 const s = createSocket('udp4')
 s.bind(0, '127.0.0.1', () => { s.close(); console.log('esm ok') })
+`
+const WHICH_CJS = `
+require('@dgramx/dgram')
+console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.endsWith('.node')).map((k) => k.split('/node_modules/').pop())))
+`
+// hot-shots' uds transport requires 'unix-dgram'; the listener is a @dgramx/dgram unix_dgram socket.
+const HOT_SHOTS_CJS = `
+const fs = require('node:fs'), os = require('node:os'), path = require('node:path')
+const StatsD = require('hot-shots')
+const dgram = require('@dgramx/dgram')
+const timer = setTimeout(() => { console.log(JSON.stringify({ error: 'timeout' })); process.exit(1) }, 15000)
+const hsDir = path.dirname(require.resolve('hot-shots/package.json'))
+const unixDgram = require(require.resolve('unix-dgram/package.json', { paths: [hsDir] })).name
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-'))
+const sock = path.join(dir, 'dsd.socket')
+const listener = dgram.createSocket('unix_dgram')
+listener.bind(sock, () => {
+  const client = new StatsD({ protocol: 'uds', path: sock, errorHandler: (e) => { console.log(JSON.stringify({ error: String(e) })); process.exit(1) } })
+  listener.once('message', (msg) => {
+    clearTimeout(timer)
+    console.log(JSON.stringify({ unixDgram, received: msg.toString() }))
+    client.close(() => { listener.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  })
+  client.increment('dgramx.registry_test', 3, ['leg:f'])
+})
 `
 const LOAD_CJS = `
 try { require('@dgramx/dgram'); console.log(JSON.stringify({ code: 'loaded', message: '' })) }

@@ -527,9 +527,17 @@ fn set_reuse_port(sock: &Socket) -> std::io::Result<()> {
     sock.set_reuse_port(true)
 }
 
-#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+// libuv refuses UV_UDP_REUSEPORT where the OS has no load-balancing SO_REUSEPORT, and node:dgram
+// reports it as `bind ENOTSUP`; an io::Error with a raw OS number keeps that code across.
+#[cfg(windows)]
 fn set_reuse_port(_sock: &Socket) -> std::io::Result<()> {
-    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    const WSAEOPNOTSUPP: i32 = 10045;
+    Err(std::io::Error::from_raw_os_error(WSAEOPNOTSUPP))
+}
+
+#[cfg(any(target_os = "solaris", target_os = "illumos"))]
+fn set_reuse_port(_sock: &Socket) -> std::io::Result<()> {
+    Err(std::io::Error::from_raw_os_error(libc::ENOTSUP))
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -15,7 +15,9 @@
 //!   `lstat` proves the inode did not change. A hard link swapped in between the two calls is
 //!   the remaining window there (Linux's protected_hardlinks has no equivalent on macOS).
 
-use crate::error::{SysError, SysResult};
+#[cfg(unix)]
+use crate::error::SysError;
+use crate::error::SysResult;
 use crate::socket::DgramSocket;
 
 /// The identity of the socket file a bind created.

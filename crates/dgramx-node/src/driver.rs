@@ -25,6 +25,10 @@ const EV_MESSAGES: f64 = 1.0;
 const EV_SENDS_DONE: f64 = 2.0;
 const EV_ERROR: f64 = 3.0;
 const EV_ICMP: f64 = 4.0;
+/// "Deliver the batch's next datagram": one callback per datagram after the first.
+const EV_NEXT_MESSAGE: f64 = 5.0;
+/// A batch the facade delivers at its own pace (thread mode, see deliver_messages).
+const EV_MESSAGES_PACED: f64 = 6.0;
 /// Error-queue entries read per wake-up (the rest wait for the next one).
 const ICMP_BUDGET: usize = 64;
 /// Receives retried per wake-up after a pending ICMP error failed one (IP_RECVERR on).
@@ -112,15 +116,17 @@ pub fn mode_name() -> &'static str {
 }
 
 impl Driver {
-    /// Reserves a token for a new socket.
-    pub fn insert(&self, socket: &Rc<SocketCell>) -> usize {
+    /// Reserves a token for a new socket; EMFILE once every index a token can carry is in use
+    /// (only reachable on 32-bit targets, see `INDEX_BITS`).
+    pub fn insert(&self, socket: &Rc<SocketCell>) -> Result<usize, SysError> {
         let mut slots = self.slots.borrow_mut();
         let index = match self.free.borrow_mut().pop() {
             Some(i) => {
-                slots[i].generation = slots[i].generation.wrapping_add(1);
+                slots[i].generation = next_generation(slots[i].generation);
                 slots[i].socket = Rc::downgrade(socket);
                 i
             }
+            None if slots.len() > MAX_INDEX => return Err(too_many_sockets()),
             None => {
                 slots.push(Slot {
                     generation: 0,
@@ -129,11 +135,11 @@ impl Driver {
                 slots.len() - 1
             }
         };
-        token(index, slots[index].generation)
+        Ok(token(index, slots[index].generation))
     }
 
     pub fn remove(&self, token: usize) {
-        let index = token & 0xffff_ffff;
+        let index = token_index(token);
         let mut slots = self.slots.borrow_mut();
         if let Some(slot) = slots.get_mut(index) {
             if token_generation(token) == slot.generation {
@@ -145,7 +151,7 @@ impl Driver {
 
     fn lookup(&self, token: usize) -> Option<Rc<SocketCell>> {
         let slots = self.slots.borrow();
-        let slot = slots.get(token & 0xffff_ffff)?;
+        let slot = slots.get(token_index(token))?;
         if slot.generation != token_generation(token) {
             return None;
         }
@@ -376,8 +382,16 @@ impl Driver {
             } else {
                 js::array(env, &addresses)
             };
+            // In thread mode this runs inside the threadsafe function's callback scope, where a
+            // nested callback drains nothing: the facade paces the batch itself.
+            let native_paced = self.wake.mode() == Mode::UvPoll;
+            let event = if native_paced {
+                EV_MESSAGES
+            } else {
+                EV_MESSAGES_PACED
+            };
             let mut args = vec![
-                js::number(env, EV_MESSAGES),
+                js::number(env, event),
                 js::buffer(env, bytes),
                 js::int32_array(env, &meta),
                 senders,
@@ -386,6 +400,19 @@ impl Driver {
                 args.push(js::array(env, &extras));
             }
             js::make_callback(env, callback, &args);
+            // node:dgram delivers each datagram from its own callback, after which node runs
+            // the nextTick queue and the microtasks. So one batch, then one callback per
+            // further datagram: JavaScript sees node's order, and the syscalls stay batched.
+            let pieces = if native_paced { meta.len() / 4 } else { 1 };
+            let next = [js::number(env, EV_NEXT_MESSAGE)];
+            for _ in 1..pieces {
+                // Closed by a listener or a tick: the facade closed what was left. A paused
+                // socket (recvStop) still gets the batch it had already taken.
+                if cell.borrow().sock.is_none() {
+                    break;
+                }
+                js::make_callback(env, callback, &next);
+            }
         }
         if !icmp.is_empty() {
             let args = [js::number(env, EV_ICMP), js::array(env, &icmp)];
@@ -466,12 +493,43 @@ fn drain_error_queue(
     }
 }
 
+// A token is a slot index in the low bits and the slot's generation above it, so an event
+// still queued for a closed socket never reaches the socket that reuses its slot. It must fit
+// a usize (mio's Token): 32 + 32 bits on 64-bit targets; on 32-bit ones (armv7) 20 index bits,
+// as many descriptors as Linux's default nr_open allows, and 12 generation bits, so a stale
+// token would need 4096 reuses of one slot before it is looked up. usize::MAX is mio's waker
+// token (dgramx-core's reactor); the highest index is never handed out, so no token equals it.
+const INDEX_BITS: u32 = if usize::BITS >= 64 { 32 } else { 20 };
+const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
+const MAX_INDEX: usize = INDEX_MASK - 1;
+const GENERATION_MASK: u32 = (usize::MAX >> INDEX_BITS) as u32;
+const _: () = assert!(usize::BITS - INDEX_BITS >= 12 && MAX_INDEX >= (1 << 20) - 2);
+
 fn token(index: usize, generation: u32) -> usize {
-    ((generation as usize) << 32) | index
+    debug_assert!(index <= MAX_INDEX);
+    ((generation as usize) << INDEX_BITS) | index
+}
+
+fn token_index(token: usize) -> usize {
+    token & INDEX_MASK
 }
 
 fn token_generation(token: usize) -> u32 {
-    (token >> 32) as u32
+    (token >> INDEX_BITS) as u32
+}
+
+fn next_generation(generation: u32) -> u32 {
+    generation.wrapping_add(1) & GENERATION_MASK
+}
+
+#[cfg(unix)]
+fn too_many_sockets() -> SysError {
+    SysError::from_raw(libc::EMFILE, "socket")
+}
+
+#[cfg(not(unix))]
+fn too_many_sockets() -> SysError {
+    SysError::coded("EMFILE", "socket")
 }
 
 unsafe extern "C" fn on_ready(_handle: *mut c_void, _status: c_int, _events: c_int) {
@@ -551,5 +609,41 @@ pub fn handle_closed() {
     if !handle.is_null() {
         // SAFETY: handle came from napi_add_async_cleanup_hook and is removed exactly once.
         unsafe { sys::napi_remove_async_cleanup_hook(handle) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_carries_its_index_and_generation_back() {
+        for index in [0, 1, 12_345, MAX_INDEX] {
+            for generation in [0, 1, GENERATION_MASK / 2, GENERATION_MASK] {
+                let t = token(index, generation);
+                assert_eq!((token_index(t), token_generation(t)), (index, generation));
+            }
+        }
+    }
+
+    #[test]
+    fn generations_wrap_within_the_bits_a_token_has() {
+        assert_eq!(next_generation(GENERATION_MASK), 0);
+        assert_eq!(next_generation(0), 1);
+        let t = token(7, next_generation(GENERATION_MASK));
+        assert_eq!((token_index(t), token_generation(t)), (7, 0));
+    }
+
+    #[test]
+    fn a_reused_slot_gives_a_different_token() {
+        let mut generation = 0;
+        let first = token(3, generation);
+        generation = next_generation(generation);
+        assert_ne!(token(3, generation), first);
+    }
+
+    #[test]
+    fn no_token_is_the_reactor_wakers() {
+        assert_ne!(token(MAX_INDEX, GENERATION_MASK), usize::MAX);
     }
 }

@@ -176,7 +176,7 @@ impl NativeSocket {
         let mut state = SocketState::new(sock, env.raw(), callback, async_context);
         state.resource = resource_ref;
         let cell = Rc::new(SocketCell::new(state));
-        let token = driver.insert(&cell);
+        let token = driver.insert(&cell).js()?;
         cell.borrow_mut().token = token;
         Ok(NativeSocket { cell, driver, kind })
     }

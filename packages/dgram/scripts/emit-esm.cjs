@@ -11,7 +11,7 @@ const entries = [
   { file: 'sd-notify', names: ['notify', 'formatNotify', 'watchdogUsec', 'notifySocket'], hasDefault: false },
   {
     file: 'syslog',
-    names: ['createSyslog', 'SyslogSender', 'formatSyslog', 'priority', 'facilities', 'severities'],
+    names: ['createSyslog', 'SyslogSender', 'formatSyslog', 'priority', 'facilities', 'severities', 'defaultSyslogPaths', 'findSyslogSocket'],
     hasDefault: false,
   },
 ]

@@ -62,6 +62,43 @@ export function unsupportedOnType(kind: SocketType, method: string): Error {
   return codedError(Error, 'ERR_SOCKET_DGRAM_UNSUPPORTED', `socket.${method}() is not supported on ${kind} sockets`)
 }
 
+/**
+ * The createSocket options and Socket methods that only mean something for UDP. On a
+ * unix_dgram socket every one of them is refused the same way (ERR_SOCKET_DGRAM_UNSUPPORTED),
+ * before its arguments are looked at: never a silent no-op, never a kernel errno.
+ */
+export const UDP_ONLY_OPTIONS = ['reuseAddr', 'reusePort', 'ipv6Only', 'lookup', 'receiveBlockList', 'sendBlockList', 'gso', 'gro', 'recvErrors'] as const
+export const UDP_ONLY_METHODS = [
+  'setBroadcast',
+  'setTTL',
+  'setMulticastTTL',
+  'setMulticastLoopback',
+  'setMulticastInterface',
+  'addMembership',
+  'dropMembership',
+  'addSourceSpecificMembership',
+  'dropSourceSpecificMembership',
+  'setRecvErrors',
+  'setTOS',
+  'getTOS',
+  'bindToDevice',
+  'setMTUDiscover',
+  'getPathMTU',
+  'sendWith',
+] as const
+export type UdpOnlyOption = (typeof UDP_ONLY_OPTIONS)[number]
+export type UdpOnlyMethod = (typeof UDP_ONLY_METHODS)[number]
+
+/** Throws for the first UDP-only option set (to anything but undefined/false) on a unix socket. */
+export function rejectUdpOnlyOptions(options: object): void {
+  for (const name of UDP_ONLY_OPTIONS) {
+    const value = (options as Record<string, unknown>)[name]
+    if (value !== undefined && value !== false) {
+      throw codedError(Error, 'ERR_SOCKET_DGRAM_UNSUPPORTED', `option ${name} is not supported on unix_dgram sockets`)
+    }
+  }
+}
+
 export function requireLinux(method: string): void {
   if (!linux) throw ERR_FEATURE_UNAVAILABLE(`socket.${method}()`)
 }

@@ -25,6 +25,8 @@ export const enum NativeEvent {
    *   datagram of the batch came from the same sender.
    * - ancillary (5th argument, present only after setPassCredentials(true) or
    *   setReceiveFds(true)): one NativeAncillary per datagram.
+   * The facade delivers the first datagram at once; the binding then calls onEvent(5) once per
+   * further datagram, each its own callback so that node drains ticks and microtasks between.
    */
   Messages = 1,
   /**
@@ -40,6 +42,13 @@ export const enum NativeEvent {
    * onEvent(4, errors: NativeIcmpError[]).
    */
   Icmp = 4,
+  /** Deliver the current batch's next datagram (after Messages). */
+  NextMessage = 5,
+  /**
+   * A batch like Messages that the facade paces itself, one datagram per setImmediate (the
+   * thread driver, whose callbacks nest in a scope that drains nothing).
+   */
+  MessagesPaced = 6,
 }
 
 /** Bit flags for NativeSocket.bind. */

@@ -12,6 +12,8 @@
 import { once as onceEvent } from 'node:events'
 import { Socket, kNative } from './socket'
 import type { RemoteInfo, UnixRemoteInfo } from './types'
+import { closeFds } from './unix'
+import { validateInteger } from './validate'
 
 /** A UDP or unix_dgram socket of ours (or any node:dgram-shaped socket). */
 export type AnySocket = {
@@ -61,7 +63,9 @@ interface Native {
 
 /** Received datagrams as an async iterator; see the module comment for its rules. */
 export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, options: MessagesOptions = {}): AsyncIterableIterator<Datagram<R>> {
-  const highWaterMark = Math.max(1, options.highWaterMark ?? 1024)
+  // As events.on() validates it: NaN, fractions and values below 1 would never pause.
+  if (options.highWaterMark !== undefined) validateInteger(options.highWaterMark, 'options.highWaterMark', 1)
+  const highWaterMark = options.highWaterMark ?? 1024
   const signal = options.signal
   const buffered: Datagram<R>[] = []
   let waiting: { resolve: (r: IteratorResult<Datagram<R>>) => void; reject: (e: unknown) => void } | null = null
@@ -139,7 +143,11 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
     },
     return(): Promise<IteratorResult<Datagram<R>>> {
       finish(null)
-      buffered.length = 0
+      // Nobody will see these datagrams now: descriptors they carried are ours to close.
+      for (const { rinfo } of buffered.splice(0)) {
+        const fds = (rinfo as { fds?: number[] }).fds
+        if (fds !== undefined) closeFds(fds)
+      }
       return Promise.resolve({ value: undefined, done: true })
     },
     [Symbol.asyncIterator]() {

@@ -106,6 +106,8 @@ const EV_MESSAGES = 1
 const EV_SENDS_DONE = 2
 const EV_ERROR = 3
 const EV_ICMP = 4
+const EV_NEXT_MESSAGE = 5
+const EV_MESSAGES_PACED = 6
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -133,6 +135,10 @@ interface State {
   connectState: ConnectState
   /** Work waiting for 'listening' (node's pre-bind queue). */
   queue: (() => void)[] | undefined
+  /** unix_dgram: what each queued call reports when the bind fails and the queue is dropped. */
+  queueDrops: ((err: Error) => void)[] | undefined
+  /** Native batches being delivered datagram by datagram (deliverNext), oldest first. */
+  inboxes: Inbox[]
   receiving: boolean
   /**
    * Whether node would have an OS socket by now. libuv creates the descriptor lazily at the
@@ -191,7 +197,8 @@ export class Socket extends EventEmitter {
 
   constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
     super()
-    let options: SocketOptions | UnixSocketOptions | undefined
+    // Read as the union of every option; a unix socket refuses the UDP-only ones below.
+    let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
     let lookupOption: unknown
     let recvBufferSize: number | undefined
@@ -213,7 +220,10 @@ export class Socket extends EventEmitter {
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
-    if (kind === 'unix_dgram') assertUnixDgramSupported()
+    if (kind === 'unix_dgram') {
+      assertUnixDgramSupported()
+      if (options !== undefined) advanced.rejectUdpOnlyOptions(options)
+    }
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
@@ -224,27 +234,42 @@ export class Socket extends EventEmitter {
     const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
       dispatchNativeEvent(this, event, a, b, c, d)
     }
+    // The descriptor and every option that needs it; run again later when it is deferred.
+    const open = (): NativeHandle => {
+      let fresh: NativeHandle
+      try {
+        fresh = new NativeSocket(kind as NativeKind, onEvent, resource)
+      } catch (e) {
+        throw new DescriptorUnavailable(e)
+      }
+      try {
+        advanced.applyAdvancedOptions(fresh, kind as SocketType, options)
+        // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
+        // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
+        if (options?.gro && kind !== 'unix_dgram') {
+          try {
+            fresh.setGro(true)
+          } catch {
+            // Not supported here (non-Linux or an old kernel): fall back silently.
+          }
+        }
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+      } catch (e) {
+        fresh.close()
+        throw e
+      }
+      return fresh
+    }
     let native: NativeHandle
     try {
-      native = new NativeSocket(kind as NativeKind, onEvent, resource)
+      native = open()
     } catch (e) {
-      throw fromNative(e, 'socket')
-    }
-    try {
-      advanced.applyAdvancedOptions(native, kind as SocketType, options)
-    } catch (e) {
-      native.close()
-      throw e
-    }
-
-    // Opt-in receive offload: the kernel coalesces, the binding splits back into datagrams.
-    // Where UDP_GRO is unavailable the socket simply receives datagram by datagram.
-    if (options?.gro && kind !== 'unix_dgram') {
-      try {
-        native.setGro(true)
-      } catch {
-        // Not supported here (non-Linux or an old kernel): fall back silently.
-      }
+      if (!(e instanceof DescriptorUnavailable)) throw e
+      // node:dgram creates the descriptor at bind, so running out of descriptors (or an address
+      // family the kernel lacks) is a 'bind' error event there, not a throw from createSocket().
+      const { cause } = e
+      if (!isNativeFailure(cause) || cause.code.startsWith('ERR_')) throw fromNative(cause, 'socket')
+      native = deferredNative(open)
     }
 
     // node:dgram sets it too (its typings omit it).
@@ -253,7 +278,7 @@ export class Socket extends EventEmitter {
     let unix: UnixState | undefined
     if (kind === 'unix_dgram') {
       try {
-        unix = unixOptions(native, options as UnixSocketOptions | undefined)
+        unix = unixState(options as UnixSocketOptions | undefined)
       } catch (e) {
         native.close()
         throw e
@@ -273,6 +298,8 @@ export class Socket extends EventEmitter {
         bindState: BindState.Unbound,
         connectState: ConnectState.Disconnected,
         queue: undefined,
+        queueDrops: undefined,
+        inboxes: [],
         receiving: false,
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
@@ -486,6 +513,7 @@ export class Socket extends EventEmitter {
     state.receiving = false
     state.native = null
     const dropped = native.close()
+    dropInbox(state)
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = takeCancelled(state.pending, dropped)
@@ -850,6 +878,20 @@ for (const [name, value] of Object.entries(extensionMethods)) {
   Object.defineProperty(Socket.prototype, name, { value, writable: true, configurable: true })
 }
 
+// UDP-only methods on a unix_dgram socket: one rule and one error for all of them, checked
+// before anything else (advanced.UDP_ONLY_METHODS).
+for (const name of advanced.UDP_ONLY_METHODS) {
+  const udp = (Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[name]
+  const guarded = {
+    [name](this: Socket, ...args: unknown[]): unknown {
+      if (stateOf(this).kind === 'unix_dgram') throw advanced.unsupportedOnType('unix_dgram', name)
+      return udp.apply(this, args)
+    },
+  }[name]
+  Object.defineProperty(guarded, 'length', { value: udp.length })
+  Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
+}
+
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
 if (nodeAtLeast(24, 19, 0)) {
@@ -970,7 +1012,7 @@ export interface Socket {
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
-type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod
+type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 'remoteAddress' | 'ref' | 'unref' | 'close' | EventMethod | advanced.UdpOnlyMethod
 
 /**
  * A unix_dgram socket (what `createSocket('unix_dgram')` returns): the same object as a UDP
@@ -979,7 +1021,9 @@ type UnixOverridden = 'bind' | 'connect' | 'send' | 'sendMany' | 'address' | 're
 export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /**
    * A filesystem path or a Linux abstract name ('\0name', or '@name' in a string); no path
-   * means autobind (Linux). An existing file is never removed unless `unlinkExisting` says so.
+   * means autobind (Linux). A socket file nobody is bound to any more is replaced (anything
+   * else at the path fails with EADDRINUSE), and the file is removed on close; see
+   * `UnixBindOptions` for the opt-outs.
    */
   bind(path?: string | Buffer, callback?: () => void): this
   bind(options: UnixBindOptions, callback?: () => void): this
@@ -1154,7 +1198,12 @@ function startListening(socket: Socket): void {
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
 
-function enqueue(socket: Socket, work: () => void): void {
+/**
+ * Work waiting for 'listening'. If the bind fails the queue is dropped, as in node:dgram; a
+ * unix_dgram call passes `onDrop` so that it still reports an outcome (it runs synchronously
+ * inside the bind's 'error' emit, before any listener, to put the state right).
+ */
+function enqueue(socket: Socket, work: () => void, onDrop?: (err: Error) => void): void {
   const state = stateOf(socket)
   if (state.queue === undefined) {
     state.queue = []
@@ -1162,6 +1211,7 @@ function enqueue(socket: Socket, work: () => void): void {
     socket.once('listening', onListenSuccess)
   }
   state.queue.push(work)
+  if (onDrop !== undefined) (state.queueDrops ??= []).push(onDrop)
 }
 
 function onListenSuccess(this: Socket): void {
@@ -1169,33 +1219,84 @@ function onListenSuccess(this: Socket): void {
   const state = stateOf(this)
   const queue = state.queue!
   state.queue = undefined
+  state.queueDrops = undefined
   for (const work of queue) work()
 }
 
-function onListenError(this: Socket): void {
+function onListenError(this: Socket, err: Error): void {
   this.removeListener('listening', onListenSuccess)
-  stateOf(this).queue = undefined
+  const state = stateOf(this)
+  const drops = state.queueDrops ?? []
+  state.queue = undefined
+  state.queueDrops = undefined
+  for (const drop of drops) drop(err)
 }
 
 // ---- unix_dgram bind and connect --------------------------------------------------------------
 
-/** createSocket's unix_dgram options, applied to the fresh descriptor. */
-function unixOptions(native: NativeHandle, options: UnixSocketOptions | undefined): UnixState {
+/** The descriptor could not be created (the native failure is the cause). */
+class DescriptorUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super('socket')
+  }
+}
+
+/** createSocket's unix_dgram options, as the socket's state. */
+function unixState(options: UnixSocketOptions | undefined): UnixState {
   const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
-  const unix: UnixState = {
-    unlinkOnClose: !!options?.unlinkOnClose,
+  return {
+    // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
+    unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
     limitBytes,
     limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
+}
+
+/** createSocket's unix_dgram options that the descriptor carries. */
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
   try {
     if (options?.passCredentials) native.setPassCredentials(true)
-    if (unix.receiveFds) native.setReceiveFds(true)
+    if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
     throw fromNative(e, 'setsockopt')
   }
-  return unix
+}
+
+/**
+ * A handle whose descriptor could not be created yet. Every call tries again and forwards to
+ * the real handle once it exists; until then it throws the native failure, which each caller
+ * reports under its own syscall (`bind EMFILE 127.0.0.1`, as node:dgram does). close() needs
+ * no descriptor.
+ */
+function deferredNative(open: () => NativeHandle): NativeHandle {
+  const retry = (): NativeHandle => {
+    try {
+      return open()
+    } catch (e) {
+      // The native failure itself, for the caller to name with its own syscall.
+      throw e instanceof DescriptorUnavailable ? e.cause : e
+    }
+  }
+  let real: NativeHandle | null = null
+  const methods = new Map<PropertyKey, (...args: unknown[]) => unknown>()
+  return new Proxy({} as NativeHandle, {
+    get(_target, name) {
+      let method = methods.get(name)
+      if (method === undefined) {
+        method = (...args: unknown[]): unknown => {
+          if (real === null) {
+            if (name === 'close') return undefined
+            real = retry()
+          }
+          return (real[name as keyof NativeHandle] as (...a: unknown[]) => unknown)(...args)
+        }
+        methods.set(name, method)
+      }
+      return method
+    },
+  })
 }
 
 function queueLimit(value: unknown): [number, number] {
@@ -1241,7 +1342,9 @@ function unixBindRequest(arg: unknown): UnixBindRequest {
   if (unlinkExisting !== undefined && unlinkExisting !== true && unlinkExisting !== false && unlinkExisting !== 'stale') {
     throw ERR_INVALID_ARG_VALUE('options.unlinkExisting', unlinkExisting, "must be a boolean or 'stale'")
   }
-  request.unlinkExisting = unlinkExisting ?? false
+  // A socket file nobody is bound to is a crashed process's leftover (what a daemon removes at
+  // start); a live socket's file and anything that is not a socket are never touched.
+  request.unlinkExisting = unlinkExisting ?? 'stale'
   if (mode !== undefined) {
     validateNumber(mode, 'options.mode')
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw ERR_OUT_OF_RANGE('options.mode', '>= 0 and <= 0o7777', mode)
@@ -1321,8 +1424,14 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     state.connectState = ConnectState.Connected
     process.nextTick(emitConnect, socket)
   }
-  if (state.bindState === BindState.Binding) enqueue(socket, run)
-  else run()
+  if (state.bindState !== BindState.Binding) return run()
+  // If the bind fails, the connect did not happen: the socket is left disconnected and the
+  // callback hears why, like any failed connect.
+  enqueue(socket, run, (err) => {
+    state.connectState = ConnectState.Disconnected
+    // Without a callback the bind's own 'error' event is the report.
+    if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
+  })
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
@@ -1614,21 +1723,30 @@ function sendUnixWithFds(socket: Socket, msg: unknown, fds: unknown, a: unknown,
   const callback = connected ? a : b
   if (connected && callback != null && typeof callback !== 'function') throw ERR_SOCKET_DGRAM_IS_CONNECTED()
   const list = messageParts(msg)
-  validateFds(fds)
+  const fdList = readFds(fds)
   if (!connected) validateUnixDestination(path, 'path')
   healthCheck(state)
-  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fds)
+  sendUnixParts(socket, list, path as UnixPath | null, typeof callback === 'function' ? (callback as SendCallback) : undefined, fdList)
 }
 
 /** The most descriptors one datagram can carry here (the native SCM_RIGHTS buffer). */
 const MAX_FDS = 32
 
-function validateFds(fds: unknown): asserts fds is number[] {
+/**
+ * A plain copy of `fds`, validated. Each element (and the length) is read exactly once, so a
+ * getter cannot hand the native side a different value from the one that was validated.
+ */
+function readFds(fds: unknown): number[] {
   if (!Array.isArray(fds)) throw ERR_INVALID_ARG_TYPE('fds', 'Array', fds)
-  if (fds.length === 0 || fds.length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, fds.length)
-  fds.forEach((fd, i) => {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
-  })
+  const length: unknown = fds.length
+  if (typeof length !== 'number' || length === 0 || length > MAX_FDS) throw ERR_OUT_OF_RANGE('fds.length', `>= 1 and <= ${MAX_FDS}`, length)
+  const copy: number[] = []
+  for (let i = 0; i < length; i++) {
+    const fd: unknown = fds[i]
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw ERR_OUT_OF_RANGE(`fds[${i}]`, 'a file descriptor (an integer >= 0)', fd)
+    copy.push(fd)
+  }
+  return copy
 }
 
 function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb: SendCallback | undefined, fds: number[] | undefined): void {
@@ -1636,9 +1754,16 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
   if (state.bindState === BindState.Binding) {
     // The descriptors are read again when the bind is done: the caller keeps them open until
     // the callback runs (documented).
-    enqueue(socket, () => {
-      if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
-    })
+    enqueue(
+      socket,
+      () => {
+        if (state.native !== null) sendUnixParts(socket, list, dest, cb, fds)
+      },
+      // Not sent: the bind failed first. The callback says so instead of never running.
+      (err) => {
+        if (cb !== undefined) process.nextTick(cb, err, 0)
+      },
+    )
     return
   }
   const data = joinParts(list)
@@ -1687,7 +1812,11 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
   eventGeneration++
   switch (event) {
     case EV_MESSAGES:
-      deliverMessages(socket, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+    case EV_MESSAGES_PACED:
+      receiveBatch(socket, event === EV_MESSAGES_PACED, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+      break
+    case EV_NEXT_MESSAGE:
+      deliverNext(socket)
       break
     case EV_SENDS_DONE:
       completeSends(socket, a as number[], b as (number | string)[])
@@ -1702,51 +1831,87 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
 }
 
 /**
- * One native batch becomes one 'message' per datagram, in order, each a view into the batch's
- * slab. A throwing listener must not cost the rest of the batch: its exception is rethrown
- * on the next tick, still uncaught as with node:dgram (see DIFFERENCES.md).
+ * A native batch (one recvmmsg) waiting to be delivered. The binding hands the batch over once
+ * and then calls back once per further datagram, each call its own callback from the event
+ * loop as in node:dgram: process.nextTick callbacks and promise reactions queued by one
+ * 'message' listener run before the next datagram is delivered.
  */
-function deliverMessages(socket: Socket, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
+interface Inbox {
+  slab: Buffer
+  meta: Int32Array
+  /** One sender for the whole batch comes as a single string. */
+  addresses: string[] | string
+  ancillary: NativeAncillary[] | undefined
+  count: number
+  next: number
+}
+
+/**
+ * The uv-poll driver calls back once per further datagram right after this returns (EV_MESSAGES).
+ * The thread driver cannot: its callbacks nest in one scope that drains nothing, so it asks the
+ * facade to pace the batch (EV_MESSAGES_PACED): one setImmediate per further datagram, and node
+ * drains ticks and microtasks between two immediates as between two I/O callbacks.
+ */
+function receiveBatch(socket: Socket, paced: boolean, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
+  const inbox: Inbox = { slab, meta, addresses, ancillary, count: meta.length >> 2, next: 0 }
+  // Behind a batch still being paced, this one waits its turn: every datagram an immediate.
+  const waits = state.inboxes.push(inbox) > 1
+  if (paced) for (let k = waits ? 0 : 1; k < inbox.count; k++) setImmediate(deliverNext, socket)
+  if (!waits) deliverNext(socket)
+}
+
+/** Delivers the inbox's next datagram as one 'message', a view into the batch's slab. */
+function deliverNext(socket: Socket): void {
+  const state = stateOf(socket)
+  const inbox = state.inboxes[0]
+  if (inbox === undefined) return
+  const i = inbox.next++
+  if (inbox.next >= inbox.count) state.inboxes.shift()
+  if (i >= inbox.count) return
+  const { slab, meta, addresses, ancillary } = inbox
   const unix = state.kind === 'unix_dgram'
+  // Closed meanwhile (inside a listener, or in a tick between two datagrams).
+  if (!state.receiving) {
+    if (unix && ancillary?.[i] !== undefined) closeFds(ancillary[i].fds)
+    return
+  }
+  const m = i << 2
+  const offset = meta[m]
+  const length = meta[m + 1]
+  const realSize = meta[m + 3]
+  const address = typeof addresses === 'string' ? addresses : addresses[i]
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  // One sender for the whole batch comes as a single string.
-  const shared = typeof addresses === 'string'
-  const count = meta.length >> 2
-  for (let i = 0, m = 0; i < count; i++, m += 4) {
-    // Closing (or stopping) inside a listener ends delivery, even mid-batch.
-    if (!state.receiving) {
-      if (unix && ancillary !== undefined) for (let j = i; j < ancillary.length; j++) closeFds(ancillary[j].fds)
-      return
-    }
-    const offset = meta[m]
-    const length = meta[m + 1]
-    const realSize = meta[m + 3]
-    const address = shared ? addresses : addresses[i]
-    if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) continue
-    let rinfo: RemoteInfo | UnixRemoteInfo
-    if (unix) rinfo = { address, size: length }
-    else rinfo = { address, family, port: meta[m + 2], size: length }
-    if (realSize !== 0) {
-      rinfo.size = realSize
-      rinfo.truncated = true
-    }
-    if (unix && ancillary !== undefined) {
-      unixAncillary(state, rinfo as UnixRemoteInfo, ancillary[i])
-      const fds = (rinfo as UnixRemoteInfo).fds
-      // Descriptors belong to the listeners; with none, nobody can take them.
-      if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
-    }
-    // recvMetadata (metadata.ts): the binding passes `ancillary` only when some ancillary data
-    // was asked for; applyMetadata copies only the fields that are present.
-    if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
-    try {
-      // A lone datagram is the whole slab: no view to make.
-      socket.emit('message', count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
-    } catch (err) {
-      process.nextTick(rethrow, err)
-    }
+  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return
+  let rinfo: RemoteInfo | UnixRemoteInfo
+  if (unix) rinfo = { address, size: length }
+  else rinfo = { address, family, port: meta[m + 2], size: length }
+  if (realSize !== 0) {
+    rinfo.size = realSize
+    rinfo.truncated = true
+  }
+  if (unix && ancillary !== undefined) {
+    unixAncillary(state, rinfo as UnixRemoteInfo, ancillary[i])
+    const fds = (rinfo as UnixRemoteInfo).fds
+    // Descriptors belong to the listeners; with none, nobody can take them.
+    if (fds !== undefined && socket.listenerCount('message') === 0) closeFds(fds)
+  }
+  // recvMetadata (metadata.ts): the binding passes `ancillary` only when some ancillary data
+  // was asked for; applyMetadata copies only the fields that are present.
+  if (ancillary !== undefined) applyMetadata(rinfo as RemoteInfo, ancillary[i])
+  // A lone datagram is the whole slab: no view to make. A throwing listener's exception is
+  // uncaught at once, as with node:dgram; the binding goes on with the next datagram.
+  socket.emit('message', inbox.count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
+}
+
+/** The rest of the undelivered batches: nobody will take their descriptors now, so close them. */
+function dropInbox(state: State): void {
+  const inboxes = state.inboxes.splice(0)
+  if (state.kind !== 'unix_dgram') return
+  for (const inbox of inboxes) {
+    if (inbox.ancillary === undefined) continue
+    for (let i = inbox.next; i < inbox.count; i++) if (inbox.ancillary[i] !== undefined) closeFds(inbox.ancillary[i].fds)
   }
 }
 

@@ -1,16 +1,18 @@
 // @dgramx/dgram/syslog: a syslog sender over the public unix_dgram API.
 //
-// One message is one datagram to /dev/log (or any unix_dgram path a syslog daemon, journald or
+// One message is one datagram to the system's syslog socket (the first of /dev/log,
+// /var/run/syslog on macOS, /var/run/log on FreeBSD that exists), or to any unix_dgram path a syslog daemon, journald or
 // a test receiver is bound to), framed per RFC 3164 (BSD: `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]:
 // MSG`) or RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`). Datagrams need no
 // octet counting. Sends are unconnected, so a daemon that restarts (and re-creates its socket)
 // keeps receiving without any reconnect logic.
 
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import { createSocket, type UnixSocket } from './index'
-import { ERR_INVALID_ARG_VALUE, ERR_SOCKET_DGRAM_NOT_RUNNING } from './errors'
+import { codedError, ERR_INVALID_ARG_VALUE, ERR_SOCKET_DGRAM_NOT_RUNNING } from './errors'
 
 export const facilities = {
   kern: 0,
@@ -54,8 +56,12 @@ export type SyslogFormat = 'rfc3164' | 'rfc5424'
 export type StructuredData = Record<string, Record<string, string | number>>
 
 export interface SyslogOptions {
-  /** The daemon's socket. @default '/dev/log' */
-  path?: string | Buffer
+  /**
+   * The daemon's socket, or a list of candidates: each message goes to the first that exists
+   * as a socket (looked up again after a send fails with ENOENT or ECONNREFUSED).
+   * @default defaultSyslogPaths: '/dev/log', '/var/run/syslog' (macOS), '/var/run/log' (FreeBSD)
+   */
+  path?: string | Buffer | readonly (string | Buffer)[]
   /** @default 'rfc3164' (what local daemons expect from syslog(3)); 'rfc5424' for the newer framing */
   format?: SyslogFormat
   /** @default 'user' */
@@ -78,6 +84,32 @@ export interface LogOptions {
   structuredData?: StructuredData
   /** @default now */
   timestamp?: Date
+}
+
+/** Where syslog daemons listen: Linux and most systems, macOS, FreeBSD. */
+export const defaultSyslogPaths: readonly string[] = Object.freeze(['/dev/log', '/var/run/syslog', '/var/run/log'])
+
+/** The first of `candidates` that is a socket (following symlinks, as /dev/log often is one). */
+export function findSyslogSocket(candidates: readonly (string | Buffer)[] = defaultSyslogPaths): string | Buffer | undefined {
+  for (const candidate of candidates) {
+    try {
+      if (fs.statSync(candidate).isSocket()) return candidate
+    } catch {
+      // Absent or unreadable: try the next one.
+    }
+  }
+  return undefined
+}
+
+function noSyslogSocket(candidates: readonly (string | Buffer)[]): Error {
+  const tried = candidates.map((c) => String(c))
+  const err = codedError(
+    Error,
+    'ERR_SYSLOG_NO_SOCKET',
+    `No syslog socket found (tried ${tried.join(', ')}); is a syslog daemon running? Pass options.path to name its socket`,
+  ) as Error & { paths?: string[] }
+  err.paths = tried
+  return err
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -170,11 +202,15 @@ export function formatSyslog(severity: Severity, message: string, options: Syslo
 export class SyslogSender {
   readonly options: Readonly<SyslogOptions>
   #socket: UnixSocket | null
-  readonly #path: string | Buffer
+  /** A fixed path, or the candidates to look through. */
+  readonly #path: string | Buffer | readonly (string | Buffer)[]
+  #found: string | Buffer | undefined
 
   constructor(options: SyslogOptions = {}) {
     this.options = { ...options }
-    this.#path = options.path ?? '/dev/log'
+    const given = options.path
+    if (Array.isArray(given) && given.length === 0) throw ERR_INVALID_ARG_VALUE('path', given, 'must name at least one socket')
+    this.#path = given === undefined ? defaultSyslogPaths : Array.isArray(given) ? [...(given as readonly (string | Buffer)[])] : (given as string | Buffer)
     // Checks the framing options now rather than at the first message.
     formatSyslog('info', '', options)
     this.#socket = createSocket('unix_dgram')
@@ -189,8 +225,21 @@ export class SyslogSender {
     } catch (e) {
       return Promise.reject(e)
     }
+    const candidates = this.#path
+    let target: string | Buffer | undefined
+    if (typeof candidates === 'string' || Buffer.isBuffer(candidates)) target = candidates
+    else {
+      target = this.#found ??= findSyslogSocket(candidates)
+      if (target === undefined) return Promise.reject(noSyslogSocket(candidates))
+    }
     return new Promise<void>((resolve, reject) => {
-      socket.send(datagram, this.#path, (err) => (err ? reject(err) : resolve()))
+      socket.send(datagram, target, (err) => {
+        if (!err) return resolve()
+        // The daemon went away or moved: look again for the next message.
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'ENOENT' || code === 'ECONNREFUSED') this.#found = undefined
+        reject(err)
+      })
     })
   }
 

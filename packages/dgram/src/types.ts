@@ -5,7 +5,7 @@ import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
-import type { AdvancedSocketOptions } from './advanced'
+import type { AdvancedSocketOptions, UdpOnlyOption } from './advanced'
 import type { DatagramMetadata } from './metadata'
 
 export type UdpSocketType = 'udp4' | 'udp6'
@@ -61,15 +61,19 @@ export interface BindOptions {
 export interface UnixBindOptions {
   path?: string | Buffer | undefined
   /**
-   * What to do when a socket file already exists at `path` (by default bind fails with
-   * EADDRINUSE and nothing is removed): `true` removes any socket file there; `'stale'` removes
-   * it only if no datagram socket is bound to it any more (a probe connect is refused).
-   * Regular files, directories and the like are never removed.
+   * What to do when a socket file already exists at `path`. `'stale'` (the default) removes it
+   * only if no datagram socket is bound to it any more (a probe connect is refused), like a
+   * daemon clearing a crashed run's file; `true` removes any socket file there; `false` never
+   * removes anything (bind fails with EADDRINUSE). Regular files, directories and the like are
+   * never removed.
    */
   unlinkExisting?: boolean | 'stale' | undefined
   /** Permission bits for the socket file, applied with chmod right after bind (umask-proof). */
   mode?: number | undefined
-  /** Remove the socket file on close (if it is still the one this bind created). */
+  /**
+   * Remove the socket file on close, if it is still the one this bind created (default `true`,
+   * as `net.Server` does; overrides the createSocket option).
+   */
   unlinkOnClose?: boolean | undefined
   /** Adopt this open AF_UNIX datagram socket (e.g. from systemd socket activation) instead. */
   fd?: number | undefined
@@ -95,7 +99,8 @@ export type LookupFunction = (
 ) => void
 
 export interface SocketOptions extends Abortable, AdvancedSocketOptions {
-  type: SocketType
+  /** udp4 or udp6; unix_dgram sockets take UnixSocketOptions. */
+  type: UdpSocketType
   reuseAddr?: boolean | undefined
   /** Honoured on every supported Node version (node:dgram ignores it before 22.12). */
   reusePort?: boolean | undefined
@@ -132,9 +137,9 @@ export interface SendMany {
 }
 
 /** createSocket options for unix_dgram sockets: the common ones plus unix-only ones. */
-export interface UnixSocketOptions extends Omit<SocketOptions, 'type'> {
+export interface UnixSocketOptions extends Omit<SocketOptions, 'type' | UdpOnlyOption> {
   type: 'unix_dgram'
-  /** Remove the bound socket file on close (as `bind({ unlinkOnClose })` does). */
+  /** Remove the bound socket file on close (default `true`; `bind({ unlinkOnClose })` wins). */
   unlinkOnClose?: boolean | undefined
   /**
    * Bound the queue of sends waiting for the peer (a number = bytes). Unbounded by default,

@@ -9,6 +9,7 @@
 import fs from 'node:fs'
 import nodePath from 'node:path'
 import { inspect } from 'node:util'
+import { isUint8Array } from 'node:util/types'
 import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
@@ -46,7 +47,9 @@ function pathTooLong(path: UnixPath, bytes: number, limit: number): CodedError {
 
 /** A destination or bind path: a non-empty string or Buffer that fits in sun_path. */
 export function validateUnixDestination(value: unknown, name: string): asserts value is UnixPath {
-  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw ERR_INVALID_ARG_TYPE(name, ['string', 'Buffer'], value)
+  // isUint8Array looks at the object itself, as node's fs does: a Proxy around a Buffer passes
+  // Buffer.isBuffer (instanceof) but is not one, and the native side could not read it.
+  if (typeof value !== 'string' && !(isUint8Array(value) && Buffer.isBuffer(value))) throw ERR_INVALID_ARG_TYPE(name, ['string', 'Buffer'], value)
   const bytes = pathBytes(value)
   if (bytes.length === 0) throw ERR_INVALID_ARG_VALUE(name, value, 'must not be empty')
   const abstract = bytes[0] === 0

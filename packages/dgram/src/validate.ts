@@ -21,6 +21,13 @@ export function validateFunction(value: unknown, name: string): asserts value is
   if (typeof value !== 'function') throw ERR_INVALID_ARG_TYPE(name, 'Function', value)
 }
 
+/** node's validateInteger: a number (ERR_INVALID_ARG_TYPE), whole and within [min, max] (ERR_OUT_OF_RANGE). */
+export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  if (typeof value !== 'number') throw ERR_INVALID_ARG_TYPE(name, 'number', value)
+  if (!Number.isInteger(value)) throw ERR_OUT_OF_RANGE(name, 'an integer', value)
+  if (value < min || value > max) throw ERR_OUT_OF_RANGE(name, `>= ${min} && <= ${max}`, value)
+}
+
 export function validateUint32(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw ERR_INVALID_ARG_TYPE(name, 'number', value)
   if (!Number.isInteger(value)) throw ERR_OUT_OF_RANGE(name, 'an integer', value)

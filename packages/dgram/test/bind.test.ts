@@ -305,7 +305,29 @@ describe('bind and close', () => {
     b.close()
   })
 
-  it('reusePort works on every Node version (node:dgram 20 ignores it)', async () => {
+  // Windows has no load-balancing SO_REUSEPORT: libuv refuses UV_UDP_REUSEPORT there and
+  // node:dgram (22.12+, where it knows the option) reports `bind ENOTSUP`; so do we, on any Node.
+  it.runIf(process.platform === 'win32')('reusePort is bind ENOTSUP on Windows, as node:dgram', async () => {
+    const s = createSocket({ type: 'udp4', reusePort: true })
+    s.bind(0, '127.0.0.1')
+    const [err] = (await once(s, 'error')) as [NodeJS.ErrnoException]
+    expect({ code: err.code, syscall: err.syscall }).toEqual({ code: 'ENOTSUP', syscall: 'bind' })
+    s.close()
+    const [major, minor] = process.versions.node.split('.').map(Number)
+    if (major > 22 || (major === 22 && minor >= 12)) {
+      // Where node:dgram knows the option, the whole error (errno, message) is the same.
+      await sameAsNode((ctx) => {
+        const t = ctx.track(ctx.dgram.createSocket({ type: 'udp4', reusePort: true }))
+        t.on('error', (e) => {
+          ctx.rec('error', e)
+          ctx.done()
+        })
+        t.bind(0, '127.0.0.1')
+      })
+    }
+  })
+
+  it.skipIf(process.platform === 'win32')('reusePort works on every Node version (node:dgram 20 ignores it)', async () => {
     const a = createSocket({ type: 'udp4', reusePort: true })
     a.bind(0, '127.0.0.1')
     await once(a, 'listening')

@@ -183,7 +183,11 @@ describe('connect (differential)', () => {
     })
   })
 
-  it('ECONNREFUSED after sending to a closed port arrives as a recvmsg error', async () => {
+  // Not on Windows: there a refused UDP send comes back as WSAECONNRESET on the next receive,
+  // which libuv ignores for UDP (and so do we), so neither side has an event to compare. Under
+  // Wine, node:dgram does see one only because Wine completes libuv's pending overlapped
+  // receive with STATUS_CONNECTION_REFUSED (docs/install.md, "The Windows code path under Wine").
+  it.skipIf(process.platform === 'win32')('ECONNREFUSED after sending to a closed port arrives as a recvmsg error', async () => {
     await sameAsNode((ctx) => {
       const gone = ctx.dgram.createSocket('udp4')
       gone.bind(0, '127.0.0.1', () => {

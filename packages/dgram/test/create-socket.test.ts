@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createSocket, Socket } from '../src/index'
+import { runScript } from './child'
 import { dgramx, errorShape, node, once, outcome, sameAsNode } from './harness'
 
 // Every case is run through node:dgram and through us; the outcomes must be identical.
@@ -148,5 +149,30 @@ describe('options.signal', () => {
         })
       })
     })
+  })
+})
+
+describe('out of descriptors (differential)', () => {
+  it("createSocket() succeeds and the failure is the bind's 'error' event; the socket works once descriptors are free", async () => {
+    // Fills the descriptor table, then does what a server does; frees one and binds again.
+    const script = `
+      const fs = require('node:fs');
+      const held = [];
+      for (let i = 0; i < 100000; i++) { try { held.push(fs.openSync('/dev/null', 'r')) } catch (e) { if (e.code !== 'EMFILE') throw e; break } }
+      const out = [];
+      let s;
+      try { s = dgram.createSocket('udp4'); out.push('created') } catch (e) { out.push('createSocket threw ' + e.code + ' ' + e.syscall) ; console.log(JSON.stringify(out)); process.exit(0) }
+      s.once('error', (e) => {
+        out.push(['error', e.code, e.syscall, e.message, e.address]);
+        for (const fd of held.splice(0, 8)) fs.closeSync(fd);
+        s.bind(0, '127.0.0.1', () => { out.push('listening'); s.close(() => { console.log(JSON.stringify(out)) }) });
+      });
+      s.bind(0, '127.0.0.1');`
+    const node = await runScript(script, 'node')
+    const ours = await runScript(script, 'dgramx')
+    expect(node.stderr).toBe('')
+    expect(ours.stderr).toBe('')
+    expect(JSON.parse(ours.stdout)).toEqual(JSON.parse(node.stdout))
+    expect(JSON.parse(ours.stdout)).toEqual(['created', ['error', 'EMFILE', 'bind', 'bind EMFILE 127.0.0.1', '127.0.0.1'], 'listening'])
   })
 })

@@ -1,7 +1,7 @@
 // The promise and async-iteration forms (promises.send / bind / messages, and
 // `for await ... of socket`), over the callback API that stays as it is.
 
-import { once as onceEvent } from 'node:events'
+import { EventEmitter, on, once as onceEvent } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createSocket, kNative, promises } from '../src/index'
 import type { Datagram } from '../src/index'
 import type { UnixRemoteInfo } from '../src/types'
+import { outcome } from './harness'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-promises-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -118,6 +119,33 @@ describe('promises.messages', () => {
     r.close()
   })
 
+  it.runIf(process.platform === 'linux')('breaking out of the loop closes the descriptors of datagrams still buffered', async () => {
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length
+    const name = path.join(tmp, 'fds.sock')
+    const r = createSocket({ type: 'unix_dgram', receiveFds: true })
+    await promises.bind(r, name)
+    const file = path.join(tmp, 'payload')
+    fs.writeFileSync(file, 'x')
+    const fd = fs.openSync(file, 'r')
+    const c = createSocket('unix_dgram')
+    const before = openFds()
+    const iterator = promises.messages(r)
+    for (let i = 0; i < 8; i++) c.sendWithFds(`m${i}`, [fd], name)
+    const first = await iterator.next()
+    expect(first.value!.msg.toString()).toBe('m0')
+    for (const f of (first.value!.rinfo as UnixRemoteInfo).fds!) fs.closeSync(f)
+    // The other seven arrive and wait in the iterator's buffer, each with its descriptor (each
+    // is its own callback from the event loop, after this continuation has run).
+    for (let i = 0; i < 200 && openFds() < before + 7; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(openFds()).toBe(before + 7)
+    await iterator.return!()
+    expect(openFds()).toBe(before)
+    fs.closeSync(fd)
+    c.close()
+    r.close()
+  })
+
   it('`for await ... of socket` works from JavaScript', async () => {
     const r = createSocket('udp4')
     await promises.bind(r, 0, '127.0.0.1')
@@ -134,5 +162,19 @@ describe('promises.messages', () => {
     expect(String((await got)[0])).toBe('two')
     s.close()
     r.close()
+  })
+})
+
+describe('promises.messages options', () => {
+  it('highWaterMark is validated as events.on validates it (same codes and messages)', () => {
+    const s = createSocket('udp4')
+    for (const value of [NaN, 0, -1, 1.5, '3', Infinity]) {
+      const expected = outcome(() => on(new EventEmitter(), 'message', { highWaterMark: value as number })).threw as Record<string, unknown>
+      const actual = outcome(() => promises.messages(s, { highWaterMark: value as number })).threw as Record<string, unknown>
+      expect(expected, String(value)).toBeDefined()
+      expect(actual, String(value)).toBeDefined()
+      expect({ code: actual.code, message: actual.message }, String(value)).toEqual({ code: expected.code, message: expected.message })
+    }
+    s.close()
   })
 })

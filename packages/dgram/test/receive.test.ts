@@ -68,7 +68,7 @@ describe('batches', () => {
     server.close()
   })
 
-  it('an exception in a message listener does not lose the rest of the batch and is rethrown', async () => {
+  it('an exception in a message listener is uncaught at once, and the rest of the batch still arrives (as node:dgram)', async () => {
     const server = createSocket('unix_dgram')
     const { tempDir } = await import('./harness')
     const path = `${tempDir()}/batch.sock`
@@ -153,9 +153,13 @@ describe('receive after close', () => {
       server.bind(0, '127.0.0.1', () => {
         const port = server.address().port
         server.close(() => {
+          ctx.rec('closed')
           const client = ctx.track(ctx.dgram.createSocket('udp4'))
           client.bind(0, '127.0.0.1', () => {
-            client.send('late', port, '127.0.0.1', () => setTimeout(() => ctx.done(), 30))
+            client.send('late', port, '127.0.0.1', (err) => {
+              ctx.rec('sent', err)
+              setTimeout(() => ctx.done(), 30)
+            })
           })
         })
       })

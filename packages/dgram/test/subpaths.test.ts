@@ -10,7 +10,7 @@ const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
 const subpaths = {
   'sd-notify': ['formatNotify', 'notify', 'notifySocket', 'watchdogUsec'],
-  syslog: ['SyslogSender', 'createSyslog', 'facilities', 'formatSyslog', 'priority', 'severities'],
+  syslog: ['SyslogSender', 'createSyslog', 'defaultSyslogPaths', 'facilities', 'findSyslogSocket', 'formatSyslog', 'priority', 'severities'],
 }
 
 function consumer(): string {

@@ -4,7 +4,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket } from '../src/index'
-import { createSyslog, facilities, formatSyslog, priority, severities } from '../src/syslog'
+import { createSyslog, defaultSyslogPaths, facilities, findSyslogSocket, formatSyslog, priority, severities } from '../src/syslog'
 import { once, tempDir } from './harness'
 
 const when = new Date(2026, 0, 5, 3, 4, 5, 678)
@@ -113,9 +113,59 @@ describe('SyslogSender', () => {
     expect(() => createSyslog({ facility: 'nope' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
   })
 
-  it('defaults to /dev/log (not touched here: only the option is read)', () => {
+  it('a list of candidate paths: each message goes to the first socket that exists', async () => {
+    const dir = tempDir()
+    const { s, p, got } = await daemon()
+    const log = createSyslog({ path: [path.join(dir, 'absent'), p], appName: 'app', pid: false, hostname: '' })
+    await log.info('found it')
+    for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(got).toHaveLength(1)
+    expect(got[0]).toMatch(/ app: found it$/)
+    log.close()
+    s.close()
+  })
+
+  it('looks again after ENOENT: a daemon that moves to another candidate is found', async () => {
+    const dir = tempDir()
+    const first = path.join(dir, 'first')
+    const second = path.join(dir, 'second')
+    const a = createSocket('unix_dgram')
+    a.bind(first)
+    await once(a, 'listening')
+    const log = createSyslog({ path: [first, second], appName: 'app' })
+    await log.info('to first')
+    a.close()
+    await once(a, 'close')
+    await expect(log.info('gone')).rejects.toMatchObject({ code: 'ENOENT' })
+    const b = createSocket('unix_dgram')
+    const got = once(b, 'message')
+    b.bind(second)
+    await once(b, 'listening')
+    await log.info('to second')
+    expect(String((await got)[0])).toMatch(/to second$/)
+    log.close()
+    b.close()
+  })
+
+  it('no candidate exists: ERR_SYSLOG_NO_SOCKET naming every path tried', async () => {
+    const dir = tempDir()
+    const tried = [path.join(dir, 'a'), path.join(dir, 'b')]
+    const log = createSyslog({ path: tried })
+    const err = await log.info('nowhere').then(() => undefined, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_SYSLOG_NO_SOCKET', paths: tried })
+    expect((err as Error).message).toContain(`tried ${tried.join(', ')}`)
+    log.close()
+    expect(() => createSyslog({ path: [] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+  })
+
+  it("defaults to the platform's usual sockets (the real ones are never written to here)", async () => {
+    expect(defaultSyslogPaths).toEqual(['/dev/log', '/var/run/syslog', '/var/run/log'])
     const log = createSyslog()
     expect(log.options.path).toBeUndefined()
+    if (findSyslogSocket() === undefined) {
+      // This machine has no syslog socket: the default sender says so, with a code.
+      await expect(log.info('nowhere')).rejects.toMatchObject({ code: 'ERR_SYSLOG_NO_SOCKET', paths: [...defaultSyslogPaths] })
+    }
     log.close()
   })
 })

@@ -271,6 +271,44 @@ describe('unix_dgram descriptor passing', () => {
     u.close()
   })
 
+  it('every element of fds is read exactly once: what was validated is what is sent', async () => {
+    const { s, p } = await server({ receiveFds: true })
+    const fd = fs.openSync(tempFile('read once'), 'r')
+    const reads: number[] = []
+    // A hostile array: the first read of [0] gives a real descriptor, any later read 2 ** 40.
+    const hostile = new Proxy([fd], {
+      get(target, key, receiver) {
+        if (key === '0') {
+          reads.push(0)
+          return reads.length === 1 ? fd : 2 ** 40
+        }
+        return Reflect.get(target, key, receiver)
+      },
+    })
+    const c = createSocket('unix_dgram')
+    const got = next(s)
+    expect(await sendWithFds(c, 'once', hostile, p)).toBe(4)
+    fs.closeSync(fd)
+    const [, rinfo] = await got
+    expect(reads).toEqual([0])
+    expect(readFd(rinfo.fds![0])).toBe('read once')
+    fs.closeSync(rinfo.fds![0])
+    c.close()
+    s.close()
+  })
+
+  it('a Proxy around a Buffer is not a path: ERR_INVALID_ARG_TYPE at every call, as node fs says', () => {
+    const fake = new Proxy(Buffer.from('/tmp/dgramx-proxy.sock'), {})
+    const c = createSocket('unix_dgram')
+    const invalid = { code: 'ERR_INVALID_ARG_TYPE' }
+    expect(outcome(() => fs.statSync(fake as never)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.send('x', fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.sendWithFds('x', [0], fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.connect(fake)).threw).toMatchObject(invalid)
+    expect(outcome(() => c.bind(fake)).threw).toMatchObject(invalid)
+    c.close()
+  })
+
   it('a closed descriptor fails the send with EBADF', async () => {
     const { s, p } = await server({ receiveFds: true })
     const c = createSocket('unix_dgram')

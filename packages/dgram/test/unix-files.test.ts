@@ -1,5 +1,7 @@
-// The socket file: bind never removes what exists unless told to (unlinkExisting: true or
-// 'stale'), `mode` holds whatever the umask is, unlinkOnClose removes only our own file.
+// The socket file, as net.Server users expect: by default bind replaces a socket file nobody is
+// bound to (unlinkExisting: 'stale') and never anything else, and close removes the file this
+// socket created (unlinkOnClose: true), only if it is still ours; `false` opts out of either.
+// `mode` holds whatever the umask is.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,7 +19,7 @@ async function bound(p: string, options: Record<string, unknown> = {}): Promise<
 
 /** A socket file nobody is bound to any more. */
 async function staleFile(p: string): Promise<void> {
-  const s = await bound(p)
+  const s = await bound(p, { unlinkOnClose: false })
   s.close()
   await once(s, 'close')
   expect(fs.lstatSync(p).isSocket()).toBe(true)
@@ -32,11 +34,56 @@ async function bindError(p: string, options: Record<string, unknown> = {}): Prom
 }
 
 describe('unix_dgram socket files', () => {
-  it('by default a stale socket file is not removed: EADDRINUSE, and the file stays', async () => {
+  it('by default a stale socket file is replaced, and close removes the new one', async () => {
     const p = path.join(tempDir(), 'stale.sock')
     await staleFile(p)
-    expect(await bindError(p)).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', address: p })
+    const s = await bound(p)
+    expect(s.address()).toEqual({ address: p })
     expect(fs.lstatSync(p).isSocket()).toBe(true)
+    s.close()
+    expect(fs.existsSync(p)).toBe(false)
+  })
+
+  it('the same path binds again and again, in one process and across processes', async () => {
+    const p = path.join(tempDir(), 'again.sock')
+    for (let i = 0; i < 3; i++) {
+      const s = await bound(p)
+      s.close()
+      await once(s, 'close')
+    }
+    // A process that exits without close() leaves a stale file; the next one replaces it.
+    const script = `
+      const s = dgram.createSocket('unix_dgram');
+      s.on('error', (e) => { console.log(e.code); process.exit(0); });
+      s.bind(${JSON.stringify(p)}, () => { console.log('bound'); process.exit(0); });`
+    for (let i = 0; i < 2; i++) {
+      const result = await runScript(script, 'dgramx')
+      expect(result.stderr).toBe('')
+      expect(result.stdout).toBe('bound\n')
+    }
+    expect(fs.lstatSync(p).isSocket()).toBe(true)
+    const s = await bound(p)
+    s.close()
+    expect(fs.existsSync(p)).toBe(false)
+  })
+
+  it('unlinkExisting: false keeps a stale socket file: EADDRINUSE, and the file stays', async () => {
+    const p = path.join(tempDir(), 'stale.sock')
+    await staleFile(p)
+    expect(await bindError(p, { unlinkExisting: false })).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', address: p })
+    expect(fs.lstatSync(p).isSocket()).toBe(true)
+  })
+
+  it("by default a live socket's file is left alone: EADDRINUSE, and the live socket still receives", async () => {
+    const p = path.join(tempDir(), 'live.sock')
+    const live = await bound(p)
+    expect(await bindError(p)).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', address: p })
+    const c = createSocket('unix_dgram')
+    const got = once(live, 'message')
+    c.send('still mine', p)
+    expect(String((await got)[0])).toBe('still mine')
+    c.close()
+    live.close()
   })
 
   it('unlinkExisting: true removes a stale socket file and binds', async () => {
@@ -80,7 +127,7 @@ describe('unix_dgram socket files', () => {
     fs.writeFileSync(file, 'precious')
     const sub = path.join(dir, 'sub')
     fs.mkdirSync(sub)
-    for (const how of [true, 'stale']) {
+    for (const how of [true, 'stale', undefined]) {
       expect(await bindError(file, { unlinkExisting: how })).toMatchObject({ code: 'EADDRINUSE' })
       expect(await bindError(sub, { unlinkExisting: how })).toMatchObject({ code: 'EADDRINUSE' })
     }
@@ -130,6 +177,15 @@ describe('unix_dgram socket files', () => {
     s.close()
   })
 
+  it('unlinkOnClose: false (createSocket option) keeps the file at close', async () => {
+    const p = path.join(tempDir(), 'kept.sock')
+    const s = createSocket({ type: 'unix_dgram', unlinkOnClose: false })
+    s.bind(p)
+    await once(s, 'listening')
+    s.close()
+    expect(fs.lstatSync(p).isSocket()).toBe(true)
+  })
+
   it('unlinkOnClose (createSocket option) removes the file at close', async () => {
     const p = path.join(tempDir(), 'tmp.sock')
     const s = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
@@ -140,15 +196,23 @@ describe('unix_dgram socket files', () => {
     expect(fs.existsSync(p)).toBe(false)
   })
 
-  it('unlinkOnClose (bind option) removes the file; without it the file stays', async () => {
+  it('unlinkOnClose (bind option) removes the file by default; false keeps it', async () => {
     const dir = tempDir()
     const a = await bound(path.join(dir, 'a.sock'), { unlinkOnClose: true })
-    const b = await bound(path.join(dir, 'b.sock'))
+    const b = await bound(path.join(dir, 'b.sock'), { unlinkOnClose: false })
+    const d = await bound(path.join(dir, 'd.sock'))
     a.close()
     b.close()
+    d.close()
     expect(fs.existsSync(path.join(dir, 'a.sock'))).toBe(false)
-    expect(fs.existsSync(path.join(dir, 'b.sock'))).toBe(true)
-    // The bind option overrides the createSocket one.
+    expect(fs.lstatSync(path.join(dir, 'b.sock')).isSocket()).toBe(true)
+    expect(fs.existsSync(path.join(dir, 'd.sock'))).toBe(false)
+    // The bind option overrides the createSocket one, both ways.
+    const e = createSocket({ type: 'unix_dgram', unlinkOnClose: false })
+    e.bind({ path: path.join(dir, 'e.sock'), unlinkOnClose: true })
+    await once(e, 'listening')
+    e.close()
+    expect(fs.existsSync(path.join(dir, 'e.sock'))).toBe(false)
     const c = createSocket({ type: 'unix_dgram', unlinkOnClose: true })
     c.bind({ path: path.join(dir, 'c.sock'), unlinkOnClose: false })
     await once(c, 'listening')

@@ -13,4 +13,4 @@ it('the unix_dgram API and the sd-notify / syslog subpaths are typed (tsc)', () 
     output = String((e as { stdout?: string }).stdout ?? e)
   }
   expect(output).toBe('')
-})
+}, 90_000) // tsc over @types/node takes a while on a busy machine

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket as Socket, type UnixRemoteInfo } from '../src/index'
+import { UDP_ONLY_METHODS, UDP_ONLY_OPTIONS } from '../src/advanced'
 import { runScript } from './child'
 import { errorShape, once, outcome, tempDir, withTimeout } from './harness'
 
@@ -187,9 +188,11 @@ describe('unix_dgram send', () => {
     const [noPath] = await new Promise<unknown[]>((resolve) => c.send('x', path.join(dir, 'none'), (...a: unknown[]) => resolve(a)))
     expect(errorShape(noPath)).toMatchObject({ class: 'Error', code: 'ENOENT', errno: -2, syscall: 'send', address: path.join(dir, 'none'), message: `send ENOENT ${path.join(dir, 'none')}` })
     expect('port' in (noPath as object)).toBe(false)
-    // A socket file whose socket is gone.
+    // A socket file whose socket is gone (kept at close on purpose).
     const stale = path.join(dir, 'stale.sock')
-    const gone = await server(stale)
+    const gone = createSocket('unix_dgram')
+    gone.bind({ path: stale, unlinkOnClose: false })
+    await once(gone, 'listening')
     gone.close()
     await once(gone, 'close')
     const [refused] = await new Promise<unknown[]>((resolve) => c.send('x', stale, (...a: unknown[]) => resolve(a)))
@@ -352,10 +355,79 @@ describe('unix_dgram address() and close', () => {
     s.close()
     const c = createSocket('unix_dgram')
     const [err] = await new Promise<unknown[]>((resolve) => c.send('late', p, (...a: unknown[]) => resolve(a)))
-    expect((err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
+    // close() removed the socket file it created (unlinkOnClose defaults to true).
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT')
     await new Promise((r) => setTimeout(r, 20))
     expect(closes).toBe(1)
     expect(outcome(() => s.close()).threw).toMatchObject({ code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' })
     c.close()
+  })
+})
+
+describe('UDP-only options and methods on a unix_dgram socket: one rule, one error', () => {
+  const unsupported = expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' })
+
+  it.each(UDP_ONLY_OPTIONS)('createSocket option %s is refused when set, accepted when undefined or false', (name) => {
+    expect(() => createSocket({ type: 'unix_dgram', [name]: name === 'lookup' ? () => {} : true } as never)).toThrow(unsupported)
+    // lookup is validated as a function first, as node:dgram does.
+    if (name !== 'lookup') createSocket({ type: 'unix_dgram', [name]: false } as never).close()
+    createSocket({ type: 'unix_dgram', [name]: undefined } as never).close()
+  })
+
+  it.each(UDP_ONLY_METHODS)('%s() throws ERR_SOCKET_DGRAM_UNSUPPORTED, whatever its arguments, unbound and bound', async (name) => {
+    const s = createSocket('unix_dgram') as unknown as Record<string, (...a: unknown[]) => unknown> & Socket
+    for (const args of [[], ['224.0.0.1', '127.0.0.1'], [64], [true], [{ port: 1 }]]) {
+      expect(() => s[name](...args), `${name}(${JSON.stringify(args)})`).toThrow(unsupported)
+    }
+    s.bind(path.join(tempDir(), 'udp-only.sock'))
+    await once(s, 'listening')
+    expect(() => s[name]('x')).toThrow(unsupported)
+    s.close()
+  })
+
+  it('the same methods still work on UDP sockets', () => {
+    const u = createSocket('udp4')
+    expect(u.setTTL.length).toBe(1)
+    u.bind(0, '127.0.0.1')
+    return once(u, 'listening').then(() => {
+      expect(u.setTTL(9)).toBe(9)
+      u.close()
+    })
+  })
+})
+
+describe('a failed bind leaves one consistent state', () => {
+  it('bind EADDRINUSE with a connect and a send queued behind it: both report the error, the socket is unbound and disconnected, and works', async () => {
+    const dir = tempDir()
+    const taken = path.join(dir, 'taken.sock')
+    const peerPath = path.join(dir, 'peer.sock')
+    const holder = createSocket('unix_dgram')
+    holder.bind(taken)
+    await once(holder, 'listening')
+    const peer = createSocket('unix_dgram')
+    peer.bind(peerPath)
+    await once(peer, 'listening')
+
+    const s = createSocket('unix_dgram')
+    const events: string[] = []
+    s.on('error', (e: NodeJS.ErrnoException) => events.push(`error ${e.syscall} ${e.code}`))
+    s.bind({ path: taken, unlinkExisting: false })
+    const sent = new Promise<Error | null>((resolve) => s.send('queued', peerPath, (e) => resolve(e)))
+    const connected = new Promise<Error | undefined>((resolve) => s.connect(peerPath, resolve))
+    const [connectErr, sendErr] = await withTimeout(Promise.all([connected, sent]), 5000, 'the queued calls to report')
+    expect(events).toEqual(['error bind EADDRINUSE'])
+    expect(connectErr).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' })
+    expect(sendErr).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' })
+    // One state: unbound and disconnected, and every call behaves accordingly.
+    expect(outcome(() => s.remoteAddress()).threw).toMatchObject({ code: 'ERR_SOCKET_DGRAM_NOT_CONNECTED' })
+    const got = once(peer, 'message')
+    s.connect(peerPath)
+    await once(s, 'connect')
+    s.send('after')
+    const [msg] = (await got) as [Buffer]
+    expect(msg.toString()).toBe('after')
+    s.close()
+    peer.close()
+    holder.close()
   })
 })

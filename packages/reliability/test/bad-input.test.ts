@@ -33,7 +33,7 @@ async function exercise(type: 'udp4' | 'udp6' | 'unix_dgram', calls: Call[]): Pr
   }
   process.on('uncaughtException', onUncaught)
   try {
-    const socket = createSocket({ type, lookup: loopbackLookup } as never) as unknown as Socket & Record<string, (...a: unknown[]) => unknown>
+    const socket = createSocket((type === 'unix_dgram' ? { type } : { type, lookup: loopbackLookup }) as never) as unknown as Socket & Record<string, (...a: unknown[]) => unknown>
     socket.on('error', (e: unknown) => {
       if (!isCoded(e)) problems.push(['error event without a code', describeValue(e)])
     })

@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import { createSocket, type SendQueueLimit, type UnixRemoteInfo, type UnixSocket, type UnixSocketOptions } from '@dgramx/dgram'
 import { formatNotify, notify, watchdogUsec, type NotifyState } from '@dgramx/dgram/sd-notify'
-import { createSyslog, formatSyslog, type SyslogSender } from '@dgramx/dgram/syslog'
+import { createSyslog, defaultSyslogPaths, findSyslogSocket, formatSyslog, type SyslogSender } from '@dgramx/dgram/syslog'
 
 const limit: SendQueueLimit = { bytes: 1 << 20, datagrams: 1000 }
 const options: UnixSocketOptions = { type: 'unix_dgram', unlinkOnClose: true, sendQueueLimit: limit, passCredentials: true, receiveFds: true }
@@ -34,6 +34,16 @@ s.bind({ path: '/x', unlinkExisting: 'always' })
 createSocket({ type: 'udp4', sendQueueLimit: 10 })
 // @ts-expect-error sendWithFds is a unix_dgram call
 createSocket('udp4').sendWithFds('x', [0], '/x')
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.setTTL(4)
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.addMembership('224.0.0.1')
+// @ts-expect-error UDP-only methods are not offered on a unix socket
+s.setBroadcast(true)
+// @ts-expect-error UDP-only options are not unix options
+createSocket({ type: 'unix_dgram', reusePort: true })
+// @ts-expect-error UDP-only options are not unix options
+createSocket({ type: 'unix_dgram', ipv6Only: true })
 
 const state: NotifyState = { ready: true, status: 'up', watchdog: 'trigger', fdstore: true, fdname: 'db', extra: { X: 1 } }
 export const sent: Promise<boolean> = notify(state, { fds: [3], socketPath: '@sock', unsetEnvironment: true })
@@ -45,3 +55,7 @@ export const done: Promise<void> = log.error('x', { structuredData: { 'a@1': { k
 export const bytes: Buffer = formatSyslog('info', 'm', { format: 'rfc3164', pid: false })
 // @ts-expect-error formats are rfc3164 and rfc5424
 createSyslog({ format: 'json' })
+createSyslog({ path: ['/run/a.sock', Buffer.from('/run/b.sock'), ...defaultSyslogPaths] }).close()
+export const found: string | Buffer | undefined = findSyslogSocket(defaultSyslogPaths)
+// @ts-expect-error the defaults are read-only
+defaultSyslogPaths.push('/x')
