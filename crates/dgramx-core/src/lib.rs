@@ -17,6 +17,7 @@ pub mod offload;
 pub mod reactor;
 pub mod recv;
 pub mod send_queue;
+pub mod sender;
 pub mod socket;
 pub mod unix_file;
 

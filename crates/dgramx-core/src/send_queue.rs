@@ -10,7 +10,18 @@ use socket2::SockAddr;
 use crate::error::SysResult;
 use crate::socket::DgramSocket;
 
+/// Names one queued datagram from the moment it is queued until its completion is reported.
+pub type RequestId = u64;
+
+/// A queued datagram's result, reported under the id it was queued with.
+#[derive(Debug)]
+pub struct Completion {
+    pub id: RequestId,
+    pub result: SysResult<usize>,
+}
+
 struct Pending {
+    id: RequestId,
     data: Vec<u8>,
     dest: Option<SockAddr>,
     /// Our own duplicates of descriptors to pass, closed once sent or dropped.
@@ -24,7 +35,8 @@ struct Pending {
 #[derive(Default)]
 pub struct SendQueue {
     items: VecDeque<Pending>,
-    bytes: usize,
+    /// 64-bit on every target: a queue may hold more than 4 GiB.
+    bytes: u64,
 }
 
 impl SendQueue {
@@ -32,9 +44,10 @@ impl SendQueue {
         SendQueue::default()
     }
 
-    pub fn push(&mut self, data: Vec<u8>, dest: Option<SockAddr>) {
-        self.bytes += data.len();
+    pub fn push(&mut self, id: RequestId, data: Vec<u8>, dest: Option<SockAddr>) {
+        self.bytes += data.len() as u64;
         self.items.push_back(Pending {
+            id,
             data,
             dest,
             #[cfg(unix)]
@@ -48,12 +61,14 @@ impl SendQueue {
     #[cfg(unix)]
     pub fn push_with_options(
         &mut self,
+        id: RequestId,
         data: Vec<u8>,
         dest: Option<SockAddr>,
         opts: crate::meta::SendOptions,
     ) {
-        self.bytes += data.len();
+        self.bytes += data.len() as u64;
         self.items.push_back(Pending {
+            id,
             data,
             dest,
             fds: Vec::new(),
@@ -65,12 +80,14 @@ impl SendQueue {
     #[cfg(unix)]
     pub fn push_with_fds(
         &mut self,
+        id: RequestId,
         data: Vec<u8>,
         dest: Option<SockAddr>,
         fds: Vec<std::os::fd::OwnedFd>,
     ) {
-        self.bytes += data.len();
+        self.bytes += data.len() as u64;
         self.items.push_back(Pending {
+            id,
             data,
             dest,
             fds,
@@ -83,25 +100,28 @@ impl SendQueue {
     }
 
     /// Datagrams waiting.
-    pub fn len(&self) -> usize {
-        self.items.len()
+    pub fn len(&self) -> u64 {
+        self.items.len() as u64
     }
 
     /// Bytes waiting.
-    pub fn bytes(&self) -> usize {
+    pub fn bytes(&self) -> u64 {
         self.bytes
     }
 
-    /// Sends from the front until the kernel pushes back, appending one result per finished
+    /// Sends from the front until the kernel pushes back, appending one completion per finished
     /// datagram (bytes sent, or the error that ended it). Returns true once the queue is empty.
     /// Runs of plain datagrams go out in batches (sendmmsg where the platform has it).
-    pub fn flush(&mut self, sock: &DgramSocket, results: &mut Vec<SysResult<usize>>) -> bool {
+    pub fn flush(&mut self, sock: &DgramSocket, results: &mut Vec<Completion>) -> bool {
         while !self.items.is_empty() {
             let sent = self.send_front_batch(sock);
             for _ in 0..sent {
                 if let Some(p) = self.items.pop_front() {
-                    self.bytes -= p.data.len();
-                    results.push(Ok(p.data.len()));
+                    self.bytes -= p.data.len() as u64;
+                    results.push(Completion {
+                        id: p.id,
+                        result: Ok(p.data.len()),
+                    });
                 }
             }
             if sent > 0 {
@@ -113,10 +133,11 @@ impl SendQueue {
             };
             match send_one(sock, front) {
                 Err(e) if e.is_would_block() => return false,
-                outcome => {
-                    self.bytes -= front.data.len();
+                result => {
+                    self.bytes -= front.data.len() as u64;
+                    let id = front.id;
                     self.items.pop_front();
-                    results.push(outcome);
+                    results.push(Completion { id, result });
                 }
             }
         }
@@ -149,12 +170,12 @@ impl SendQueue {
         0
     }
 
-    /// Drops everything queued (the socket is closing); returns how many were dropped.
-    pub fn clear(&mut self) -> usize {
-        let n = self.items.len();
+    /// Drops everything queued (the socket is closing); returns the dropped requests' ids.
+    pub fn clear(&mut self) -> Vec<RequestId> {
+        let ids = self.items.iter().map(|p| p.id).collect();
         self.items.clear();
         self.bytes = 0;
-        n
+        ids
     }
 }
 

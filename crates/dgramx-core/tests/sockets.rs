@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dgramx_core::reactor::{Reactor, Ready};
 use dgramx_core::recv::{recv_batch, RecvArena};
-use dgramx_core::send_queue::SendQueue;
+use dgramx_core::sender::{Outcome, Sender};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind};
 use mio::Interest;
 
@@ -265,27 +265,21 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
 
     // Fill the receiver's queue until the kernel pushes back, then queue the rest.
     const N: u32 = 2000;
-    let mut queue = SendQueue::new();
+    let mut queue = Sender::new();
     let mut direct = 0u32;
+    let mut ids = Vec::new();
     for i in 0..N {
-        let data = i.to_be_bytes().to_vec();
-        if queue.is_empty() {
-            match tx.send_to(&data, None) {
-                Ok(_) => {
-                    direct += 1;
-                    continue;
-                }
-                Err(e) if e.is_would_block() => {}
-                Err(e) => panic!("unexpected {e}"),
-            }
+        match queue.send(&tx, &i.to_be_bytes(), None) {
+            Outcome::Sent(4) => direct += 1,
+            Outcome::Queued(id) => ids.push(id),
+            other => panic!("unexpected {other:?}"),
         }
-        queue.push(data, None);
     }
     assert!(
-        !queue.is_empty(),
+        queue.has_queued(),
         "the peer's queue (max_dgram_qlen) should have filled"
     );
-    assert_eq!(queue.bytes(), queue.len() * 4);
+    assert_eq!(queue.queued_bytes(), queue.queued_count() * 4);
 
     let mut arena = RecvArena::new();
     arena.reserve(64, 64);
@@ -301,7 +295,12 @@ fn send_queue_keeps_order_when_the_peer_is_full() {
         }
     }
     assert_eq!(results.len() as u32, N - direct);
-    assert!(results.iter().all(|r| r == &Ok(4)));
+    assert!(results.iter().all(|c| c.result == Ok(4)));
+    assert_eq!(
+        results.iter().map(|c| c.id).collect::<Vec<_>>(),
+        ids,
+        "each completion names its request"
+    );
     assert_eq!(
         received,
         (0..N).collect::<Vec<_>>(),

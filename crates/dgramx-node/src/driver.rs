@@ -234,7 +234,7 @@ impl Driver {
         let (results, callback, still_queued, token) = {
             let mut st = cell.borrow_mut();
             let results = st.flush_queue(self);
-            (results, st.callback(), !st.queue.is_empty(), st.token)
+            (results, st.callback(), st.sender.has_queued(), st.token)
         };
         if still_queued {
             self.stall(token, !results.is_empty());
@@ -245,12 +245,20 @@ impl Driver {
         let env = self.env;
         let items: Vec<js::Value> = results
             .iter()
-            .map(|r| match r {
+            .map(|c| match &c.result {
                 Ok(n) => js::number(env, *n as f64),
                 Err(e) => js::string(env, e.code),
             })
             .collect();
-        let args = [js::number(env, EV_SENDS_DONE), js::array(env, &items)];
+        let ids: Vec<js::Value> = results
+            .iter()
+            .map(|c| js::number(env, c.id as f64))
+            .collect();
+        let args = [
+            js::number(env, EV_SENDS_DONE),
+            js::array(env, &ids),
+            js::array(env, &items),
+        ];
         js::make_callback(env, callback, &args);
     }
 
@@ -271,7 +279,7 @@ impl Driver {
             };
             let with_ancillary = st.unix_ancillary || st.meta;
             let with_control = with_ancillary || st.gro;
-            if st.recv_err {
+            if st.sender.recv_err() {
                 drain_error_queue(env, sock, &mut icmp);
             }
             let kind = sock.kind();
@@ -357,7 +365,7 @@ impl Driver {
                     // With IP_RECVERR an ICMP error also becomes the socket's pending error,
                     // which one receive reports: its entry is in the error queue, so deliver
                     // that as an Icmp event instead of failing the receive.
-                    Err(e) if st.recv_err && icmp_retries < ICMP_RETRIES => {
+                    Err(e) if st.sender.recv_err() && icmp_retries < ICMP_RETRIES => {
                         icmp_retries += 1;
                         let before = icmp.len();
                         drain_error_queue(env, sock, &mut icmp);

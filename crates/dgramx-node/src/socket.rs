@@ -1,17 +1,14 @@
 //! `NativeSocket`: the JavaScript-facing handle. Thin by design; see
 //! packages/dgram/src/native-types.ts for the contract the facade relies on.
 
-use std::cell::Cell;
 use std::ptr;
 use std::rc::Rc;
 
 use dgramx_core::meta;
-use dgramx_core::offload::{
-    gso_run, gso_supported, gso_unavailable, send_gso_run, send_many, send_segments, set_gro,
-    Outgoing,
-};
+use dgramx_core::offload::{gso_supported, set_gro};
+use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
 use dgramx_core::unix_file;
-use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SysError};
+use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -23,7 +20,10 @@ use crate::state::SocketState;
 #[napi(object)]
 pub struct SendManyResult {
     pub sent: u32,
-    pub queued: u32,
+    /// Bytes of the datagrams sent at once.
+    pub bytes: f64,
+    /// The request id of each datagram left waiting, in order (completed by a SendsDone event).
+    pub queued: Vec<f64>,
 }
 
 /// Outcomes of `sendBatch`: the first `sent` datagrams went out whole; `rest` holds one
@@ -35,6 +35,8 @@ pub struct BatchResult {
     pub sent: u32,
     pub rest: Vec<i64>,
     pub codes: Vec<String>,
+    /// The request id of each datagram in `rest` that was queued, in order.
+    pub ids: Vec<f64>,
 }
 
 const BATCH_QUEUED: i64 = -1;
@@ -85,8 +87,6 @@ pub struct NativeSocket {
     cell: Rc<SocketCell>,
     driver: Rc<Driver>,
     kind: Kind,
-    /// GSO on this socket: 0 not probed yet, 1 works, 2 unavailable (probe or send failed).
-    gso: Cell<u8>,
 }
 
 impl NativeSocket {
@@ -101,44 +101,31 @@ impl NativeSocket {
         f(sock).js()
     }
 
-    /// Sends now, or queues behind earlier sends / a full buffer. Returns bytes or -1 (queued).
-    fn send_or_queue(&self, data: &[u8], dest: Option<dgramx_core::SockAddr>) -> Result<i64, Code> {
-        let mut st = self.cell.borrow_mut();
+    /// Runs one send request on the core sender, then arms writability if it queued anything.
+    fn sending<T>(&self, f: impl FnOnce(&mut Sender, &DgramSocket) -> T) -> Result<T, Code> {
+        let mut guard = self.cell.borrow_mut();
+        let st = &mut *guard;
         let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        if st.queue.is_empty() {
-            match sock.send_to(data, dest.as_ref()) {
-                Ok(n) => return Ok(n as i64),
-                Err(e) if e.is_would_block() => {}
-                Err(e) => return Err(to_js(e)),
-            }
+        let before = st.sender.queued_count();
+        let out = f(&mut st.sender, sock);
+        if st.sender.queued_count() > before {
+            st.sync(&self.driver).js()?;
+            self.driver.stall(st.token, false);
         }
-        st.queue.push(data.to_vec(), dest);
-        st.sync(&self.driver).js()?;
-        self.driver.stall(st.token, false);
-        Ok(-1)
+        Ok(out)
     }
 
-    #[cfg(unix)]
-    fn send_fds_or_queue(
-        &self,
-        data: &[u8],
-        dest: Option<dgramx_core::SockAddr>,
-        fds: &[i32],
-    ) -> Result<i64, Code> {
-        let mut st = self.cell.borrow_mut();
-        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        if st.queue.is_empty() {
-            match sock.send_with_fds(data, dest.as_ref(), fds) {
-                Ok(n) => return Ok(n as i64),
-                Err(e) if e.is_would_block() => {}
-                Err(e) => return Err(to_js(e)),
+    /// An IP destination (None: the connected peer).
+    fn ip_dest(&self, address: Option<String>, port: u32) -> Result<Option<SockAddr>, Code> {
+        match address {
+            Some(a) => {
+                let port = Self::port(port)?;
+                Ok(Some(
+                    self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?,
+                ))
             }
+            None => Ok(None),
         }
-        let owned = dup_all(fds).map_err(|e| to_js(SysError::from_io(&e, "send")))?;
-        st.queue.push_with_fds(data.to_vec(), dest, owned);
-        st.sync(&self.driver).js()?;
-        self.driver.stall(st.token, false);
-        Ok(-1)
     }
 
     fn port(port: u32) -> Result<u16, Code> {
@@ -191,12 +178,7 @@ impl NativeSocket {
         let cell = Rc::new(SocketCell::new(state));
         let token = driver.insert(&cell).js()?;
         cell.borrow_mut().token = token;
-        Ok(NativeSocket {
-            cell,
-            driver,
-            kind,
-            gso: Cell::new(0),
-        })
+        Ok(NativeSocket { cell, driver, kind })
     }
 
     #[napi(catch_unwind)]
@@ -249,14 +231,8 @@ impl NativeSocket {
 
     #[napi(catch_unwind)]
     pub fn send(&self, data: BufferSlice, address: Option<String>, port: u32) -> Result<i64, Code> {
-        let dest = match address {
-            Some(a) => {
-                let port = Self::port(port)?;
-                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
-            }
-            None => None,
-        };
-        self.send_or_queue(&data, dest)
+        let dest = self.ip_dest(address, port)?;
+        single(self.sending(|tx, s| tx.send(s, &data, dest))?)
     }
 
     /// `fds` are passed as SCM_RIGHTS; the caller keeps its own descriptors (we send dups when
@@ -272,18 +248,16 @@ impl NativeSocket {
             Some(p) => Some(dgramx_core::addr::unix_sockaddr(&p, "send").js()?),
             None => None,
         };
-        match fds {
+        single(self.sending(|tx, s| match fds {
             #[cfg(unix)]
-            Some(fds) if !fds.is_empty() => self.send_fds_or_queue(&data, dest, &fds),
-            _ => self.send_or_queue(&data, dest),
-        }
+            Some(fds) if !fds.is_empty() => tx.send_fds(s, &data, dest, &fds),
+            _ => tx.send(s, &data, dest),
+        })?)
     }
 
-    /// Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
-    /// With `gso`, runs of equal-sized datagrams (UDP, Linux) leave as GSO super-datagrams the
-    /// kernel cuts back into the same datagrams; where GSO is unavailable it falls back to
-    /// sendmmsg for good. What the kernel does not take at once is queued in order, like
-    /// send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
+    /// Sends several datagrams to one destination in as few syscalls as possible (sendmmsg;
+    /// with `gso`, GSO where the socket can: see Sender::send_many). Returns `{ sent, queued }`;
+    /// an immediate failure of the first datagram throws.
     #[napi(catch_unwind)]
     pub fn send_many(
         &self,
@@ -292,73 +266,19 @@ impl NativeSocket {
         port: u32,
         gso: Option<bool>,
     ) -> Result<SendManyResult, Code> {
-        let dest = match address {
-            Some(a) => {
-                let port = Self::port(port)?;
-                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
-            }
-            None => None,
-        };
-        let mut st = self.cell.borrow_mut();
-        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        let items: Vec<Outgoing<'_>> = datagrams
-            .iter()
-            .map(|d| Outgoing {
-                data: &d[..],
-                dest: dest.as_ref(),
-            })
-            .collect();
-        let mut use_gso = gso == Some(true) && self.kind.is_udp();
-        if use_gso && self.gso.get() == 0 {
-            self.gso.set(if gso_supported(sock) { 1 } else { 2 });
-        }
-        use_gso &= self.gso.get() == 1;
-        let mut sent = 0usize;
-        if st.queue.is_empty() {
-            while sent < items.len() {
-                let run = if use_gso { gso_run(&items[sent..]) } else { 0 };
-                let result = if run > 1 {
-                    match send_gso_run(sock, &items[sent..sent + run]) {
-                        Ok(_) => Ok(run),
-                        Err(e) if gso_unavailable(&e) => {
-                            // This path cannot segment: plain batches from now on.
-                            self.gso.set(2);
-                            use_gso = false;
-                            continue;
-                        }
-                        Err(e) => Err(e),
-                    }
-                } else {
-                    send_many(sock, &items[sent..])
-                };
-                match result {
-                    Ok(0) => break,
-                    Ok(k) => sent += k,
-                    Err(e) if e.is_would_block() => break,
-                    Err(e) if sent == 0 => return Err(to_js(e)),
-                    Err(_) => break,
-                }
-            }
-        }
-        let queued = datagrams.len() - sent;
-        for d in &datagrams[sent..] {
-            st.queue.push(d.to_vec(), dest.clone());
-        }
-        if queued > 0 {
-            st.sync(&self.driver).js()?;
-            self.driver.stall(st.token, false);
-        }
-        Ok(SendManyResult {
-            sent: sent as u32,
-            queued: queued as u32,
-        })
+        let dest = self.ip_dest(address, port)?;
+        let gso = gso == Some(true) && self.kind.is_udp();
+        let slices: Vec<&[u8]> = datagrams.iter().map(|d| &d[..]).collect();
+        let out = self
+            .sending(|tx, s| tx.send_many(s, &slices, dest, gso))?
+            .js()?;
+        Ok(many(out))
     }
 
     /// The sends of one tick, each with its own destination (`ips[i]` empty: the connected
-    /// peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible
-    /// (sendmmsg). Each datagram gets its own outcome, as
-    /// if sent alone and in order: a failure fails only that datagram, and once the kernel
-    /// pushes back the rest waits in the queue. Never throws for a datagram's own failure.
+    /// peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible. Each
+    /// datagram gets its own outcome (see Sender::send_batch). Never throws for a datagram's
+    /// own failure.
     #[napi(catch_unwind)]
     pub fn send_batch(
         &self,
@@ -372,98 +292,53 @@ impl NativeSocket {
         if !shared && (ips.len() != n || ports.len() != n) {
             return Err(to_js(SysError::einval("send")));
         }
-        let mut st = self.cell.borrow_mut();
-        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        let parse = |ip: &String, port: u32| {
-            if ip.is_empty() {
-                return Ok(None);
-            }
-            let port = u16::try_from(port).map_err(|_| SysError::einval("send"))?;
-            sock.ip_sockaddr(ip, port, "send").map(Some)
-        };
-        // A bad destination fails its own datagram only.
-        let dests: Vec<std::result::Result<Option<dgramx_core::SockAddr>, SysError>> = if shared {
-            vec![parse(&ips[0], ports[0]); n]
-        } else {
-            ips.iter()
-                .zip(&ports)
-                .map(|(ip, &p)| parse(ip, p))
-                .collect()
-        };
-        let mut results = vec![0i64; n];
-        let mut codes = Vec::new();
-        let mut next = 0;
-        // With IP_RECVERR on, each send must be able to retry past a reported ICMP error,
-        // which only the one-datagram path does.
-        let one_by_one = n == 1 || st.recv_err;
-        while next < n && st.queue.is_empty() {
-            let dest = match &dests[next] {
-                Ok(d) => d.as_ref(),
-                Err(e) => {
-                    results[next] = BATCH_FAILED;
-                    codes.push(e.code.to_string());
-                    next += 1;
-                    continue;
+        let slices: Vec<&[u8]> = datagrams.iter().map(|d| &d[..]).collect();
+        let outcomes = self.sending(|tx, sock| {
+            let parse = |ip: &String, port: u32| {
+                if ip.is_empty() {
+                    return Ok(None);
                 }
+                let port = u16::try_from(port).map_err(|_| SysError::einval("send"))?;
+                sock.ip_sockaddr(ip, port, "send").map(Some)
             };
-            let outcome = if one_by_one {
-                sock.send_to(&datagrams[next], dest).map(|_| 1)
+            // A bad destination fails its own datagram only.
+            let dests: Vec<_> = if shared {
+                vec![parse(&ips[0], ports[0]); n]
             } else {
-                // The run of datagrams up to the next bad destination.
-                let run: Vec<Outgoing<'_>> = (next..n)
-                    .map_while(|j| {
-                        dests[j].as_ref().ok().map(|d| Outgoing {
-                            data: &datagrams[j][..],
-                            dest: d.as_ref(),
-                        })
-                    })
-                    .collect();
-                send_many(sock, &run)
+                ips.iter()
+                    .zip(&ports)
+                    .map(|(ip, &p)| parse(ip, p))
+                    .collect()
             };
-            match outcome {
-                Ok(0) => break,
-                Ok(k) => {
-                    for j in next..next + k {
-                        results[j] = datagrams[j].len() as i64;
-                    }
-                    next += k;
-                }
-                Err(e) if e.is_would_block() => break,
-                // sendmmsg reports an error only for its first datagram: that one failed.
-                Err(e) => {
-                    results[next] = BATCH_FAILED;
-                    codes.push(e.code.to_string());
-                    next += 1;
-                }
-            }
-        }
-        let mut queued = false;
-        for j in next..n {
-            match &dests[j] {
-                Ok(d) => {
-                    st.queue.push(datagrams[j].to_vec(), d.clone());
-                    results[j] = BATCH_QUEUED;
-                    queued = true;
-                }
-                Err(e) => {
-                    results[j] = BATCH_FAILED;
-                    codes.push(e.code.to_string());
-                }
-            }
-        }
-        if queued {
-            st.sync(&self.driver).js()?;
-            self.driver.stall(st.token, false);
-        }
-        let sent = results
+            tx.send_batch(sock, &slices, &dests)
+        })?;
+        // The usual burst is all sent: only what follows the first other outcome crosses back.
+        let sent = outcomes
             .iter()
-            .zip(&datagrams)
-            .take_while(|(r, d)| **r == d.len() as i64)
+            .zip(&slices)
+            .take_while(|(o, d)| matches!(o, Outcome::Sent(k) if *k == d.len()))
             .count();
+        let mut codes = Vec::new();
+        let mut ids = Vec::new();
+        let rest = outcomes[sent..]
+            .iter()
+            .map(|o| match o {
+                Outcome::Sent(k) => *k as i64,
+                Outcome::Queued(id) => {
+                    ids.push(*id as f64);
+                    BATCH_QUEUED
+                }
+                Outcome::Failed(e) => {
+                    codes.push(e.code.to_string());
+                    BATCH_FAILED
+                }
+            })
+            .collect();
         Ok(BatchResult {
             sent: sent as u32,
-            rest: results.split_off(sent),
+            rest,
             codes,
+            ids,
         })
     }
 
@@ -474,7 +349,7 @@ impl NativeSocket {
     }
 
     /// Sends `data` as datagrams of `segment` bytes (the last may be shorter) with one GSO
-    /// syscall. Returns bytes sent, or -1 when queued (as separate datagrams, in order).
+    /// syscall. What waits is queued as separate datagrams, one request id each.
     #[napi(catch_unwind)]
     pub fn send_segments(
         &self,
@@ -482,33 +357,16 @@ impl NativeSocket {
         segment: u32,
         address: Option<String>,
         port: u32,
-    ) -> Result<i64, Code> {
+    ) -> Result<SendManyResult, Code> {
         let segment = u16::try_from(segment)
             .ok()
             .filter(|s| *s > 0)
             .ok_or_else(|| to_js(SysError::einval("send")))?;
-        let dest = match address {
-            Some(a) => {
-                let port = Self::port(port)?;
-                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
-            }
-            None => None,
-        };
-        let mut st = self.cell.borrow_mut();
-        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        if st.queue.is_empty() {
-            match send_segments(sock, &data, segment, dest.as_ref()) {
-                Ok(n) => return Ok(n as i64),
-                Err(e) if e.is_would_block() => {}
-                Err(e) => return Err(to_js(e)),
-            }
-        }
-        for piece in data.chunks(segment as usize) {
-            st.queue.push(piece.to_vec(), dest.clone());
-        }
-        st.sync(&self.driver).js()?;
-        self.driver.stall(st.token, false);
-        Ok(-1)
+        let dest = self.ip_dest(address, port)?;
+        let out = self
+            .sending(|tx, s| tx.send_segments(s, &data, segment, dest))?
+            .js()?;
+        Ok(many(out))
     }
 
     /// UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one.
@@ -587,7 +445,7 @@ impl NativeSocket {
     #[napi(catch_unwind)]
     pub fn set_recv_errors(&self, on: bool) -> Result<(), Code> {
         self.with("setsockopt", |s| meta::set_recv_err(s, on))?;
-        self.cell.borrow_mut().recv_err = on;
+        self.cell.borrow_mut().sender.set_recv_err(on);
         Ok(())
     }
 
@@ -616,13 +474,7 @@ impl NativeSocket {
         interface_index: Option<u32>,
         tos: Option<u32>,
     ) -> Result<i64, Code> {
-        let dest = match address {
-            Some(a) => {
-                let port = Self::port(port)?;
-                Some(self.with("send", |s| s.ip_sockaddr(&a, port, "send"))?)
-            }
-            None => None,
-        };
+        let dest = self.ip_dest(address, port)?;
         let opts = meta::SendOptions {
             source: match source {
                 Some(s) => Some(dgramx_core::addr::parse_ip(&s, "send").js()?),
@@ -634,22 +486,7 @@ impl NativeSocket {
                 None => None,
             },
         };
-        let mut st = self.cell.borrow_mut();
-        let sock = st.sock.as_ref().ok_or_else(|| closed("send"))?;
-        if st.queue.is_empty() {
-            match meta::send_with(sock, &data, dest.as_ref(), &opts) {
-                Ok(n) => return Ok(n as i64),
-                Err(e) if e.is_would_block() => {}
-                Err(e) => return Err(to_js(e)),
-            }
-        }
-        #[cfg(unix)]
-        st.queue.push_with_options(data.to_vec(), dest, opts);
-        #[cfg(not(unix))]
-        let _ = (dest, opts); // send_with never reports WouldBlock there: it is unavailable
-        st.sync(&self.driver).js()?;
-        self.driver.stall(st.token, false);
-        Ok(-1)
+        single(self.sending(|tx, s| tx.send_with(s, &data, dest, opts))?)
     }
 
     #[napi(catch_unwind)]
@@ -684,8 +521,10 @@ impl NativeSocket {
     }
 
     #[napi(catch_unwind)]
-    pub fn close(&self) -> u32 {
-        self.cell.borrow_mut().close(&self.driver) as u32
+    /// Closes; returns the request ids of the sends dropped unsent.
+    pub fn close(&self) -> Vec<f64> {
+        let dropped = self.cell.borrow_mut().close(&self.driver);
+        dropped.into_iter().map(|id| id as f64).collect()
     }
 
     #[napi(catch_unwind)]
@@ -725,7 +564,7 @@ impl NativeSocket {
         if st.sock.is_none() {
             return Err(closed("open"));
         }
-        if st.receiving || !st.queue.is_empty() {
+        if st.receiving || st.sender.has_queued() {
             return Err(to_js(SysError::ebusy("open")));
         }
         let invalid = |what: &str| {
@@ -872,13 +711,14 @@ impl NativeSocket {
     }
 
     #[napi(catch_unwind)]
-    pub fn get_send_queue_size(&self) -> u32 {
-        self.cell.borrow().queue.bytes() as u32
+    pub fn get_send_queue_size(&self) -> f64 {
+        // A JS number: exact up to 2^53 bytes, where a u32 would wrap at 4 GiB.
+        self.cell.borrow().sender.queued_bytes() as f64
     }
 
     #[napi(catch_unwind)]
-    pub fn get_send_queue_count(&self) -> u32 {
-        self.cell.borrow().queue.len() as u32
+    pub fn get_send_queue_count(&self) -> f64 {
+        self.cell.borrow().sender.queued_count() as f64
     }
 }
 
@@ -900,18 +740,20 @@ impl ObjectFinalize for NativeSocket {
     }
 }
 
-#[cfg(unix)]
-/// Our own close-on-exec duplicates, so a queued datagram still carries the descriptors even
-/// if the caller closes its copies before the queue drains.
-fn dup_all(fds: &[i32]) -> std::io::Result<Vec<std::os::fd::OwnedFd>> {
-    use std::os::fd::BorrowedFd;
-    fds.iter()
-        .map(|&fd| {
-            if fd < 0 {
-                return Err(std::io::Error::from_raw_os_error(libc::EBADF));
-            }
-            // SAFETY: the caller vouches that fd is open for the duration of this call.
-            unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()
-        })
-        .collect()
+/// One request's outcome as send() returns it: bytes sent (>= 0), or queued as request `-n`
+/// (ids start at 1); a failure throws.
+fn single(outcome: Outcome) -> Result<i64, Code> {
+    match outcome {
+        Outcome::Sent(n) => Ok(n as i64),
+        Outcome::Queued(id) => Ok(-(id as i64)),
+        Outcome::Failed(e) => Err(to_js(e)),
+    }
+}
+
+fn many(out: ManyOutcome) -> SendManyResult {
+    SendManyResult {
+        sent: out.sent as u32,
+        bytes: out.bytes as f64,
+        queued: out.queued.into_iter().map(|id| id as f64).collect(),
+    }
 }

@@ -3,8 +3,8 @@
 
 use std::ptr;
 
-use dgramx_core::send_queue::SendQueue;
-use dgramx_core::{DgramSocket, SysError, SysResult};
+use dgramx_core::sender::{Completion, RequestId, Sender};
+use dgramx_core::{DgramSocket, SysError};
 use mio::Interest;
 use napi::sys;
 
@@ -24,13 +24,12 @@ pub struct SocketState {
     pub receive_fds: bool,
     /// Receive IP metadata (destination, interface, TTL, TOS, timestamp) with each datagram.
     pub meta: bool,
-    /// Drain the ICMP error queue (IP_RECVERR) and report its entries.
-    pub recv_err: bool,
     /// UDP GRO is on: received buffers may hold several datagrams to split.
     pub gro: bool,
     /// The receive buffer size last set; sizes the receive slots of unix sockets.
     pub recv_slot: usize,
-    pub queue: SendQueue,
+    /// Every send goes through here (queue, batching, GSO, outcomes by request id).
+    pub sender: Sender,
     interest: Option<Interest>,
     holding: bool,
     /// The JS `onEvent` function. Strong only while events can arrive (receiving or sends
@@ -61,10 +60,9 @@ impl SocketState {
             pass_credentials: false,
             receive_fds: false,
             meta: false,
-            recv_err: false,
             gro: false,
             recv_slot: 0,
-            queue: SendQueue::new(),
+            sender: Sender::new(),
             interest: None,
             holding: false,
             callback,
@@ -90,11 +88,11 @@ impl SocketState {
         }
     }
 
-    /// Sends what the kernel will take now; returns the finished sends' results in order.
-    pub fn flush_queue(&mut self, driver: &Driver) -> Vec<SysResult<usize>> {
+    /// Sends what the kernel will take now; returns the finished requests' completions.
+    pub fn flush_queue(&mut self, driver: &Driver) -> Vec<Completion> {
         let mut results = Vec::new();
         if let Some(sock) = self.sock.as_ref() {
-            self.queue.flush(sock, &mut results);
+            self.sender.flush(sock, &mut results);
         }
         // A failure to re-arm would only mean a stalled queue; it resurfaces on the next send.
         let _ = self.sync(driver);
@@ -103,7 +101,7 @@ impl SocketState {
 
     /// Brings readiness interest, loop liveness and callback strength in line with the state.
     pub fn sync(&mut self, driver: &Driver) -> Result<(), SysError> {
-        let pending = !self.queue.is_empty();
+        let pending = self.sender.has_queued();
         let want = match (
             self.sock.is_some() && self.receiving,
             self.sock.is_some() && pending,
@@ -143,10 +141,10 @@ impl SocketState {
         self.strong = strong;
     }
 
-    /// Stops everything and closes the descriptor; returns how many queued sends were dropped.
-    pub fn close(&mut self, driver: &Driver) -> usize {
+    /// Stops everything and closes the descriptor; returns the ids of the dropped sends.
+    pub fn close(&mut self, driver: &Driver) -> Vec<RequestId> {
         self.receiving = false;
-        let dropped = self.queue.clear();
+        let dropped = self.sender.clear();
         if self.sock.is_some() {
             // Deregister while the descriptor is still open, then drop (close) it.
             if let Some(sock) = self.sock.as_mut() {

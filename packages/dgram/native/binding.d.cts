@@ -29,28 +29,25 @@ export declare class NativeSocket {
    */
   sendUnix(data: Buffer, path?: Buffer | undefined | null, fds?: Array<number> | undefined | null): number
   /**
-   * Sends several datagrams to one destination in as few syscalls as possible (sendmmsg).
-   * With `gso`, runs of equal-sized datagrams (UDP, Linux) leave as GSO super-datagrams the
-   * kernel cuts back into the same datagrams; where GSO is unavailable it falls back to
-   * sendmmsg for good. What the kernel does not take at once is queued in order, like
-   * send(). Returns `{ sent, queued }`; an immediate failure of the first datagram throws.
+   * Sends several datagrams to one destination in as few syscalls as possible (sendmmsg;
+   * with `gso`, GSO where the socket can: see Sender::send_many). Returns `{ sent, queued }`;
+   * an immediate failure of the first datagram throws.
    */
   sendMany(datagrams: Array<Buffer>, address: string | undefined | null, port: number, gso?: boolean | undefined | null): SendManyResult
   /**
    * The sends of one tick, each with its own destination (`ips[i]` empty: the connected
-   * peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible
-   * (sendmmsg). Each datagram gets its own outcome, as
-   * if sent alone and in order: a failure fails only that datagram, and once the kernel
-   * pushes back the rest waits in the queue. Never throws for a datagram's own failure.
+   * peer; one entry in `ips`/`ports` applies to all), in as few syscalls as possible. Each
+   * datagram gets its own outcome (see Sender::send_batch). Never throws for a datagram's
+   * own failure.
    */
   sendBatch(datagrams: Array<Buffer>, ips: Array<string>, ports: Array<number>): BatchResult
   /** Whether this socket can send with UDP GSO (Linux >= 4.18 with a capable route). */
   gsoSupported(): boolean
   /**
    * Sends `data` as datagrams of `segment` bytes (the last may be shorter) with one GSO
-   * syscall. Returns bytes sent, or -1 when queued (as separate datagrams, in order).
+   * syscall. What waits is queued as separate datagrams, one request id each.
    */
-  sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): number
+  sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): SendManyResult
   /** UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one. */
   setGro(on: boolean): void
   /** Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED). */
@@ -80,7 +77,8 @@ export declare class NativeSocket {
   recvStop(): void
   ref(): void
   unref(): void
-  close(): number
+  /** Closes; returns the request ids of the sends dropped unsent. */
+  close(): Array<number>
   fd(): number
   /**
    * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
@@ -120,6 +118,8 @@ export interface BatchResult {
   sent: number
   rest: Array<number>
   codes: Array<string>
+  /** The request id of each datagram in `rest` that was queued, in order. */
+  ids: Array<number>
 }
 
 /** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
@@ -141,7 +141,10 @@ export declare function nativeVersion(): string
 
 export interface SendManyResult {
   sent: number
-  queued: number
+  /** Bytes of the datagrams sent at once. */
+  bytes: number
+  /** The request id of each datagram left waiting, in order (completed by a SendsDone event). */
+  queued: Array<number>
 }
 
 /**

@@ -30,9 +30,9 @@ export const enum NativeEvent {
    */
   Messages = 1,
   /**
-   * Queued sends (those for which send() returned -1) finished, in FIFO order:
-   * onEvent(2, results) where results[i] is the byte count sent, or an errno name (string) if
-   * that send failed (syscall 'send').
+   * Queued sends finished: onEvent(2, ids, results) where ids[i] is the request id a send
+   * returned when it was queued and results[i] is its byte count, or an errno name (string)
+   * if it failed (syscall 'send'). Match by id, never by position.
    */
   SendsDone = 2,
   /** An asynchronous receive failure: onEvent(3, code, syscall). The socket stays open. */
@@ -132,8 +132,8 @@ export interface NativeSocket {
 
   /**
    * Sends one datagram. UDP: address/port give the destination; pass (null, 0) on a connected
-   * socket. Returns the byte count when the kernel took it at once, or -1 when it was queued
-   * behind a full socket buffer (completion arrives later as a SendsDone event, in order).
+   * socket. Returns the byte count when the kernel took it at once, or -id when it was queued
+   * as request `id` (>= 1) behind a full socket buffer (its SendsDone names that id).
    * Throws (code, 'send') for immediate failures. The bytes are copied when queued, so the
    * caller may reuse `data` as soon as send() returns.
    */
@@ -151,23 +151,24 @@ export interface NativeSocket {
    * used from then on. What the kernel does not take at once is queued in order exactly like
    * send(); each queued one completes through SendsDone.
    */
-  sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; queued: number }
+  sendMany(datagrams: Buffer[], address: string | null, port: number, gso?: boolean): { sent: number; bytes: number; queued: number[] }
   /**
    * UDP: the sends of one tick, each to its own destination (ips[i] '' for the connected
    * peer; a single entry in ips/ports applies to every datagram), in as few syscalls as
    * possible (sendmmsg). The first `sent` datagrams went out whole; `rest` has one outcome per
-   * later datagram: its byte count, -1 when queued (completes through SendsDone like send()),
-   * or -2 when it failed, with its error code next in `codes`. Only throws when closed.
+   * later datagram: its byte count, -1 when queued (its request id next in `ids`; completes
+   * through SendsDone like send()), or -2 when it failed, with its error code next in `codes`.
+   * Only throws when closed.
    */
-  sendBatch(datagrams: Buffer[], ips: string[], ports: number[]): { sent: number; rest: number[]; codes: string[] }
+  sendBatch(datagrams: Buffer[], ips: string[], ports: number[]): { sent: number; rest: number[]; codes: string[]; ids: number[] }
   /** UDP: whether GSO (UDP_SEGMENT) works on this socket. */
   gsoSupported(): boolean
   /**
    * UDP GSO: `data` leaves as datagrams of `segment` bytes (the last may be shorter) in one
-   * syscall. Returns bytes, or -1 when queued (then as separate datagrams, one SendsDone
-   * result each).
+   * syscall. Returns what sendMany returns: when queued, as separate datagrams, one request
+   * id (and one SendsDone result) each.
    */
-  sendSegments(data: Buffer, segment: number, address: string | null, port: number): number
+  sendSegments(data: Buffer, segment: number, address: string | null, port: number): { sent: number; bytes: number; queued: number[] }
   /** UDP GRO on receive (Linux): fewer, larger reads; Messages still carry one datagram each. */
   setGro(on: boolean): void
   /** Per-datagram metadata (MetaFlags bits; 0 = off and free). Linux. */
@@ -209,10 +210,10 @@ export interface NativeSocket {
   ref(): void
   unref(): void
   /**
-   * Closes the descriptor. Idempotent. Returns how many queued sends were dropped (their
-   * callbacks should fail with ECANCELED); no SendsDone event is emitted for them.
+   * Closes the descriptor. Idempotent. Returns the request ids of the queued sends dropped
+   * (their callbacks should fail with ECANCELED); no SendsDone event is emitted for them.
    */
-  close(): number
+  close(): number[]
 
   setBroadcast(on: boolean): void
   getBroadcast(): boolean

@@ -35,7 +35,7 @@ import {
   nativeCode,
   type SystemError,
 } from './errors'
-import { Fifo } from './fifo'
+import { recordIfQueued, takeCancelled, takeFinished, type PendingSend, type PendingSends } from './send'
 import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
 import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
@@ -112,15 +112,6 @@ const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
 
-/** A send the kernel could not take at once; completed by a SendsDone event, in order. */
-interface PendingSend {
-  callback: SendCallback | undefined
-  address: unknown
-  port: unknown
-  /** unix_dgram reports failures without a callback on 'error'; UDP drops them, as node does. */
-  emitWithoutCallback: boolean
-}
-
 /** What only unix_dgram sockets track. */
 interface UnixState {
   /** Remove the bound socket file at close (createSocket or bind option). */
@@ -166,7 +157,7 @@ interface State {
   names: NameCache | undefined
   /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
   gso: boolean
-  pending: Fifo<PendingSend>
+  pending: PendingSends
   /** UDP sends of this tick, sent together on the next (see tick-batch.ts). */
   batch: TickBatch
   /** `eventGeneration` at this socket's last unbatched send (see sendResolved). */
@@ -321,7 +312,7 @@ export class Socket extends EventEmitter {
         defaultLookup: lookupOption === undefined,
         names: undefined,
         gso: !!options?.gso && kind !== 'unix_dgram',
-        pending: new Fifo<PendingSend>(),
+        pending: new Map(),
         batch: new TickBatch(),
         sendGeneration: -1,
         receiveBlockList,
@@ -521,11 +512,11 @@ export class Socket extends EventEmitter {
     const native = state.native!
     state.receiving = false
     state.native = null
-    native.close()
+    const dropped = native.close()
     dropInbox(state)
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
-    const cancelled = state.pending.drain()
+    const cancelled = takeCancelled(state.pending, dropped)
     if (cancelled.length > 0) setImmediate(cancelSends, cancelled)
     process.nextTick(emitClose, this)
     return this
@@ -1580,31 +1571,28 @@ function sendManyResolved(
   const state = stateOf(socket)
   const native = readyToSend(socket, state, ex, ip, port, callback, now)
   if (native === null) return
-  let result: { sent: number; queued: number }
+  let result: { sent: number; bytes: number; queued: number[] }
   try {
     result = native.sendMany(datagrams, ip, port as number, state.gso)
   } catch (e) {
     if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
-  let bytes = 0
-  for (let i = 0; i < result.sent; i++) bytes += datagrams[i].length
-  if (result.queued === 0) {
+  let bytes = result.bytes
+  if (result.queued.length === 0) {
     if (callback) later(state, now, callback, null, bytes)
     return
   }
   // The queued rest completes datagram by datagram; the callback runs after the last one.
   const done = callback && AsyncResource.bind(callback)
-  let left = result.queued
+  let left = result.queued.length
   let firstError: Error | null = null
   const one = (err: Error | null, n: number): void => {
     if (err && firstError === null) firstError = err
     bytes += n || 0
     if (--left === 0 && done) done(firstError, firstError ? 0 : bytes)
   }
-  for (let i = 0; i < result.queued; i++) {
-    state.pending.push({ callback: one, address, port, emitWithoutCallback: false })
-  }
+  for (const id of result.queued) state.pending.set(id, { callback: one, address, port, emitWithoutCallback: false })
 }
 
 /** sendMany() where one send() per datagram is the way (unix_dgram, connected sockets). */
@@ -1663,11 +1651,9 @@ function sendResolved(
     if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
-  if (sent >= 0) {
+  if (!recordIfQueued(state.pending, sent, { callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })) {
     if (callback) later(state, now, callback, null, sent)
-    return
   }
-  state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
 }
 
 /** sendWith() once the destination is known: like sendResolved, through the binding's sendWith. */
@@ -1692,11 +1678,9 @@ function sendWithResolved(
     if (callback) process.nextTick(callback, err)
     return
   }
-  if (sent >= 0) {
+  if (!recordIfQueued(state.pending, sent, { callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })) {
     if (callback) process.nextTick(callback, null, sent)
-    return
   }
-  state.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
 }
 
 function sendUnix(socket: Socket, msg: unknown, a: unknown, b: unknown, c: unknown, d: unknown): void {
@@ -1788,7 +1772,7 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
   // Past the queue's bound the send fails at once instead of growing memory. An empty queue
   // always takes the datagram (the kernel usually does, and one datagram is the least a queue
   // can hold), so the queue never exceeds its limit by more than that one datagram.
-  if (state.pending.length > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
+  if (state.pending.size > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
     const bytes = native.getSendQueueSize()
     const count = native.getSendQueueCount()
     if (bytes + data.length > unix.limitBytes || count + 1 > unix.limitDatagrams) {
@@ -1810,16 +1794,13 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
     else process.nextTick(emitError, socket, err)
     return
   }
-  if (sent >= 0) {
-    if (cb) process.nextTick(cb, null, sent)
-    return
-  }
-  state.pending.push({
+  const queued = recordIfQueued(state.pending, sent, {
     callback: cb && AsyncResource.bind(cb),
     address: dest === null ? undefined : pathString(dest),
     port: undefined,
     emitWithoutCallback: true,
   })
+  if (!queued && cb) process.nextTick(cb, null, sent)
 }
 
 // ---- native events ------------------------------------------------------------------------------
@@ -1838,7 +1819,7 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
       deliverNext(socket)
       break
     case EV_SENDS_DONE:
-      completeSends(socket, a as (number | string)[])
+      completeSends(socket, a as number[], b as (number | string)[])
       break
     case EV_ERROR:
       if (stateOf(socket).native !== null) socket.emit('error', errnoException(a as string, b as string))
@@ -1962,12 +1943,12 @@ function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
   }
 }
 
-function completeSends(socket: Socket, results: (number | string)[]): void {
+function completeSends(socket: Socket, ids: number[], results: (number | string)[]): void {
   const state = stateOf(socket)
-  const hadPending = state.pending.length > 0
-  completeEach(socket, state, results)
+  const hadPending = state.pending.size > 0
+  completeEach(socket, state, ids, results)
   // 'drain': everything that had to wait has left (or failed); sends go straight out again.
-  if (hadPending && state.pending.length === 0 && state.native !== null) {
+  if (hadPending && state.pending.size === 0 && state.native !== null) {
     try {
       socket.emit('drain')
     } catch (err) {
@@ -1976,10 +1957,12 @@ function completeSends(socket: Socket, results: (number | string)[]): void {
   }
 }
 
-function completeEach(socket: Socket, state: State, results: (number | string)[]): void {
-  for (const result of results) {
-    const pending = state.pending.shift()
-    if (pending === undefined) return
+function completeEach(socket: Socket, state: State, ids: number[], results: (number | string)[]): void {
+  const finished = takeFinished(state.pending, ids)
+  for (let i = 0; i < finished.length; i++) {
+    const pending = finished[i]
+    if (pending === undefined) continue
+    const result = results[i]
     try {
       if (typeof result === 'number') {
         pending.callback?.(null, result)

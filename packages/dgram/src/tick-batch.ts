@@ -13,22 +13,15 @@ import { AsyncResource, executionAsyncId } from 'node:async_hooks'
 
 import { nativeCode } from './errors'
 import type { NativeSocket as NativeHandle } from './native-types'
+import { recordIfQueued, type PendingSends } from './send'
 import type { SendCallback } from './types'
 
 const QUEUED = -1
 
-/** One queued send waiting for the binding to finish it; see socket.ts's PendingSend. */
-export interface QueuedSend {
-  callback: SendCallback | undefined
-  address: unknown
-  port: unknown
-  emitWithoutCallback: boolean
-}
-
 export interface TickBatchOwner {
   native: NativeHandle | null
   batch: TickBatch
-  pending: { push(item: QueuedSend): void }
+  pending: PendingSends
 }
 
 export class TickBatch {
@@ -110,7 +103,7 @@ export function flushBatch(
   }
   owner.batch = new TickBatch()
   if (native === null) return
-  let outcome: { sent: number; rest: number[]; codes: string[] }
+  let outcome: { sent: number; rest: number[]; codes: string[]; ids: number[] }
   try {
     const ips = batch.sameDestination ? [batch.ips[0]] : batch.ips
     const ports = batch.sameDestination ? [batch.ports[0]] : batch.ports
@@ -120,11 +113,12 @@ export function flushBatch(
     return
   }
   let failed = 0
+  let queued = 0
   for (let i = 0; i < n; i++) {
     const result = i < outcome.sent ? batch.data[i].length : outcome.rest[i - outcome.sent]
     const callback = batch.callbacks[i]
     if (result === QUEUED) {
-      owner.pending.push({
+      owner.pending.set(outcome.ids[queued++], {
         callback: callback && AsyncResource.bind(callback),
         address: batch.addresses[i],
         port: batch.ports[i],
@@ -159,9 +153,6 @@ function sendOne(
     if (callback !== undefined && !closing) process.nextTick(callback, toError(nativeCode(e), address, port))
     return
   }
-  if (sent === QUEUED) {
-    owner.pending.push({ callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
-  } else if (callback !== undefined && !closing) {
-    process.nextTick(callback, null, sent)
-  }
+  const queued = recordIfQueued(owner.pending, sent, { callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })
+  if (!queued && callback !== undefined && !closing) process.nextTick(callback, null, sent)
 }

@@ -247,6 +247,35 @@ describe('unix_dgram sendQueueLimit', () => {
     s.close()
   })
 
+  it('close() inside a queued send\'s callback cancels only what never left (issue 15 item 7)', async () => {
+    const { s, p, got } = await receiver()
+    const c = createSocket('unix_dgram')
+    const results = new Map<number, string>()
+    let queuedFrom = -1
+    let i = 0
+    while (c.getSendQueueCount() < 40 && i < 10_000) {
+      const k = i++
+      c.send(datagram(k), p, (err) => {
+        results.set(k, err ? (err as NodeJS.ErrnoException).code! : 'ok')
+        // The first queued send to finish closes the socket, while the same flush's later
+        // completions are still to be reported.
+        if (k === queuedFrom && !err) c.close()
+      })
+      if (queuedFrom < 0 && c.getSendQueueCount() > 0) queuedFrom = k
+    }
+    expect(queuedFrom).toBeGreaterThanOrEqual(0)
+    await until(() => results.size === i, 'every send callback', 30_000, 5)
+    await until(() => got.length >= [...results.values()].filter((r) => r === 'ok').length, 'the accepted datagrams', 30_000, 5)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const received = new Set(got)
+    const cancelledButReceived = [...results].filter(([k, r]) => r === 'ECANCELED' && received.has(k)).map(([k]) => k)
+    expect(cancelledButReceived).toEqual([])
+    const okButLost = [...results].filter(([k, r]) => r === 'ok' && !received.has(k)).map(([k]) => k)
+    expect(okButLost).toEqual([])
+    expect([...results.values()].every((r) => r === 'ok' || r === 'ECANCELED')).toBe(true)
+    s.close()
+  })
+
   it('bad limits are rejected by createSocket', () => {
     expect(outcome(() => createSocket({ type: 'unix_dgram', sendQueueLimit: -1 })).threw).toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
     expect(outcome(() => createSocket({ type: 'unix_dgram', sendQueueLimit: 1.5 })).threw).toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
