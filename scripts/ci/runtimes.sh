@@ -59,11 +59,34 @@ EXCLUDE=(
   --exclude test/bind-fd.test.ts
 )
 
+# The files that pass under each runtime today. The others fail there for reasons not yet
+# sorted (issue 14 stays open): node:dgram's own version gates and error shapes as the runtime
+# reports them (create-socket, bind, close, connect, send, options, sync-api), the event order
+# between immediates (event-order under the paced thread driver), and child processes started
+# with Node's command line (lifetime, loader, examples, docs-snippets, peers under Deno).
+# DGRAMX_RUNTIMES_ALL=1 runs every file instead, to see where each runtime stands.
+BUN_FILES="test/batch.test.ts test/examples.test.ts test/harness.test.ts test/icmp.test.ts
+  test/lifetime.test.ts test/loader.test.ts test/metadata.test.ts test/netns.test.ts
+  test/offload.test.ts test/peers.test.ts test/promises.test.ts test/receive.test.ts
+  test/sd-notify.test.ts test/subpaths.test.ts test/syslog.test.ts test/tick-batch.test.ts
+  test/types.test.ts test/unix-addressing.test.ts test/unix-backpressure.test.ts
+  test/unix-files.test.ts test/unix-types.test.ts"
+DENO_FILES="test/batch.test.ts test/harness.test.ts test/icmp.test.ts test/metadata.test.ts
+  test/netns.test.ts test/offload.test.ts test/receive.test.ts test/syslog.test.ts
+  test/tick-batch.test.ts test/types.test.ts test/unix-addressing.test.ts
+  test/unix-backpressure.test.ts test/unix-types.test.ts"
+
 status=0
-run_one() { # name, command...
-  local name=$1; shift
+run_one() { # name, files, command...
+  local name=$1 files=$2; shift 2
   local log=$root/target/runtimes/$name.log start=$SECONDS
-  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=replay "$@" node_modules/vitest/vitest.mjs run "${EXCLUDE[@]}" >"$log" 2>&1
+  [ -n "${DGRAMX_RUNTIMES_ALL:-}" ] && files=""
+  echo "runtimes: $name runs ${files:-every file}"
+  local smoke
+  smoke=$("$@" "$root/.github/scripts/smoke.cjs" 2>&1) || status=1
+  echo "runtimes: $name $(echo "$smoke" | tail -1)"
+  # shellcheck disable=SC2086
+  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=replay "$@" node_modules/vitest/vitest.mjs run "${EXCLUDE[@]}" $files >"$log" 2>&1
   local rc=$?
   [ $rc -eq 0 ] || status=1
   echo "runtimes: $name ($((SECONDS - start)) s, exit $rc, log target/runtimes/$name.log)"
@@ -72,9 +95,9 @@ run_one() { # name, command...
 
 record_golden
 case $which_runtimes in
-  bun) run_one bun "$BUN" --bun ;;
-  deno) run_one deno "$DENO" run -A ;;
-  all) run_one bun "$BUN" --bun; run_one deno "$DENO" run -A ;;
+  bun) run_one bun "$BUN_FILES" "$BUN" --bun ;;
+  deno) run_one deno "$DENO_FILES" "$DENO" run -A ;;
+  all) run_one bun "$BUN_FILES" "$BUN" --bun; run_one deno "$DENO_FILES" "$DENO" run -A ;;
   *) echo "usage: $0 [bun|deno|all]"; exit 2 ;;
 esac
 exit $status
