@@ -232,9 +232,8 @@ impl UvPoll {
         callbacks: &Callbacks,
     ) -> Result<UvPoll, SysError> {
         use crate::uv::Handle;
-        let lp = crate::uv::event_loop(env).ok_or_else(|| {
-            SysError::coded("ERR_DGRAMX_NATIVE_DRIVER", "napi_get_uv_event_loop")
-        })?;
+        let lp = crate::uv::event_loop(env)
+            .ok_or_else(|| SysError::coded("ERR_DGRAMX_NATIVE_DRIVER", "napi_get_uv_event_loop"))?;
         // SAFETY: lp is this env's running loop and we are on its thread.
         let poll = unsafe { Handle::poll(lp, reactor.fd(), callbacks.on_ready) }
             .map_err(|rc| SysError::from_raw(-rc, "uv_poll_start"))?;
