@@ -31,6 +31,12 @@ pub struct SocketState {
     /// Every send goes through here (queue, batching, GSO, outcomes by request id).
     pub sender: Sender,
     interest: Option<Interest>,
+    /// The last flush moved nothing although datagrams wait. Writable readiness is then no
+    /// news: an unconnected unix sender whose peer stopped reading frees its own skb on every
+    /// refused try, which signals writable at once, so waiting for it would spin (and, with
+    /// the thread driver, starve the event loop). The driver's retry timer (1 ms doubling to
+    /// 16 ms while nothing moves) looks again instead, until a flush makes progress.
+    stalled: bool,
     holding: bool,
     /// The JS `onEvent` function. Strong only while events can arrive (receiving or sends
     /// queued), so an idle socket nobody references can be garbage-collected and closed.
@@ -64,6 +70,7 @@ impl SocketState {
             recv_slot: 0,
             sender: Sender::new(),
             interest: None,
+            stalled: false,
             holding: false,
             callback,
             async_context,
@@ -94,6 +101,7 @@ impl SocketState {
         if let Some(sock) = self.sock.as_ref() {
             self.sender.flush(sock, &mut results);
         }
+        self.stalled = results.is_empty() && self.sender.has_queued();
         // A failure to re-arm would only mean a stalled queue; it resurfaces on the next send.
         let _ = self.sync(driver);
         results
@@ -104,7 +112,7 @@ impl SocketState {
         let pending = self.sender.has_queued();
         let want = match (
             self.sock.is_some() && self.receiving,
-            self.sock.is_some() && pending,
+            self.sock.is_some() && pending && !self.stalled,
         ) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),

@@ -2,12 +2,13 @@
 // Linux by default) makes sends queue in order; nothing is lost, connected or not. The queue
 // can be bounded (sendQueueLimit → ERR_SOCKET_DGRAM_QUEUE_FULL) and 'drain' tells when it
 // has emptied. No timing is asserted: only counts and order, with bounded waits.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket } from '../src/index'
 import { builtPackage } from './child'
 import { once, outcome, tempDir, until, withTimeout } from './harness'
+import { lacks } from './lacks'
 
 const N = 200_000
 
@@ -285,5 +286,39 @@ describe('unix_dgram sendQueueLimit', () => {
     })
     const ok = createSocket({ type: 'unix_dgram', sendQueueLimit: { bytes: Infinity, datagrams: 0 } })
     ok.close()
+  })
+})
+
+describe('a stalled peer costs next to nothing', () => {
+  // An unconnected sender whose peer stopped reading: every refused try frees its own skb,
+  // which signals writable at once, so a sender that waited for writable would retry in a
+  // loop. Counted in syscalls (strace), not seconds: over 2 s, retries at the backoff's pace
+  // are a few hundred at most; the spin was hundreds of thousands.
+  it.skipIf(lacks('strace'))('an unconnected sender to a peer that stopped reading does not spin (both drivers)', () => {
+    const script = `
+      const dgram = require(${JSON.stringify(builtPackage)});
+      const path = require('node:path');
+      const where = path.join(${JSON.stringify(tempDir())}, 'stalled.sock');
+      const r = dgram.createSocket('unix_dgram');
+      r.bind(where, () => {
+        r[dgram.kNative].recvStop();
+        const s = dgram.createSocket('unix_dgram');
+        for (let i = 0; i < 100; i++) s.send('x'.repeat(64), where);
+        setTimeout(() => { console.log(s.getSendQueueCount()); s.close(); r.close() }, 2000);
+      });`
+    for (const driver of ['uv-poll', 'thread']) {
+      const run = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, DGRAMX_DRIVER: driver },
+      })
+      expect(run.status, run.stderr).toBe(0)
+      // Most of the 100 still wait: the peer never read.
+      expect(Number(run.stdout.trim()), driver).toBeGreaterThan(50)
+      const total = run.stderr.split('\n').find((l) => l.trim().endsWith(' total'))
+      const calls = total === undefined ? 0 : Number(total.trim().split(/\s+/)[2])
+      expect(calls, `${driver}: ${total}`).toBeGreaterThan(0)
+      expect(calls, `${driver}: ${total}`).toBeLessThan(2000)
+    }
   })
 })
