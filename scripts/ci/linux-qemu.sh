@@ -71,12 +71,11 @@ for a in "${arches[@]}"; do
 done
 
 stamp "binaries"
-missing=()
-for a in "${arches[@]}"; do
-  [ -f "target/release-targets/${suffix[$a]}/dgram.${suffix[$a]}.node" ] || missing+=("${triple[$a]}")
-done
-# Built once per CI run by the release-binaries step; built here only when that has not run.
-[ "${#missing[@]}" -eq 0 ] || nice bash scripts/build-target.sh "${missing[@]}"
+wanted=()
+for a in "${arches[@]}"; do wanted+=("${triple[$a]}"); done
+# Always through the build: after the cross leg it is an incremental no-op, and a binary left by
+# an older checkout is never tested in place of this source.
+nice bash scripts/build-target.sh "${wanted[@]}"
 for a in "${arches[@]}"; do
   node scripts/verify-binaries.mjs "target/release-targets/${suffix[$a]}"
 done

@@ -176,7 +176,9 @@ run_leg() { # leg, log
   local env=()
   local vitest_args=()
   if [ "$leg" = arm64 ]; then
-    env=(QEMU_LD_PREFIX="$arm64_root")
+    # Emulated, a child Node takes seconds to start: the suite's own deadlines (child processes,
+    # withTimeout) and vitest's per-test limit are stretched, as in scripts/ci/linux-qemu.sh.
+    env=(QEMU_LD_PREFIX="$arm64_root" DGRAMX_TEST_TIME_SCALE="${DGRAMX_TEST_TIME_SCALE:-6}")
     # Left out under QEMU, for QEMU's sake, not ours: the same list as scripts/arm64-under-qemu.sh
     # (every one passes natively, and the x64 leg runs them on musl):
     # - qemu-user 7.2 does not translate several IP-level socket options (IP_PKTINFO and the
@@ -189,7 +191,8 @@ run_leg() { # leg, log
     #   or the libc and is too slow emulated for their timeouts.
     vitest_args=(--exclude test/metadata.test.ts --exclude test/netns.test.ts
       --exclude test/types.test.ts --exclude test/unix-types.test.ts
-      --testNamePattern '^(?!.*(setMulticastInterface|multicast|bindToDevice|at the syscall level)).*$')
+      --testNamePattern '^(?!.*(setMulticastInterface|multicast|bindToDevice|at the syscall level)).*$'
+      --testTimeout 120000 --hookTimeout 120000)
   fi
   (
     cd "$pkg"
