@@ -64,9 +64,11 @@ EXCLUDE=(
 # reports them (create-socket, bind, close, connect, send, options, sync-api), the event order
 # between immediates (event-order under the paced thread driver), and child processes started
 # with Node's command line (lifetime, loader, examples, docs-snippets, peers under Deno).
+# lifetime.test.ts also counts the process's own descriptors, which Bun opens and closes by
+# itself (it passed and failed in successive runs).
 # DGRAMX_RUNTIMES_ALL=1 runs every file instead, to see where each runtime stands.
 BUN_FILES="test/batch.test.ts test/examples.test.ts test/harness.test.ts test/icmp.test.ts
-  test/lifetime.test.ts test/loader.test.ts test/metadata.test.ts test/netns.test.ts
+  test/loader.test.ts test/metadata.test.ts test/netns.test.ts
   test/offload.test.ts test/peers.test.ts test/promises.test.ts test/receive.test.ts
   test/sd-notify.test.ts test/subpaths.test.ts test/syslog.test.ts test/tick-batch.test.ts
   test/types.test.ts test/unix-addressing.test.ts test/unix-backpressure.test.ts
