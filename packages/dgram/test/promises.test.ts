@@ -172,7 +172,7 @@ describe('promises.messages options', () => {
       const expected = outcome(() => on(new EventEmitter(), 'message', { highWaterMark: value as number })).threw as Record<string, unknown> | undefined
       const actual = outcome(() => promises.messages(s, { highWaterMark: value as number })).threw as Record<string, unknown>
       expect(actual, String(value)).toBeDefined()
-      // Node before 20.13 (armv7's newest on npm is 20.11) did not validate it in events.on yet:
+      // Older Node (armv7's newest on npm, 20.11) did not validate it in events.on yet:
       // there we still refuse it, with the codes later versions use.
       if (expected === undefined) expect(actual.code, String(value)).toMatch(/^ERR_(OUT_OF_RANGE|INVALID_ARG_TYPE)$/)
       else expect({ code: actual.code, message: actual.message }, String(value)).toEqual({ code: expected.code, message: expected.message })
