@@ -88,8 +88,10 @@ echo "--- smoke"
 timeout 180 "$wine" "$node_exe" "$copy/.github/scripts/smoke.cjs" >"$work/smoke.log" 2>&1 || status=1
 cat "$work/smoke.log"
 echo "--- UDP differential suites (${suites[*]})"
+# The Linux peers (logger, socat, strace, ip netns) are out of a Windows process's reach, and
+# none of these suites uses them: CI's demand that they be present is for the native runs.
 (cd "$copy/packages/dgram" &&
-  timeout 1200 "$wine" "$node_exe" ../../node_modules/vitest/vitest.mjs run "${suites[@]}") >"$work/suite.log" 2>&1 || status=1
+  timeout 1200 env -u DGRAMX_REQUIRE_PEERS "$wine" "$node_exe" ../../node_modules/vitest/vitest.mjs run "${suites[@]}") >"$work/suite.log" 2>&1 || status=1
 cat "$work/suite.log"
 
 echo "--- windows-wine summary ($((SECONDS - start)) s)"
