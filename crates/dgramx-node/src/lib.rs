@@ -24,6 +24,18 @@ pub fn driver_mode() -> String {
     driver::mode_name().to_string()
 }
 
+/// Closes descriptors received with SCM_RIGHTS that no listener took. The facade cannot use
+/// fs.closeSync for them everywhere: Deno's node:fs refuses descriptors it did not open itself
+/// (EBADF), which leaked every unclaimed descriptor there. A descriptor closed already is harmless.
+#[cfg(unix)]
+#[napi]
+pub fn close_descriptors(fds: Vec<i32>) {
+    for fd in fds.into_iter().filter(|&fd| fd >= 0) {
+        // SAFETY: close(2) on a number; a stale one fails with EBADF, which is ignored.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Called by the facade before the first socket when the host runtime (Bun, Deno) has no
 /// usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
 #[napi]

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeSocket = nativeBinding.NativeSocket
+module.exports.closeDescriptors = nativeBinding.closeDescriptors
 module.exports.driverMode = nativeBinding.driverMode
 module.exports.nativeVersion = nativeBinding.nativeVersion
 module.exports.setHostLacksLibuv = nativeBinding.setHostLacksLibuv

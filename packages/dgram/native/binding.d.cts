@@ -122,6 +122,13 @@ export interface BatchResult {
   ids: Array<number>
 }
 
+/**
+ * Closes descriptors received with SCM_RIGHTS that no listener took. The facade cannot use
+ * fs.closeSync for them everywhere: Deno's node:fs refuses descriptors it did not open itself
+ * (EBADF), which leaked every unclaimed descriptor there. A descriptor closed already is harmless.
+ */
+export declare function closeDescriptors(fds: Array<number>): void
+
 /** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
 export declare function driverMode(): string
 

@@ -2,7 +2,7 @@
 // (native/binding.cjs) with an override variable, a version check and one clear error.
 // The paths are relative to this file both in src/ (tests) and in dist/ (the published build).
 
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { detectHost, detectTarget, loadNative, type NativeBindingShape } from './load-native'
 import type { NativeSocketConstructor } from './native-types'
@@ -12,6 +12,8 @@ interface Binding extends NativeBindingShape {
   nativeVersion(): string
   setHostLacksLibuv?(lacks: boolean): void
   driverMode(): string
+  /** Unix builds only (and absent from binaries older than the facade's fallback allows for). */
+  closeDescriptors?(fds: number[]): void
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -54,5 +56,20 @@ export const NativeSocket = binding.NativeSocket
 export const nativeVersion = (): string => binding.nativeVersion()
 /** How readiness reaches JavaScript in this process: `"uv-poll"` or `"thread"`. */
 export const driverMode = (): string => binding.driverMode()
+/**
+ * Closes received descriptors. close(2) through the binding where it has it: Deno's node:fs
+ * refuses descriptors it did not open itself, so fs.closeSync would leave them open there.
+ */
+export const closeDescriptors = (fds: readonly number[]): void => {
+  if (binding.closeDescriptors !== undefined) binding.closeDescriptors([...fds])
+  else
+    for (const fd of fds) {
+      try {
+        closeSync(fd)
+      } catch {
+        // Closed by someone else already.
+      }
+    }
+}
 /** Tells the binding the host has no usable libuv (tests use it to stand in for Bun/Deno). */
 export const setHostLacksLibuv = (lacks: boolean): void => binding.setHostLacksLibuv?.(lacks)

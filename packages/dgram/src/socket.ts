@@ -178,6 +178,7 @@ const kState = Symbol('dgramx.state')
 // node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
 const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
+const napiLacksAsyncContext = typeof (globalThis as { Deno?: unknown }).Deno === 'object'
 const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
@@ -230,10 +231,18 @@ export class Socket extends EventEmitter {
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
+    // Deno's Node-API keeps no async context for napi_async_init, so there the facade enters
+    // the creation context itself.
     const resource = {}
-    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-      dispatchNativeEvent(this, event, a, b, c, d)
-    }
+    const scope = napiLacksAsyncContext ? new AsyncResource('UDPWRAP') : undefined
+    const onEvent =
+      scope === undefined
+        ? (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+            dispatchNativeEvent(this, event, a, b, c, d)
+          }
+        : (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+            scope.runInAsyncScope(dispatchNativeEvent, undefined, this, event, a, b, c, d)
+          }
     // The descriptor and every option that needs it; run again later when it is deferred.
     const open = (): NativeHandle => {
       let fresh: NativeHandle

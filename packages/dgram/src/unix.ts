@@ -10,6 +10,7 @@ import fs from 'node:fs'
 import nodePath from 'node:path'
 import { inspect } from 'node:util'
 import { isUint8Array } from 'node:util/types'
+import { closeDescriptors } from './native'
 import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
@@ -124,11 +125,5 @@ export function unlinkBoundFile(file: BoundFile): void {
 
 /** Closes received descriptors nobody took; a failure (already closed) is harmless. */
 export function closeFds(fds: readonly number[]): void {
-  for (const fd of fds) {
-    try {
-      fs.closeSync(fd)
-    } catch {
-      // Closed by someone else already.
-    }
-  }
+  closeDescriptors(fds)
 }

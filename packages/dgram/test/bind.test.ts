@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import type { Socket as NodeSocket } from 'node:dgram'
 import { createSocket } from '../src/index'
 import { runScript } from './child'
-import { both, dgramx, node, once, outcome, sameAsNode, type Ctx } from './harness'
+import { both, dgramx, isDeno, node, once, outcome, sameAsNode, type Ctx } from './harness'
+import { versionGateDiffers } from './runtime'
+
+// Node 24.21 cleans up bind's listeners through errorMonitor (src/socket.ts): listener counts
+// and whether a bind error without an 'error' listener is thrown follow that version.
+const BIND_CLEANUP_GATE: [number, number, number] = [24, 21, 0]
+// Inside an async function, Deno's dns.lookup calls back before process.nextTick callbacks
+// queued after it; the facade resolves names with the runtime's dns.lookup, as node:dgram does.
+const DENO_LOOKUP_ORDER = "Deno's dns.lookup answers before a nextTick queued after it"
 
 /** What address() tells, with the port reduced to what is stable between runs. */
 function bound(s: NodeSocket): Record<string, unknown> {
@@ -38,7 +46,8 @@ describe('bind forms (differential)', () => {
     ['bind(NaN, "127.0.0.1")', 'udp4', (s) => s.bind(NaN, '127.0.0.1')],
     ['bind(65536, "127.0.0.1") wraps to 0', 'udp4', (s) => s.bind(65536, '127.0.0.1')],
   ]
-  it.each(forms)('%s', async (_name, type, call) => {
+  it.for(forms)('%s', async ([_name, type, call], { skip }) => {
+    skip(isDeno && _name.includes('localhost'), DENO_LOOKUP_ORDER)
     const log = await sameAsNode((ctx) => {
       const s = ctx.track(ctx.dgram.createSocket(type))
       timing(ctx, s, () => call(s))
@@ -89,7 +98,7 @@ describe('bind forms (differential)', () => {
     }
   })
 
-  it('a trailing callback is a once-listener for listening, called with this = socket and no arguments', async () => {
+  it.skipIf(versionGateDiffers(BIND_CLEANUP_GATE))('a trailing callback is a once-listener for listening, called with this = socket and no arguments', async () => {
     await sameAsNode((ctx) => {
       const s = ctx.track(ctx.dgram.createSocket('udp4'))
       s.bind(0, '127.0.0.1', function (this: unknown, ...args: unknown[]) {
@@ -145,7 +154,7 @@ describe('bind errors (differential)', () => {
     })
   })
 
-  it('EADDRINUSE arrives as error with address and port; the socket can bind again afterwards', async () => {
+  it.skipIf(versionGateDiffers(BIND_CLEANUP_GATE))('EADDRINUSE arrives as error with address and port; the socket can bind again afterwards', async () => {
     await sameAsNode((ctx) => {
       const holder = ctx.track(ctx.dgram.createSocket('udp4'))
       holder.bind(0, '127.0.0.1', () => {
@@ -206,7 +215,9 @@ describe('bind errors (differential)', () => {
     })
   })
 
-  it('a non-string address throws synchronously from the lookup, as node:dgram', async () => {
+  // Deno's dns.lookup throws its own ERR_INVALID_ARG_TYPE, which has own `name` and
+  // `toString` properties; we pass on what the runtime's lookup throws.
+  it.skipIf(isDeno)('a non-string address throws synchronously from the lookup, as node:dgram', async () => {
     await sameAsNode((ctx) => {
       const s = ctx.track(ctx.dgram.createSocket('udp4'))
       ctx.rec(outcome(() => s.bind(0, 123 as never)))
@@ -231,7 +242,7 @@ describe('bind errors (differential)', () => {
     expect(callbacks).toBe(1)
   })
 
-  it('bind with a callback and no error listener: the error is swallowed or thrown as by the running node', async () => {
+  it.skipIf(versionGateDiffers(BIND_CLEANUP_GATE))('bind with a callback and no error listener: the error is swallowed or thrown as by the running node', async () => {
     const script = `
       const holder = dgram.createSocket('udp4');
       holder.bind(0, '127.0.0.1', () => {

@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process'
 import path from 'node:path'
+import { referenceNode } from './runtime'
 import { timeScale } from './time-scale'
 
 export const builtPackage = path.resolve(__dirname, '..')
@@ -20,7 +21,8 @@ export function runScript(source: string, impl: 'node' | 'dgramx', options: { ti
   const modulePath = impl === 'node' ? 'node:dgram' : builtPackage
   const prelude = `const dgram = require(${JSON.stringify(modulePath)});\n`
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.args ?? []), '-e', prelude + source], {
+    // node:dgram's run is the reference: real Node's, also under Bun and Deno.
+    const child = spawn(impl === 'node' ? referenceNode : process.execPath, [...(options.args ?? []), '-e', prelude + source], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

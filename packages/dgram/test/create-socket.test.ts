@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createSocket, Socket } from '../src/index'
 import { runScript } from './child'
+import * as golden from './golden'
 import { dgramx, errorShape, node, once, outcome, sameAsNode } from './harness'
 
 // Every case is run through node:dgram and through us; the outcomes must be identical.
@@ -22,7 +23,7 @@ const badOptions: [string, unknown][] = [
 
 describe('createSocket argument validation (differential)', () => {
   it.each(badOptions)('%s', (_name, options) => {
-    const expected = outcome(() => node.createSocket(options as never))
+    const expected = golden.reference(() => outcome(() => node.createSocket(options as never)))
     const actual = outcome(() => dgramx.createSocket(options as never))
     expect(actual).toEqual(expected)
     expect(actual.threw).toBeDefined()
@@ -40,7 +41,7 @@ describe('createSocket argument validation (differential)', () => {
 describe('ERR_SOCKET_BAD_TYPE', () => {
   const badTypes: unknown[] = ['udp5', 'UDP4', '', undefined, null, 4, 'unix', 'unix_stream', {}, { type: null }, { type: {} }, { type: 'tcp' }]
   it.each(badTypes.map((t) => [JSON.stringify(t) ?? String(t), t]))('type %s', (_label, type) => {
-    const theirs = outcome(() => node.createSocket(type as never)).threw as Record<string, unknown>
+    const theirs = golden.reference(() => outcome(() => node.createSocket(type as never))).threw as Record<string, unknown>
     let ourError: unknown
     try {
       createSocket(type as never)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { builtPackage } from './child'
 import { timeScale } from './time-scale'
+import { foreignRuntime } from './runtime'
 
 const script = `
 const dgram = require(${JSON.stringify(builtPackage)})
@@ -34,8 +35,8 @@ function run(env: Record<string, string>): { stdout: string; status: number | nu
 }
 
 describe('driver mode', () => {
-  it('uv-poll by default on Unix; the thread on Windows, which has no pollable reactor descriptor', () => {
-    const expected = process.platform === 'win32' ? 'thread' : 'uv-poll'
+  it('uv-poll by default on Unix; the thread on Windows, which has no pollable reactor descriptor (and under Bun and Deno)', () => {
+    const expected = process.platform === 'win32' || foreignRuntime ? 'thread' : 'uv-poll'
     expect(run({})).toEqual({ stdout: `${expected} ping`, status: 0 })
   })
 
@@ -47,7 +48,8 @@ describe('driver mode', () => {
   // host (process.versions.bun / globalThis.Deno) and the default becomes the thread.
   it('the thread when the host is flagged as lacking libuv; DGRAMX_DRIVER still wins', () => {
     expect(run({ HINT: '1' })).toEqual({ stdout: 'thread ping', status: 0 })
-    if (process.platform !== 'win32') {
+    // Under Bun and Deno the override itself cannot work: there is no libuv loop to poll in.
+    if (process.platform !== 'win32' && !foreignRuntime) {
       expect(run({ HINT: '1', DGRAMX_DRIVER: 'uv-poll' })).toEqual({ stdout: 'uv-poll ping', status: 0 })
     }
   })

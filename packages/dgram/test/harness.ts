@@ -8,16 +8,14 @@ import path from 'node:path'
 import { afterEach, expect } from 'vitest'
 import * as ours from '../src/index'
 import * as golden from './golden'
+import { foreignRuntime } from './runtime'
 import { timeScale } from './time-scale'
 
 export type Dgram = typeof nodeDgram
 export const node = nodeDgram
 // Our module as node:dgram-shaped code sees it (only the shared subset is used through this).
 export const dgramx = ours as unknown as Dgram
-/** Bun or Deno: their own node:dgram is not the reference, real Node's is (see golden.ts). */
-export const foreignRuntime =
-  typeof (process.versions as Record<string, string | undefined>).bun === 'string' ||
-  typeof (globalThis as { Deno?: unknown }).Deno === 'object'
+export { foreignRuntime, isBun, isDeno } from './runtime'
 // Under another runtime the 'node:dgram' entry would test that runtime's dgram, not ours.
 export const both: [string, Dgram][] = foreignRuntime
   ? [['@dgramx/dgram', dgramx]]
@@ -187,7 +185,7 @@ export async function runScenario(dgram: Dgram, name: string, scenario: (ctx: Ct
 /** Runs the scenario on node:dgram and on ours and expects identical observations. */
 export async function sameAsNode(scenario: (ctx: Ctx) => void | Promise<void>, ms = 5000): Promise<unknown[]> {
   const key = golden.nextKey()
-  const expected = golden.replaying() ? golden.load(key) : await runScenario(node, 'node:dgram', scenario, ms)
+  const expected = golden.replaying() ? (golden.load(key) as unknown[]) : await runScenario(node, 'node:dgram', scenario, ms)
   golden.record(key, expected)
   const actual = await runScenario(dgramx, '@dgramx/dgram', scenario, ms)
   // Two empty traces would agree about nothing.

@@ -461,7 +461,8 @@ describe('unix_dgram on Windows', () => {
   it('createSocket reads the platform at the call: as win32, unix_dgram throws and udp4 still works', async () => {
     const dgram = await import('../src/index')
     const real = Object.getOwnPropertyDescriptor(process, 'platform')!
-    Object.defineProperty(process, 'platform', { ...real, value: 'win32' })
+    // A data property whatever the original is (Deno's is an accessor).
+    Object.defineProperty(process, 'platform', { configurable: true, enumerable: real.enumerable, writable: true, value: 'win32' })
     try {
       expect(() => dgram.createSocket('unix_dgram' as 'udp4')).toThrow(expect.objectContaining({ code: 'ERR_DGRAMX_UNIX_DGRAM_UNSUPPORTED' }))
       const s = dgram.createSocket('udp4')

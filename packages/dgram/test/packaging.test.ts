@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from './harness'
 import { timeScale } from './time-scale'
+import { referenceNode } from './runtime'
 
 const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
@@ -20,7 +21,7 @@ function consumer(): string {
 }
 
 function run(dir: string, args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 * timeScale })
+  return execFileSync(referenceNode, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 * timeScale })
 }
 
 describe('package', () => {

@@ -10,6 +10,7 @@ import { createSyslog } from '../src/syslog'
 import { once, tempDir, withTimeout } from './harness'
 import { run, startPeer } from './peers'
 import { lacks } from './lacks'
+import { closeReceived, readReceived } from './received-fds'
 
 const PY = path.join(__dirname, 'fixtures', 'unix_peer.py')
 let seq = 0
@@ -211,10 +212,8 @@ describe.runIf(process.platform === 'linux' && !lacks('python3'))('python3 AF_UN
     const [msg, rinfo] = (await got) as [Buffer, UnixRemoteInfo]
     expect(msg.toString()).toBe('have an fd')
     expect(rinfo.fds).toHaveLength(1)
-    const buf = Buffer.alloc(64)
-    const n = fs.readSync(rinfo.fds![0], buf, 0, 64, 0)
-    expect(buf.subarray(0, n).toString()).toBe('opened by python')
-    fs.closeSync(rinfo.fds![0])
+    expect(readReceived(rinfo.fds![0], 64)).toBe('opened by python')
+    closeReceived(rinfo.fds![0])
     s.close()
   })
 
@@ -300,7 +299,7 @@ describe.runIf(process.platform === 'linux' && !lacks('systemd-notify', 'python3
     const messages: [string, UnixRemoteInfo][] = []
     s.on('message', (m, r) => {
       messages.push([m.toString(), r])
-      for (const fd of r.fds ?? []) fs.closeSync(fd)
+      for (const fd of r.fds ?? []) closeReceived(fd)
     })
     return { s, messages }
   }

@@ -10,6 +10,7 @@ import { createSocket, kNative, promises } from '../src/index'
 import type { Datagram } from '../src/index'
 import type { UnixRemoteInfo } from '../src/types'
 import { outcome } from './harness'
+import { closeReceived } from './received-fds'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-promises-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -133,7 +134,7 @@ describe('promises.messages', () => {
     for (let i = 0; i < 8; i++) c.sendWithFds(`m${i}`, [fd], name)
     const first = await iterator.next()
     expect(first.value!.msg.toString()).toBe('m0')
-    for (const f of (first.value!.rinfo as UnixRemoteInfo).fds!) fs.closeSync(f)
+    for (const f of (first.value!.rinfo as UnixRemoteInfo).fds!) closeReceived(f)
     // The other seven arrive and wait in the iterator's buffer, each with its descriptor (each
     // is its own callback from the event loop, after this continuation has run).
     for (let i = 0; i < 200 && openFds() < before + 7; i++) await new Promise((resolve) => setTimeout(resolve, 5))

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSocket, type UnixRemoteInfo, type UnixSocket } from '../src/index'
 import { formatNotify, notify, notifySocket, watchdogUsec } from '../src/sd-notify'
 import { once, tempDir } from './harness'
+import { closeReceived, readReceived } from './received-fds'
 
 let saved: string | undefined
 beforeEach(() => {
@@ -109,9 +110,8 @@ describe('sd-notify', () => {
     const [msg, rinfo] = await got
     expect(msg.toString()).toBe('FDSTORE=1\nFDNAME=state')
     expect(rinfo.fds).toHaveLength(1)
-    const buf = Buffer.alloc(16)
-    expect(buf.subarray(0, fs.readSync(rinfo.fds![0], buf, 0, 16, 0)).toString()).toBe('stored')
-    fs.closeSync(rinfo.fds![0])
+    expect(readReceived(rinfo.fds![0], 16)).toBe('stored')
+    closeReceived(rinfo.fds![0])
     await expect(notify({ fdstore: true })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
     s.close()
   })

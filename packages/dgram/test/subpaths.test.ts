@@ -6,6 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from './harness'
 import { timeScale } from './time-scale'
+import { referenceNode } from './runtime'
 
 const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
@@ -22,7 +23,7 @@ function consumer(): string {
 }
 
 function run(dir: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 * timeScale, env })
+  return execFileSync(referenceNode, args, { cwd: dir, encoding: 'utf8', timeout: 15_000 * timeScale, env })
 }
 
 describe('helper subpath exports', () => {

@@ -244,7 +244,7 @@ describe('unix_dgram socket files', () => {
     // The attacker: renames a symlink to the victim over the socket's name as fast as it can.
     const racer = spawn(process.execPath, ['-e', `
       const fs = require('node:fs')
-      const [sock, victim, tmp] = process.argv.slice(1)
+      const [sock, victim, tmp] = process.argv.slice(-3)
       const end = Date.now() + 20000
       process.stdout.write('ready\\n')
       for (let i = 0; Date.now() < end && i < 5e6; i++) {

@@ -1,1 +1,0 @@
-/tmp/dgramx-test-n8ymbk/raced.sock
