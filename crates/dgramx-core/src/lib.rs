@@ -19,6 +19,8 @@ pub mod recv;
 pub mod send_queue;
 pub mod sender;
 pub mod socket;
+#[cfg(unix)]
+mod sys;
 pub mod unix_file;
 
 pub use addr::Endpoint;

@@ -303,16 +303,7 @@ pub fn send_with(
         iov_base: data.as_ptr() as *mut libc::c_void,
         iov_len: data.len(),
     };
-    // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
-    let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
-    if let Some(d) = dest {
-        hdr.msg_name = d.as_ptr() as *mut libc::c_void;
-        hdr.msg_namelen = d.len();
-    }
-    hdr.msg_iov = &mut iov;
-    hdr.msg_iovlen = 1;
-    hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    hdr.msg_controllen = (control.len() * 8) as _;
+    let mut hdr = crate::sys::msghdr(crate::sys::name_of(dest), &mut iov, &mut control);
     let mut used = 0usize;
     // SAFETY: each message is written inside the 128-byte aligned control buffer; CMSG_NXTHDR
     // is only used while msg_controllen spans the whole buffer.
@@ -371,17 +362,10 @@ pub fn send_with(
 /// `sendmsg` of a prepared header, retried on EINTR.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn sendmsg_once(sock: &DgramSocket, hdr: &libc::msghdr) -> SysResult<usize> {
-    loop {
-        // SAFETY: hdr describes valid memory for the duration of the call.
-        let rc = unsafe { libc::sendmsg(sock.raw_fd(), hdr, libc::MSG_NOSIGNAL) };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "send"));
-        }
-    }
+    // SAFETY: hdr describes valid memory for the duration of the call.
+    crate::sys::retry_eintr("send", || unsafe {
+        libc::sendmsg(sock.raw_fd(), hdr, libc::MSG_NOSIGNAL)
+    })
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

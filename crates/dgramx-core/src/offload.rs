@@ -50,24 +50,15 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
             h
         })
         .collect();
-    loop {
-        // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
-        let rc = unsafe {
-            crate::mmsg::sys_sendmmsg(
-                sock.raw_fd(),
-                hdrs.as_mut_ptr(),
-                n as u32,
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "send"));
-        }
-    }
+    // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
+    crate::sys::retry_eintr("send", || unsafe {
+        crate::mmsg::sys_sendmmsg(
+            sock.raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as u32,
+            libc::MSG_NOSIGNAL,
+        ) as isize
+    })
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

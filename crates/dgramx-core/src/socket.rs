@@ -272,27 +272,11 @@ impl DgramSocket {
             iov_base: data.as_ptr() as *mut libc::c_void,
             iov_len: data.len(),
         };
-        // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
-        let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
-        if let Some(d) = dest {
-            hdr.msg_name = d.as_ptr() as *mut libc::c_void;
-            hdr.msg_namelen = d.len();
-        }
-        hdr.msg_iov = &mut iov;
-        hdr.msg_iovlen = 1;
-        hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-        hdr.msg_controllen = (control.len() * 8) as _;
-        loop {
-            // SAFETY: hdr describes valid memory for the duration of the call.
-            let rc = unsafe { libc::sendmsg(self.raw_fd(), &hdr, send_flags()) };
-            if rc >= 0 {
-                return Ok(rc as usize);
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EINTR) {
-                return Err(SysError::from_io(&err, "send"));
-            }
-        }
+        let hdr = crate::sys::msghdr(crate::sys::name_of(dest), &mut iov, &mut control);
+        // SAFETY: hdr borrows data, dest and control, all alive for the call.
+        crate::sys::retry_eintr("send", || unsafe {
+            libc::sendmsg(self.raw_fd(), &hdr, send_flags())
+        })
     }
 
     /// Asks the kernel to attach the sender's credentials to every datagram received (Linux).
