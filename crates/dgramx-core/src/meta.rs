@@ -38,48 +38,12 @@ fn setsockopt_int(
     name: libc::c_int,
     value: libc::c_int,
 ) -> SysResult<()> {
-    // SAFETY: value is a valid int option of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.raw_fd(),
-            level,
-            name,
-            &value as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(SysError::from_io(
-            &std::io::Error::last_os_error(),
-            "setsockopt",
-        ))
-    }
+    crate::sys::set_int_option(sock.raw_fd(), level, name, value)
 }
 
 #[cfg(unix)]
 fn getsockopt_int(sock: &DgramSocket, level: libc::c_int, name: libc::c_int) -> SysResult<i32> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: value/len describe a writable int.
-    let rc = unsafe {
-        libc::getsockopt(
-            sock.raw_fd(),
-            level,
-            name,
-            &mut value as *mut libc::c_int as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    if rc == 0 {
-        Ok(value)
-    } else {
-        Err(SysError::from_io(
-            &std::io::Error::last_os_error(),
-            "getsockopt",
-        ))
-    }
+    crate::sys::int_option(sock.raw_fd(), level, name)
 }
 
 /// Turns the receive-metadata socket options on or off to match `flags`.

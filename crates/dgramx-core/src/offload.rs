@@ -146,18 +146,9 @@ pub fn gso_unavailable(e: &SysError) -> bool {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn gso_supported(sock: &DgramSocket) -> bool {
     let set = |v: libc::c_int| {
-        // SAFETY: v is a valid int option value of the size passed.
-        unsafe {
-            libc::setsockopt(
-                sock.raw_fd(),
-                libc::SOL_UDP,
-                libc::UDP_SEGMENT,
-                &v as *const libc::c_int as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        }
+        crate::sys::set_int_option(sock.raw_fd(), libc::SOL_UDP, libc::UDP_SEGMENT, v)
     };
-    sock.kind().is_udp() && set(1200) == 0 && set(0) == 0
+    sock.kind().is_udp() && set(1200).is_ok() && set(0).is_ok()
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -236,25 +227,12 @@ pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
             "setsockopt",
         ));
     }
-    let v: libc::c_int = on as libc::c_int;
-    // SAFETY: v is a valid int option value of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.raw_fd(),
-            libc::SOL_UDP,
-            libc::UDP_GRO,
-            &v as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(SysError::from_io(
-            &std::io::Error::last_os_error(),
-            "setsockopt",
-        ))
-    }
+    crate::sys::set_int_option(
+        sock.raw_fd(),
+        libc::SOL_UDP,
+        libc::UDP_GRO,
+        on as libc::c_int,
+    )
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

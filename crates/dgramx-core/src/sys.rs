@@ -21,6 +21,61 @@ pub(crate) fn retry_eintr(
     }
 }
 
+/// `setsockopt` of one int option.
+pub(crate) fn set_int_option(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> SysResult<()> {
+    // SAFETY: value is an int of the size passed, alive for the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(SysError::from_io(
+            &std::io::Error::last_os_error(),
+            "setsockopt",
+        ))
+    }
+}
+
+/// `getsockopt` of one int option.
+pub(crate) fn int_option(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> SysResult<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len describe an int owned by this frame.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(SysError::from_io(
+            &std::io::Error::last_os_error(),
+            "getsockopt",
+        ))
+    }
+}
+
 /// A `msghdr` over `iov`, addressed to `name` when there is one, with `control` as its
 /// ancillary buffer when that is not empty. Every pointer in it borrows from the arguments, so
 /// they must outlive each call that uses the header.
