@@ -19,6 +19,7 @@ pub enum AdoptError {
     WrongType(&'static str),
     /// A datagram socket, but of the other family (an IPv6 socket for udp4, or the reverse).
     WrongFamily,
+    /// The descriptor could not be inspected.
     Sys(SysError),
 }
 

@@ -5,6 +5,8 @@
 //! and every failure is a [`SysError`] naming its errno and syscall. The Node binding
 //! (`dgramx-node`) drives it from Node's event loop.
 
+#![warn(missing_docs)]
+
 pub mod addr;
 #[cfg(unix)]
 pub mod adopt;

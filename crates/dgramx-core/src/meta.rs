@@ -16,11 +16,16 @@ use crate::socket::Kind;
 pub struct MetaFlags(pub u32);
 
 impl MetaFlags {
+    /// The destination address and arrival interface (IP_PKTINFO / IPV6_RECVPKTINFO).
     pub const PKTINFO: u32 = 1;
+    /// The IP TTL / hop limit.
     pub const TTL: u32 = 2;
+    /// The TOS byte / traffic class.
     pub const TOS: u32 = 4;
+    /// The kernel's receive timestamp (SO_TIMESTAMPNS).
     pub const TIMESTAMP: u32 = 8;
 
+    /// Whether any metadata is asked for.
     pub fn any(self) -> bool {
         self.0 != 0
     }
@@ -107,6 +112,7 @@ pub fn set_recv_meta(sock: &DgramSocket, flags: MetaFlags) -> SysResult<()> {
     )
 }
 
+/// Receive metadata is Linux-only: asking for any is ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_recv_meta(_sock: &DgramSocket, flags: MetaFlags) -> SysResult<()> {
     if flags.any() {
@@ -134,6 +140,7 @@ pub fn set_tos(sock: &DgramSocket, tos: u8) -> SysResult<()> {
     }
 }
 
+/// The socket's TOS byte (IPv4) or traffic class (IPv6).
 #[cfg(unix)]
 pub fn tos(sock: &DgramSocket) -> SysResult<u8> {
     match sock.kind() {
@@ -152,6 +159,7 @@ pub fn set_tos(_sock: &DgramSocket, _tos: u8) -> SysResult<()> {
     Err(unavailable("setsockopt"))
 }
 
+/// No TOS here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(unix))]
 pub fn tos(_sock: &DgramSocket) -> SysResult<u8> {
     Err(unavailable("getsockopt"))
@@ -174,6 +182,7 @@ pub fn bind_device(sock: &DgramSocket, name: &str) -> SysResult<()> {
         .map_err(|e| SysError::from_io(&e, "setsockopt"))
 }
 
+/// SO_BINDTODEVICE is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn bind_device(_sock: &DgramSocket, _name: &str) -> SysResult<()> {
     Err(unavailable("setsockopt"))
@@ -201,6 +210,7 @@ pub fn set_mtu_discover(sock: &DgramSocket, mode: &str) -> SysResult<()> {
     }
 }
 
+/// IP_MTU_DISCOVER is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_mtu_discover(_sock: &DgramSocket, _mode: &str) -> SysResult<()> {
     Err(unavailable("setsockopt"))
@@ -219,6 +229,7 @@ pub fn path_mtu(sock: &DgramSocket) -> SysResult<u32> {
     }
 }
 
+/// IP_MTU is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn path_mtu(_sock: &DgramSocket) -> SysResult<u32> {
     Err(unavailable("getsockopt"))
@@ -237,6 +248,7 @@ pub fn set_buffer_size_force(sock: &DgramSocket, recv: bool, size: u32) -> SysRe
     setsockopt_int(sock, libc::SOL_SOCKET, name, size)
 }
 
+/// SO_RCVBUFFORCE/SO_SNDBUFFORCE are Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_buffer_size_force(_sock: &DgramSocket, _recv: bool, _size: u32) -> SysResult<()> {
     Err(unavailable("setsockopt"))
@@ -332,6 +344,7 @@ pub(crate) fn sendmsg_once(sock: &DgramSocket, hdr: &libc::msghdr) -> SysResult<
     })
 }
 
+/// Per-send control messages are Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_with(
     _: &DgramSocket,
@@ -356,7 +369,9 @@ pub struct IcmpError {
     pub errno: i32,
     /// SO_EE_ORIGIN_*: 2 = ICMP, 3 = ICMPv6, 1 = local.
     pub origin: u8,
+    /// The ICMP type of the error.
     pub icmp_type: u8,
+    /// The ICMP code of the error.
     pub icmp_code: u8,
     /// For "fragmentation needed" / "packet too big": the reported MTU.
     pub mtu: Option<u32>,
@@ -384,6 +399,7 @@ pub fn set_recv_err(sock: &DgramSocket, on: bool) -> SysResult<()> {
     }
 }
 
+/// IP_RECVERR is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_recv_err(_sock: &DgramSocket, _on: bool) -> SysResult<()> {
     Err(unavailable("setsockopt"))
@@ -420,6 +436,7 @@ pub fn retry_after_icmp<T>(
     }
 }
 
+/// Without an error queue there is nothing to retry after: the first outcome stands.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn retry_after_icmp<T>(
     _sock: &DgramSocket,
@@ -533,6 +550,7 @@ pub fn read_error_queue(sock: &DgramSocket) -> SysResult<Option<IcmpError>> {
     })))
 }
 
+/// Without an error queue there is never an ICMP error to read.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn read_error_queue(_sock: &DgramSocket) -> SysResult<Option<IcmpError>> {
     Ok(None)

@@ -14,7 +14,9 @@ pub const MAX_GSO_SEGMENTS: usize = 64;
 
 /// One datagram of a batch.
 pub struct Outgoing<'a> {
+    /// The datagram's bytes.
     pub data: &'a [u8],
+    /// Where it goes; `None` on a connected socket.
     pub dest: Option<&'a SockAddr>,
 }
 
@@ -61,6 +63,7 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
     })
 }
 
+/// One `send_to` per datagram where there is no `sendmmsg`.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
     let mut sent = 0;
@@ -123,6 +126,7 @@ pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usi
     send_gso(sock, &mut iovs, segment, first.dest)
 }
 
+/// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_gso_run(_: &DgramSocket, _: &[Outgoing<'_>]) -> SysResult<usize> {
     Err(SysError::coded(
@@ -151,6 +155,7 @@ pub fn gso_supported(sock: &DgramSocket) -> bool {
     sock.kind().is_udp() && set(1200).is_ok() && set(0).is_ok()
 }
 
+/// No GSO here.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn gso_supported(_sock: &DgramSocket) -> bool {
     false
@@ -209,6 +214,7 @@ fn send_gso(
     crate::meta::sendmsg_once(sock, &hdr)
 }
 
+/// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) -> SysResult<usize> {
     Err(SysError::coded(
@@ -235,6 +241,7 @@ pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
     )
 }
 
+/// No GRO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_gro(_: &DgramSocket, _: bool) -> SysResult<()> {
     Err(SysError::coded(

@@ -28,15 +28,18 @@ pub struct RecvArena {
 
 /// One received datagram, borrowed from the arena.
 pub struct Received<'a> {
+    /// The bytes that fit in the slot (the first `size` bytes, or fewer when truncated).
     pub data: &'a [u8],
     /// The datagram's size on the wire; larger than `data.len()` when truncated.
     pub size: usize,
+    /// The sender's address.
     pub from: SockAddr,
     /// Credentials and descriptors, when the receive asked for them.
     pub ancillary: Option<Ancillary>,
 }
 
 impl Received<'_> {
+    /// Whether the datagram was larger than its slot.
     pub fn truncated(&self) -> bool {
         self.size > self.data.len()
     }
@@ -49,6 +52,7 @@ impl Default for RecvArena {
 }
 
 impl RecvArena {
+    /// An empty arena; [`RecvArena::reserve`] sizes it before the first receive.
     pub fn new() -> RecvArena {
         RecvArena {
             buf: Vec::new(),
@@ -86,6 +90,7 @@ impl RecvArena {
         }
     }
 
+    /// The bytes each slot holds.
     pub fn slot_size(&self) -> usize {
         self.slot_size
     }
@@ -168,6 +173,7 @@ pub fn recv_batch(
     Ok(n)
 }
 
+/// One `recvmsg` per datagram where there is no `recvmmsg`.
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 pub fn recv_batch(
     sock: &DgramSocket,
@@ -225,6 +231,7 @@ pub fn recv_batch(
     Ok(count)
 }
 
+/// One `recv_from` per datagram (Windows: no ancillary data).
 #[cfg(not(unix))]
 pub fn recv_batch(
     sock: &DgramSocket,

@@ -16,7 +16,9 @@ pub type RequestId = u64;
 /// A queued datagram's result, reported under the id it was queued with.
 #[derive(Debug)]
 pub struct Completion {
+    /// The request this outcome belongs to.
     pub id: RequestId,
+    /// The bytes sent, or why the send failed.
     pub result: SysResult<usize>,
 }
 
@@ -32,6 +34,7 @@ struct Pending {
     opts: Option<Box<crate::meta::SendOptions>>,
 }
 
+/// Datagrams the kernel refused with EAGAIN, in the order they were asked for.
 #[derive(Default)]
 pub struct SendQueue {
     items: VecDeque<Pending>,
@@ -40,10 +43,12 @@ pub struct SendQueue {
 }
 
 impl SendQueue {
+    /// An empty queue.
     pub fn new() -> SendQueue {
         SendQueue::default()
     }
 
+    /// Queues a copy of a datagram behind the ones already waiting.
     pub fn push(&mut self, id: RequestId, data: Vec<u8>, dest: Option<SockAddr>) {
         self.bytes += data.len() as u64;
         self.items.push_back(Pending {
@@ -95,6 +100,7 @@ impl SendQueue {
         });
     }
 
+    /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
