@@ -53,6 +53,11 @@ impl SysError {
         }
     }
 
+    /// ERR_FEATURE_UNAVAILABLE_ON_PLATFORM from `syscall`: this platform has no such option.
+    pub fn unavailable(syscall: &'static str) -> Self {
+        SysError::coded("ERR_FEATURE_UNAVAILABLE_ON_PLATFORM", syscall)
+    }
+
     /// EINVAL from `syscall`: an argument the platform refuses.
     pub fn einval(syscall: &'static str) -> Self {
         Self::from_raw(EINVAL, syscall)

@@ -12,12 +12,14 @@ pub mod addr;
 pub mod adopt;
 pub mod cmsg;
 pub mod error;
+pub mod icmp;
 pub mod meta;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod mmsg;
 pub mod offload;
 pub mod reactor;
 pub mod recv;
+pub mod send_control;
 pub mod send_queue;
 pub mod sender;
 pub mod socket;

@@ -129,10 +129,7 @@ pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usi
 /// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_gso_run(_: &DgramSocket, _: &[Outgoing<'_>]) -> SysResult<usize> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "send",
-    ))
+    Err(SysError::unavailable("send"))
 }
 
 /// Whether a GSO failure means "this path cannot segment" (fall back for good) rather than a
@@ -211,16 +208,13 @@ fn send_gso(
         (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
     }
-    crate::meta::sendmsg_once(sock, &hdr)
+    crate::send_control::sendmsg_once(sock, &hdr)
 }
 
 /// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) -> SysResult<usize> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "send",
-    ))
+    Err(SysError::unavailable("send"))
 }
 
 /// Turns UDP GRO on or off: the kernel may then hand over several same-sized datagrams from
@@ -228,10 +222,7 @@ pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) ->
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
     if !sock.kind().is_udp() {
-        return Err(SysError::coded(
-            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-            "setsockopt",
-        ));
+        return Err(SysError::unavailable("setsockopt"));
     }
     crate::sys::set_int_option(
         sock.raw_fd(),
@@ -244,8 +235,5 @@ pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
 /// No GRO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_gro(_: &DgramSocket, _: bool) -> SysResult<()> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "setsockopt",
-    ))
+    Err(SysError::unavailable("setsockopt"))
 }

@@ -31,7 +31,7 @@ struct Pending {
     fds: Vec<std::os::fd::OwnedFd>,
     /// Per-send source/interface/TOS, kept so a queued datagram leaves as it was asked to.
     #[cfg(unix)]
-    opts: Option<Box<crate::meta::SendOptions>>,
+    opts: Option<Box<crate::send_control::SendOptions>>,
 }
 
 /// Datagrams the kernel refused with EAGAIN, in the order they were asked for.
@@ -69,7 +69,7 @@ impl SendQueue {
         id: RequestId,
         data: Vec<u8>,
         dest: Option<SockAddr>,
-        opts: crate::meta::SendOptions,
+        opts: crate::send_control::SendOptions,
     ) {
         self.bytes += data.len() as u64;
         self.items.push_back(Pending {
@@ -189,7 +189,7 @@ impl SendQueue {
 fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
     use std::os::fd::AsRawFd;
     if let Some(opts) = &p.opts {
-        return crate::meta::send_with(sock, &p.data, p.dest.as_ref(), opts);
+        return crate::send_control::send_with(sock, &p.data, p.dest.as_ref(), opts);
     }
     if p.fds.is_empty() {
         return sock.send_to(&p.data, p.dest.as_ref());

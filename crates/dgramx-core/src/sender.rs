@@ -159,10 +159,10 @@ impl Sender {
         sock: &DgramSocket,
         data: &[u8],
         dest: Option<SockAddr>,
-        opts: crate::meta::SendOptions,
+        opts: crate::send_control::SendOptions,
     ) -> Outcome {
         if self.queue.is_empty() {
-            match crate::meta::send_with(sock, data, dest.as_ref(), &opts) {
+            match crate::send_control::send_with(sock, data, dest.as_ref(), &opts) {
                 Ok(n) => return Outcome::Sent(n),
                 Err(e) if e.is_would_block() => {}
                 Err(e) => return Outcome::Failed(e),

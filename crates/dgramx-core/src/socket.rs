@@ -261,7 +261,7 @@ impl DgramSocket {
     /// One non-blocking send. `WouldBlock` comes back as an EAGAIN `SysError`.
     pub fn send_to(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
         let first = self.send_to_once(data, dest);
-        crate::meta::retry_after_icmp(self, first, || self.send_to_once(data, dest))
+        crate::icmp::retry_after_icmp(self, first, || self.send_to_once(data, dest))
     }
 
     fn send_to_once(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
@@ -308,10 +308,7 @@ impl DgramSocket {
     /// SO_PASSCRED is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub fn set_pass_credentials(&self, _on: bool) -> SysResult<()> {
-        Err(SysError::coded(
-            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-            "setsockopt",
-        ))
+        Err(SysError::unavailable("setsockopt"))
     }
 
     // ---- options ----------------------------------------------------------------------------
