@@ -9,6 +9,7 @@ import { createSocket, type UnixSocket } from '../src/index'
 import { builtPackage } from './child'
 import { once, outcome, tempDir, until, withTimeout } from './harness'
 import { lacks } from './lacks'
+import { timeScale } from './time-scale'
 
 const N = 200_000
 
@@ -100,8 +101,8 @@ async function flood(connected: boolean): Promise<void> {
 }
 
 describe('unix_dgram backpressure: nothing lost', () => {
-  it(`unconnected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(false), 240_000)
-  it(`connected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(true), 240_000)
+  it(`unconnected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(false), 240_000 * timeScale)
+  it(`connected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(true), 240_000 * timeScale)
 })
 
 async function receiver(): Promise<{ s: UnixSocket; p: string; got: number[] }> {
