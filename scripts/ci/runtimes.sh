@@ -4,29 +4,32 @@
 # Usage: scripts/ci/runtimes.sh [bun|deno|all]
 #
 # Deno runs every test file. What it skips is skipped per test, with the condition in the test
-# (isDeno / foreignRuntime / versionGateDiffers from test/runtime.ts):
-# - Version-gated node:dgram behaviour, where Deno's reported Node version (which the facade
-#   follows, src/version.ts) and the recording Node's fall on two sides of the change:
-#   bind.test.ts "a trailing callback is a once-listener…", "EADDRINUSE arrives as error…",
-#   "bind with a callback and no error listener…" (24.21: errorMonitor cleanup);
+# (isDeno / foreignRuntime / versionGateDiffers / referenceEval from test/runtime.ts); 29 of 599:
+# - Version-gated node:dgram behaviour where Deno's reported Node version (26.3.0, which the
+#   facade follows, src/version.ts) and the recording Node's fall on two sides of the change:
+#   bind.test.ts "a trailing callback is a once-listener…", "EADDRINUSE arrives as error…" and
+#   "bind with a callback and no error listener…" (24.21: bind's cleanup via errorMonitor);
 #   sync-api.test.ts "exist on both or on neither" (24.19: bindSync/connectSync);
-#   integration.test.ts "BlockList options" (both tests: net.BlockList.isBlockList present in
-#   the runtime, absent from the recording Node 20).
-# - Deno's own runtime where the facade rightly defers to it: bind.test.ts
-#   'bind(0, "localhost")' (Deno's dns.lookup calls back before a nextTick queued after it) and
-#   "a non-string address throws…" (Deno's dns.lookup error has own name/toString keys).
-# - The runtime's own node:dgram or node:net internals: sync-api.test.ts "the running Node
-#   decides…" (checks Deno's node:dgram); bind-fd.test.ts "a TCP listener…" (net.Server's
-#   _handle.fd, which Deno lacks).
-# - Deno lacks worker_threads' parentPort.close(): examples-dir.test.ts and reuseport.test.ts
-#   "reuseport-workers.mjs …", docs-snippets.test.ts docs/beyond-node-dgram.md line 220.
+#   integration.test.ts "BlockList options", both tests (the runtime's net.BlockList has
+#   isBlockList, the recording Node 20's has not).
+# - sync-api.test.ts's 12 differential bindSync/connectSync cases: the recording Node lacks the
+#   API (skipped on Node 20 too); "the running Node decides…" checks the runtime's own node:dgram.
+# - Where the facade rightly defers to Deno's dns.lookup: bind.test.ts 'bind(0, "localhost")'
+#   (Deno calls back before a nextTick queued after the call) and "a non-string address throws…"
+#   (Deno's ERR_INVALID_ARG_TYPE has own name/toString keys).
+# - bind-fd.test.ts "a TCP listener…": the descriptor comes from net.Server's _handle, which
+#   Deno's node:net lacks.
+# - Deno's worker_threads lacks parentPort.close(): examples-dir.test.ts and reuseport.test.ts
+#   "reuseport-workers.mjs…", docs-snippets.test.ts docs/beyond-node-dgram.md line 220.
 # - Deno's node:fs refuses descriptors it did not open (received ones): docs-snippets.test.ts
-#   docs/unix-dgram.md lines 310 and 374 (the tests themselves read those through /proc/self/fd).
-# - No libuv loop under Deno: driver-mode.test.ts's DGRAMX_DRIVER=uv-poll override (the default
-#   there is the thread, which the test checks).
+#   docs/unix-dgram.md lines 310 and 374 (the tests read them through /proc/self/fd instead).
+# - bind.test.ts "reusePort is bind ENOTSUP on Windows" (Windows only, as under Node).
+# Also narrowed, not skipped: driver-mode.test.ts expects the thread as Deno's default and leaves
+# out the DGRAMX_DRIVER=uv-poll override (no libuv loop under Deno); unix-backpressure's strace
+# test runs the thread driver only.
 # Children that run node:dgram as the reference, or need Node's command line or package
-# resolution (packaging, subpaths, bind-fd's handover, reuseport's member processes), run the
-# real `node` on PATH; our module's own children (test/child.ts) run under Deno.
+# resolution (packaging, subpaths, reuseport's member processes), run the real `node` on PATH;
+# children that run our module run under Deno (test/child.ts, bind-fd's handover, ...).
 set -uo pipefail
 
 BUN_VERSION=1.4.5

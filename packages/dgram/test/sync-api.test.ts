@@ -5,10 +5,15 @@ import { describe, expect, it } from 'vitest'
 import type { Socket as NodeSocket } from 'node:dgram'
 import dgram from 'node:dgram'
 import { foreignRuntime, outcome, sameAsNode } from './harness'
-import { versionGateDiffers } from './runtime'
+import { referenceEval, versionGateDiffers } from './runtime'
 
-/** Whether the running node:dgram has them; the differential cases below need them. */
-const hasSync = typeof (dgram.Socket.prototype as { bindSync?: unknown }).bindSync === 'function'
+/**
+ * Whether the running node:dgram has them (under Bun and Deno: the reference Node's, which
+ * recorded the observations); the differential cases below need them.
+ */
+const hasSync = foreignRuntime
+  ? referenceEval("typeof require('node:dgram').Socket.prototype.bindSync") === 'function'
+  : typeof (dgram.Socket.prototype as { bindSync?: unknown }).bindSync === 'function'
 
 type SyncSocket = NodeSocket & {
   bindSync?: (options?: unknown) => unknown
