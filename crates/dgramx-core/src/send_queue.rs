@@ -361,7 +361,15 @@ impl Lane {
             if done >= QUANTUM {
                 return Turn::More;
             }
-            let sent = self.send_front_batch(sock, QUANTUM - done);
+            let sent = match self.send_front_batch(sock, QUANTUM - done) {
+                Ok(sent) => sent,
+                // The kernel refused the batch's first datagram: trying it again alone would
+                // only be refused too (one wasted syscall per retry of a stuck peer).
+                Err(e) if e.is_would_block() => return Turn::Refused,
+                // Its own error: the one-datagram path below reports it (and retries past a
+                // reported ICMP error where IP_RECVERR is on).
+                Err(_) => 0,
+            };
             for _ in 0..sent {
                 if let Some(p) = self.items.pop_front() {
                     self.bytes -= p.data.len() as u64;
@@ -394,10 +402,10 @@ impl Lane {
     }
 
     /// Sends the longest run (at most `max`) of descriptor-free datagrams at the front in one
-    /// batch; returns how many the kernel took (0 when it took none or the front carries
-    /// descriptors).
+    /// batch; returns how many the kernel took (0 when there is no run of two: the front
+    /// carries descriptors or options, or waits alone), or the error of the run's first.
     #[cfg(unix)]
-    fn send_front_batch(&self, sock: &DgramSocket, max: usize) -> usize {
+    fn send_front_batch(&self, sock: &DgramSocket, max: usize) -> SysResult<usize> {
         use crate::offload::{send_many, Outgoing};
         let run: Vec<Outgoing<'_>> = self
             .items
@@ -410,14 +418,14 @@ impl Lane {
             })
             .collect();
         if run.len() < 2 {
-            return 0;
+            return Ok(0);
         }
-        send_many(sock, &run).unwrap_or(0)
+        send_many(sock, &run)
     }
 
     #[cfg(not(unix))]
-    fn send_front_batch(&self, _sock: &DgramSocket, _max: usize) -> usize {
-        0
+    fn send_front_batch(&self, _sock: &DgramSocket, _max: usize) -> SysResult<usize> {
+        Ok(0)
     }
 }
 

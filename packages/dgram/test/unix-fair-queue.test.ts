@@ -5,6 +5,7 @@
 // destination's replies stay in order, and the wait is bounded by default. No timing is
 // asserted: counts and order, with bounded waits; CPU is counted in syscalls (strace).
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, kNative, type UnixSocket } from '../src/index'
@@ -196,6 +197,63 @@ describe('a stuck peer costs next to nothing while the others are served', () =>
       // pace (at most a few hundred over 2 s); a spin would be hundreds of thousands.
       expect(calls, `${driver}: ${total}`).toBeGreaterThan(500)
       expect(calls, `${driver}: ${total}`).toBeLessThan(3000)
+    }
+  }, 150_000)
+})
+
+describe('queued unix sends leave in batches (issue 18 item 3)', () => {
+  const underNode = typeof (process.versions as Record<string, unknown>).bun !== 'string' && typeof (globalThis as { Deno?: unknown }).Deno !== 'object'
+  it.skipIf(lacks('strace') || !underNode)('a stuck peer is retried with one syscall per retry, and its queue drains with sendmmsg batches once it reads (both drivers)', () => {
+    const script = `
+      const dgram = require(${JSON.stringify(builtPackage)});
+      const path = require('node:path');
+      const where = path.join(${JSON.stringify(tempDir())}, 'batch-' + process.env.DGRAMX_DRIVER + '.sock');
+      const r = dgram.createSocket('unix_dgram');
+      let got = 0;
+      r.on('message', () => got++);
+      r.bind(where, () => {
+        r[dgram.kNative].recvStop();
+        const s = dgram.createSocket('unix_dgram');
+        for (let i = 0; i < 200; i++) s.send('x'.repeat(64), where);
+        setTimeout(() => {
+          const waiting = s.getSendQueueCount();
+          s.once('drain', () => {
+            const done = setInterval(() => {
+              if (got < 200) return;
+              clearInterval(done);
+              console.log(JSON.stringify({ waiting, got }));
+              s.close(); r.close();
+            }, 5);
+          });
+          r[dgram.kNative].recvStart();
+        }, 1000);
+      });
+      setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(3) }, 30000).unref();`
+    for (const driver of ['uv-poll', 'thread']) {
+      const trace = path.join(tempDir(), `strace-${driver}.txt`)
+      const run = spawnSync('strace', ['-f', '-o', trace, '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, DGRAMX_DRIVER: driver },
+      })
+      expect(run.status, `${driver}: ${run.stdout} ${run.stderr}`).toBe(0)
+      const result = JSON.parse(run.stdout.trim().split('\n').pop()!)
+      expect(result.got, driver).toBe(200)
+      expect(result.waiting, driver).toBeGreaterThan(100)
+      const lines = readFileSync(trace, 'utf8').split('\n')
+      const returns = (call: string): string[] =>
+        lines.filter((l) => new RegExp(`\\b${call}\\(`).test(l) && / = /.test(l)).map((l) => l.slice(l.lastIndexOf(' = ') + 3).trim())
+      const single = [...returns('sendto'), ...returns('sendmsg')]
+      const batched = returns('sendmmsg')
+      // One refused single send queued the rest; every retry after that is one sendmmsg, never
+      // a sendmmsg and then the same datagram again alone.
+      expect(single.filter((r) => r.startsWith('-1 EAGAIN')).length, `${driver}: ${single.join(' | ')}`).toBe(1)
+      expect(batched.filter((r) => r.startsWith('-1 EAGAIN')).length, driver).toBeGreaterThan(0)
+      // The queue drained in batches: some sendmmsg carried several datagrams, and every
+      // queued datagram left by sendmmsg.
+      const counts = batched.filter((r) => /^\d+$/.test(r)).map(Number)
+      expect(Math.max(0, ...counts), `${driver}: ${batched.join(' | ')}`).toBeGreaterThan(1)
+      expect(counts.reduce((a, b) => a + b, 0), driver).toBe(result.waiting)
     }
   }, 150_000)
 })
