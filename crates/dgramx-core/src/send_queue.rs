@@ -26,23 +26,29 @@ pub type RequestId = u64;
 /// A queued datagram's result, reported under the id it was queued with.
 #[derive(Debug)]
 pub struct Completion {
+    /// The request this outcome belongs to.
     pub id: RequestId,
+    /// The bytes sent, or why the send failed.
     pub result: SysResult<usize>,
 }
 
 /// A bound on waiting datagrams (64-bit on every target: a queue may hold more than 4 GiB).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
+    /// Datagrams that may wait.
     pub datagrams: u64,
+    /// Bytes that may wait.
     pub bytes: u64,
 }
 
 impl Limit {
+    /// No bound at all.
     pub const UNBOUNDED: Limit = Limit {
         datagrams: u64::MAX,
         bytes: u64::MAX,
     };
 
+    /// Whether this is no bound at all.
     pub fn is_unbounded(&self) -> bool {
         *self == Limit::UNBOUNDED
     }
@@ -58,7 +64,9 @@ impl Limit {
 /// alone. Each bound is therefore exceeded by at most that one datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueLimits {
+    /// What one destination's queue may hold.
     pub per_destination: Limit,
+    /// What the socket's queues may hold together.
     pub total: Limit,
 }
 
@@ -103,6 +111,7 @@ pub enum Scope {
 /// A datagram refused because it would take the queue past a bound. Nothing was queued.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueFull {
+    /// Which bound refused it.
     pub scope: Scope,
     /// Datagrams waiting in that scope.
     pub datagrams: u64,
@@ -144,7 +153,7 @@ struct Pending {
     fds: Vec<std::os::fd::OwnedFd>,
     /// Per-send source/interface/TOS, kept so a queued datagram leaves as it was asked to.
     #[cfg(unix)]
-    opts: Option<Box<crate::meta::SendOptions>>,
+    opts: Option<Box<crate::send_control::SendOptions>>,
 }
 
 #[derive(Default)]
@@ -166,6 +175,8 @@ enum Turn {
 /// The most datagrams one lane sends before the next lane's turn: one sendmmsg batch.
 const QUANTUM: usize = crate::offload::SEND_BATCH;
 
+/// Datagrams the kernel refused with EAGAIN, one lane per unix destination (see the module
+/// doc), each in the order they were asked for.
 #[derive(Default)]
 pub struct SendQueue {
     lanes: HashMap<LaneKey, Lane>,
@@ -178,6 +189,7 @@ pub struct SendQueue {
 }
 
 impl SendQueue {
+    /// An empty queue.
     pub fn new() -> SendQueue {
         SendQueue::default()
     }
@@ -221,6 +233,7 @@ impl SendQueue {
         Ok(())
     }
 
+    /// Queues a copy of a datagram behind the ones already waiting for its destination.
     pub fn push(&mut self, id: RequestId, data: Vec<u8>, dest: Option<SockAddr>) {
         self.push_pending(Pending {
             id,
@@ -240,7 +253,7 @@ impl SendQueue {
         id: RequestId,
         data: Vec<u8>,
         dest: Option<SockAddr>,
-        opts: crate::meta::SendOptions,
+        opts: crate::send_control::SendOptions,
     ) {
         self.push_pending(Pending {
             id,
@@ -285,6 +298,7 @@ impl SendQueue {
         self.bytes += size;
     }
 
+    /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -433,7 +447,7 @@ impl Lane {
 fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
     use std::os::fd::AsRawFd;
     if let Some(opts) = &p.opts {
-        return crate::meta::send_with(sock, &p.data, p.dest.as_ref(), opts);
+        return crate::send_control::send_with(sock, &p.data, p.dest.as_ref(), opts);
     }
     if p.fds.is_empty() {
         return sock.send_to(&p.data, p.dest.as_ref());
