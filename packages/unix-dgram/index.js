@@ -15,6 +15,7 @@ const { EventEmitter } = require('node:events')
 const dgram = require('@dgramx/dgram')
 
 const DEFAULT_CONGESTION_LIMIT = 8192
+const UNBOUNDED = { bytes: Infinity, datagrams: Infinity, perDestination: { bytes: Infinity, datagrams: Infinity } }
 
 function congestionError() {
   const err = new Error('congestion')
@@ -33,7 +34,9 @@ class Socket extends EventEmitter {
     /** Datagrams allowed to wait for a slow peer before sends report congestion. */
     this.congestionLimit = (options && options.congestionLimit) || DEFAULT_CONGESTION_LIMIT
     this._congested = false
-    this._socket = dgram.createSocket('unix_dgram')
+    // congestionLimit is this package's bound (unix-dgram's own semantics: 'congestion', not an
+    // error code), so the facade's default bounds are lifted rather than applied twice.
+    this._socket = dgram.createSocket({ type: 'unix_dgram', sendQueueLimit: UNBOUNDED })
     this._socket.on('message', (buf, rinfo) => {
       // unix-dgram's rinfo: the sender's path under `path`, `address` an empty object.
       this.emit('message', buf, { size: rinfo.size, address: {}, path: rinfo.address })

@@ -77,17 +77,18 @@ impl QueueLimits {
         total: Limit::UNBOUNDED,
     };
 
-    /// unix_dgram's default: a peer that stops reading can hold at most 1,024 datagrams or
-    /// 4 MiB of ours, and all peers together 16,384 datagrams or 64 MiB. Far above what a
-    /// receiver that reads at all makes us hold (its own queue, net.unix.max_dgram_qlen, is
-    /// 512 by default), far below what exhausts a server's memory.
+    /// unix_dgram's default: a peer that stops reading can hold at most 16,384 datagrams or
+    /// 16 MiB of ours, and all peers together 65,536 datagrams or 64 MiB. Room for a burst of
+    /// sends written as a plain loop (a receiver's own queue, net.unix.max_dgram_qlen, holds
+    /// only 10 by default, so a burst waits almost whole), far below what exhausts a server's
+    /// memory.
     pub const UNIX_DEFAULT: QueueLimits = QueueLimits {
         per_destination: Limit {
-            datagrams: 1024,
-            bytes: 4 << 20,
+            datagrams: 16384,
+            bytes: 16 << 20,
         },
         total: Limit {
-            datagrams: 16384,
+            datagrams: 65536,
             bytes: 64 << 20,
         },
     };

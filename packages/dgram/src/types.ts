@@ -86,9 +86,9 @@ export interface UnixBindOptions {
 export interface SendQueueLimit {
   /** Bytes waiting for all destinations together (default 64 MiB). */
   bytes?: number | undefined
-  /** Datagrams waiting for all destinations together (default 16,384). */
+  /** Datagrams waiting for all destinations together (default 65,536). */
   datagrams?: number | undefined
-  /** The same for each destination's own queue (default 1,024 datagrams or 4 MiB). */
+  /** The same for each destination's own queue (default 16,384 datagrams or 16 MiB). */
   perDestination?: { bytes?: number | undefined; datagrams?: number | undefined } | undefined
 }
 
@@ -149,7 +149,7 @@ export interface UnixSocketOptions extends Omit<SocketOptions, 'type' | UdpOnlyO
   /**
    * Bound the sends waiting for peers that cannot take them yet (a number = total bytes).
    * Each destination waits in its own queue, so a peer that stops reading holds up only its
-   * own datagrams. Bounded by default: 1,024 datagrams or 4 MiB per destination, 16,384
+   * own datagrams. Bounded by default: 16,384 datagrams or 16 MiB per destination, 65,536
    * datagrams or 64 MiB in all. A send that would go past a bound fails at once with
    * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when every queue has emptied.
    */
