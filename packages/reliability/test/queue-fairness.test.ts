@@ -17,7 +17,7 @@ afterAll(removeTmp)
 const RUNS = Math.min(Number(process.env.DGRAMX_FUZZ_RUNS ?? 1500), 40)
 let cases = 0
 let sends = 0
-afterAll(() => console.log(`queue fairness: ${cases} cases, ${sends} datagrams`))
+afterAll(() => console.log(`hardening: ${cases} cases — send queue head-of-line blocking (some peers stuck; ${sends} datagrams)`))
 
 // Through require: under vitest's ESM interop the named export arrives undefined.
 const kNative: symbol = createRequire(import.meta.url)('@dgramx/dgram').kNative
