@@ -69,7 +69,7 @@ impl From<Endpoint> for NativeAddress {
     fn from(e: Endpoint) -> Self {
         match e {
             Endpoint::Ip(sa) => NativeAddress {
-                address: sa.ip().to_string(),
+                address: dgramx_core::addr::ip_string(&sa),
                 family: Some(if sa.is_ipv4() { "IPv4" } else { "IPv6" }.to_string()),
                 port: Some(sa.port() as u32),
             },

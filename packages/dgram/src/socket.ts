@@ -178,7 +178,10 @@ const kState = Symbol('dgramx.state')
 // node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
 const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
-const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
+// node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
+// (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
+const isBlockList: (value: unknown) => boolean =
+  (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
 /** The socket's private state (kept off the public type so sockets stay assignable). */
@@ -213,10 +216,8 @@ export class Socket extends EventEmitter {
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize')
       recvBufferSize = options.recvBufferSize
       sendBufferSize = options.sendBufferSize
-      if (hasBlockLists) {
-        receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
-        sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
-      }
+      receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
+      sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
@@ -934,6 +935,7 @@ if (nodeAtLeast(24, 19, 0)) {
       if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
       if (state.bindState === BindState.Unbound) bindNow(this, state.family === 4 ? '0.0.0.0' : '::', 0)
       const ip = (address as string) || (state.family === 4 ? '127.0.0.1' : '::1')
+      if (state.sendBlockList?.check(ip, ipFamily(ip))) throw ipBlocked(ip)
       try {
         state.native!.connect(ip, validPort)
       } catch (e) {
@@ -1091,7 +1093,7 @@ function openHandle(state: State): NativeHandle {
 
 function checkBlockList(value: unknown, name: string): BlockList | undefined {
   if (!value) return undefined
-  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+  if (!isBlockList(value)) {
     throw ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value)
   }
   return value as BlockList
