@@ -87,6 +87,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
   Unbound,
@@ -127,6 +128,8 @@ interface UnixState {
 
 interface State {
   native: NativeHandle | null
+  /** In a cluster worker: the primary's handle our descriptor duplicates, and its release. */
+  shared: { handle: SharedHandle; release: (this: SharedHandle) => void } | undefined
   /** Present on unix_dgram sockets only. */
   unix: UnixState | undefined
   kind: SocketType
@@ -293,6 +296,7 @@ export class Socket extends EventEmitter {
     Object.defineProperty(this, kState, {
       value: {
         native,
+        shared: undefined,
         unix,
         kind,
         family: kind === 'udp6' ? 6 : 4,
@@ -376,16 +380,18 @@ export class Socket extends EventEmitter {
 
     let port = port_
     let address: unknown
+    let exclusive = false
     if (port !== null && typeof port === 'object') {
       const opts = port as BindOptions
       address = opts.address || ''
+      exclusive = !!opts.exclusive
       port = opts.port
     } else {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
     try {
-      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port))
+      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port, exclusive))
     } catch (e) {
       // node:dgram stays "binding" for good after a lookup that throws (a non-string address),
       // so close() would wait forever and leak the socket; we roll back (DIFFERENCES.md).
@@ -515,6 +521,11 @@ export class Socket extends EventEmitter {
     state.native = null
     const dropped = native.close()
     dropInbox(state)
+    if (state.shared !== undefined) {
+      const { handle, release } = state.shared
+      state.shared = undefined
+      release.call(handle)
+    }
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = takeCancelled(state.pending, dropped)
@@ -1136,13 +1147,31 @@ function addBindCallback(socket: Socket, args: IArguments): () => void {
   return () => removeListeners.call(socket)
 }
 
-function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown): void {
+function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown, exclusive: boolean): void {
   const state = stateOf(socket)
   // Closed while resolving: node drops the bind silently.
   if (state.native === null) return
   if (err) {
     state.bindState = BindState.Unbound
     socket.emit('error', err)
+    return
+  }
+  // reusePort makes a bind exclusive, as in node:dgram: each worker gets its own socket.
+  if (sharesThroughPrimary(exclusive || state.reusePort)) {
+    const options = { address: ip, port: port as number, addressType: state.kind, flags: clusterFlags(state.reuseAddr, state.ipv6Only) }
+    requestShared(socket, options, (failure, handle) => {
+      if (failure !== null) {
+        // Closed meanwhile: node:dgram reports nothing.
+        if (state.native === null) return
+        state.bindState = BindState.Unbound
+        const ex = exceptionWithHostPort(failure.code, 'bind', ip, port)
+        ex.errno = failure.errno
+        socket.emit('error', ex)
+        return
+      }
+      if (state.native === null) handle!.close()
+      else adoptShared(socket, handle!, ip, port)
+    })
     return
   }
   state.hasFd = true
@@ -1153,6 +1182,30 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
     socket.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
     return
   }
+  startListening(socket)
+}
+
+/**
+ * A cluster worker's bind: the socket receives on a duplicate of the primary's descriptor.
+ * When the cluster disconnects it closes every shared handle; with node:dgram that handle is
+ * the socket's own, so the socket closes with it ('close' included), and so does ours.
+ */
+function adoptShared(socket: Socket, handle: SharedHandle, ip: string, port: unknown): void {
+  const state = stateOf(socket)
+  try {
+    state.native!.adopt(handle.fd, true)
+  } catch (e) {
+    handle.close()
+    state.bindState = BindState.Unbound
+    socket.emit('error', exceptionWithHostPort(nativeCode(e), 'bind', ip, port))
+    return
+  }
+  const release = handle.close
+  handle.close = function (this: SharedHandle, callback?: () => void): void {
+    if (state.native !== null && state.shared?.handle === handle) socket.close(callback)
+    else release.call(handle, callback)
+  }
+  state.shared = { handle, release }
   startListening(socket)
 }
 
