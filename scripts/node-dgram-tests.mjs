@@ -47,12 +47,19 @@ if (!baseline && !existsSync(facade)) {
   process.exit(2)
 }
 
-// Why a test cannot run against a userland module, decided from its source.
+// Why a test cannot run against a userland module, decided from its source: what it reaches
+// into that only node:dgram itself has.
+const internals = [
+  [/kStateSymbol/, "node:dgram's private state (socket[kStateSymbol]: its libuv handle, its queue)"],
+  [/internalBinding\(['"]udp_wrap['"]\)/, "node's own UDP handle class (internalBinding('udp_wrap'))"],
+  [/internalBinding\(['"]tcp_wrap['"]\)/, "node's own TCP handle class (internalBinding('tcp_wrap'))"],
+  [/internalBinding\(['"]uv['"]\)/, "libuv's error constants (internalBinding('uv'))"],
+  [/_createSocketHandle/, "node:dgram's internal _createSocketHandle"],
+  [/--test-udp-no-try-send/, "Node's test-only flag --test-udp-no-try-send, which makes libuv queue every send"],
+]
 function notApplicable(source) {
-  if (/--expose[-_]internals/.test(source) || /internalBinding\(/.test(source)) {
-    return 'needs Node internals (--expose-internals / internalBinding): it drives node:dgram\'s own UDP handle'
-  }
-  return null
+  const uses = internals.filter(([re]) => re.test(source)).map(([, what]) => what)
+  return uses.length > 0 ? `uses ${uses.join('; ')}` : null
 }
 
 // The hooks live in a temporary directory: NODE_OPTIONS carries them into every child process.
