@@ -554,10 +554,7 @@ impl NativeSocket {
         {
             // Windows sockets are handles, not small integers: there is nothing to adopt.
             let _ = (fd, copy);
-            Err(to_js(SysError::coded(
-                "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-                "open",
-            )))
+            Err(to_js(SysError::unavailable("open")))
         }
     }
 }
@@ -568,7 +565,10 @@ impl NativeSocket {
         // SAFETY: fcntl on any integer is safe; a bad fd only yields -1.
         let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
         if copy < 0 {
-            return Err(to_js(SysError::from_io(&std::io::Error::last_os_error(), "open")));
+            return Err(to_js(SysError::from_io(
+                &std::io::Error::last_os_error(),
+                "open",
+            )));
         }
         let result = self.adopt_fd(copy);
         if result.is_err() {
