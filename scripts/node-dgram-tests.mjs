@@ -131,7 +131,7 @@ function run(rel, slot) {
 }
 
 function lastLines(text) {
-  const lines = text.trim().split('\n').filter((l) => !/^\s+at /.test(l) && l.trim() !== '' && !/^Node\.js v/.test(l))
+  const lines = text.trim().split('\n').filter((l) => !/^\s+at /.test(l) && l.trim() !== '' && !l.startsWith('Node.js v'))
   return lines.slice(0, 6).join('\n      ')
 }
 
