@@ -6,9 +6,8 @@
 
 import fc from 'fast-check'
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
-import { createSocket, type UnixSocket } from '@dgramx/dgram'
+import { Socket, createSocket, type UnixSocket } from '@dgramx/dgram'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tmp, removeTmp } from './safety'
 
@@ -19,8 +18,9 @@ let cases = 0
 let sends = 0
 afterAll(() => console.log(`hardening: ${cases} cases — send queue head-of-line blocking (some peers stuck; ${sends} datagrams)`))
 
-// Through require: under vitest's ESM interop the named export arrives undefined.
-const kNative: symbol = createRequire(import.meta.url)('@dgramx/dgram').kNative
+// The named export `kNative` arrives undefined through vitest's interop of the ESM face (it
+// takes the CommonJS default object, which has no kNative), so it is looked up by name.
+const kNative = Object.getOwnPropertySymbols(Socket.prototype).find((k) => k.description === 'dgramx.native')!
 type Native = { recvStop(): void; recvStart(): void }
 const native = (s: UnixSocket): Native => (s as unknown as Record<symbol, Native>)[kNative]
 
