@@ -228,11 +228,11 @@ export class Socket extends EventEmitter {
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
+    // Read once, before the descriptor exists: a bad value throws with nothing to close.
+    const limits = kind === 'unix_dgram' ? queueLimit((options as UnixSocketOptions | undefined)?.sendQueueLimit) : undefined
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
-    // Read once, before the descriptor exists: a bad value throws with nothing to close.
-    const limits = kind === 'unix_dgram' ? queueLimit((options as UnixSocketOptions | undefined)?.sendQueueLimit) : undefined
     const resource = {}
     const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
       dispatchNativeEvent(this, event, a, b, c, d)
