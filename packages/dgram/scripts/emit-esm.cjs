@@ -8,6 +8,7 @@ const path = require('node:path')
 const dist = path.join(__dirname, '..', 'dist')
 const entries = [
   { file: 'index', names: ['createSocket', 'Socket', 'kNative', 'promises'], hasDefault: true },
+  { file: 'promises', names: ['send', 'bind', 'messages'], hasDefault: false },
   { file: 'sd-notify', names: ['notify', 'formatNotify', 'watchdogUsec', 'notifySocket'], hasDefault: false },
   {
     file: 'syslog',

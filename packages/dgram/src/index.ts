@@ -2,6 +2,7 @@
 
 import { Socket, kNative, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
 import * as promises from './promises'
+import { socketpair } from './pair'
 import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): UdpSocket
@@ -14,7 +15,9 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 }
 
 export { Socket, kNative, promises }
-export type { Datagram, MessagesOptions } from './promises'
+export { socketpair }
+export type { SocketpairOptions } from './pair'
+export type { AnySocket, Datagram, MessagesOptions, RemoteInfoOf } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
 /** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */
 export type BatchSocket = UdpSocket & { sendMany: SendMany }
@@ -42,7 +45,7 @@ export type { SystemError } from './errors'
 export type { NativeSocket as NativeHandle, NativeAddress } from './native-types'
 export type { AdvancedSocketOptions, MtuDiscoverMode, SendWithOptions } from './advanced'
 export type { DatagramMetadata, RecvMetadataOptions } from './metadata'
-export type { IcmpError, IcmpErrorKind } from './icmp'
+export type { IcmpReport, IcmpReportKind, IcmpError, IcmpErrorKind } from './icmp'
 
-const dgram = { createSocket, Socket, promises }
+const dgram = { createSocket, Socket, promises, socketpair }
 export default dgram

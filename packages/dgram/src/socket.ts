@@ -6,7 +6,6 @@
 // node-dgram-behaviour.md. Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { AsyncResource } from 'node:async_hooks'
 import { BlockList, isIP } from 'node:net'
@@ -42,10 +41,12 @@ import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, Na
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
 import { applyMetadata, type RecvMetadataOptions } from './metadata'
-import { toIcmpError, type IcmpError } from './icmp'
+import { toIcmpReport, type IcmpReport } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
+  Datagram,
+  NonSharedBuffer,
   SendMany,
   MessageListener,
   RemoteInfo,
@@ -87,6 +88,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import * as flow from './flow'
 
 const enum BindState {
   Unbound,
@@ -181,6 +183,9 @@ const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.
 const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
+/** EventEmitter's constructor options, however this @types/node version names them. */
+type EventEmitterOptions = ConstructorParameters<typeof EventEmitter>[0]
+
 /** The socket's private state (kept off the public type so sockets stay assignable). */
 function stateOf(socket: Socket): State {
   return (socket as unknown as { [kState]: State })[kState]
@@ -195,8 +200,16 @@ export class Socket extends EventEmitter {
    */
   declare sendMany?: SendMany
 
-  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
+  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener)
+  /**
+   * @types/node's signature (EventEmitter's), declared so that the class, and with it the
+   * module, is assignable to node:dgram's. Without a socket type it throws
+   * ERR_SOCKET_BAD_TYPE, as node:dgram does.
+   */
+  constructor(options?: EventEmitterOptions)
+  constructor(typeArg?: SocketType | SocketOptions | UnixSocketOptions | EventEmitterOptions, listener?: MessageListener | UnixMessageListener) {
     super()
+    const type = typeArg as SocketType | SocketOptions | UnixSocketOptions
     // Read as the union of every option; a unix socket refuses the UDP-only ones below.
     let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
@@ -726,20 +739,58 @@ Object.defineProperties(Socket.prototype, {
     configurable: true,
   },
   setPassCredentials: {
-    value: function setPassCredentials(this: Socket, flag: boolean): void {
+    value: function setPassCredentials(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setPassCredentials on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setPassCredentials(!!flag))
+      return this
     },
     writable: true,
     configurable: true,
   },
   setReceiveFds: {
-    value: function setReceiveFds(this: Socket, flag: boolean): void {
+    value: function setReceiveFds(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setReceiveFds on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setReceiveFds(!!flag))
       state.unix!.receiveFds = !!flag
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
+// Flow control (flow.ts) and the descriptor, on every socket; typed on UdpSocket / UnixSocket.
+Object.defineProperties(Socket.prototype, {
+  pause: {
+    value: function pause(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.pause(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  resume: {
+    value: function resume(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.resume(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  isPaused: {
+    value: function isPaused(this: Socket): boolean {
+      return flow.isPaused(this)
+    },
+    writable: true,
+    configurable: true,
+  },
+  fileno: {
+    value: function fileno(this: Socket): number {
+      return openHandle(stateOf(this)).fd()
     },
     writable: true,
     configurable: true,
@@ -778,13 +829,26 @@ export interface SocketExtensions {
    * port and address.
    */
   sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /**
+   * Stops reading from the kernel until resume(): what `events.on(socket, 'message', {
+   * highWaterMark })` calls for backpressure. At most the rest of one receive batch still
+   * arrives; later datagrams wait in the kernel's receive buffer (where UDP may drop them).
+   */
+  pause(): this
+  /** Reads again after pause(). */
+  resume(): this
+  isPaused(): boolean
+  /** The socket's descriptor (-1 on Windows). It stays the socket's: do not close it. */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<RemoteInfo>>
   /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
-  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  on(event: 'icmp', listener: (error: IcmpError) => void): this
-  once(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  emit(event: 'icmp', error: IcmpError): boolean
+  addListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  on(event: 'icmp', listener: (report: IcmpReport) => void): this
+  once(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependOnceListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  emit(event: 'icmp', report: IcmpReport): boolean
 }
 
 /** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
@@ -961,7 +1025,7 @@ function bindNow(socket: Socket, address: string, port: number): void {
     throw exceptionWithHostPort(bindCode(e), 'bind', address, port)
   }
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
@@ -1044,9 +1108,20 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   sendWithFds(msg: SendMessage, fds: readonly number[], callback?: SendCallback): void
   /** Linux: `rinfo.pid/uid/gid` on every datagram received (SO_PASSCRED). */
-  setPassCredentials(flag: boolean): void
+  setPassCredentials(flag: boolean): this
   /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
-  setReceiveFds(flag: boolean): void
+  setReceiveFds(flag: boolean): this
+  /** Stops reading until resume() (see SocketExtensions.pause); a unix_dgram sender then waits in its send queue. */
+  pause(): this
+  resume(): this
+  isPaused(): boolean
+  /**
+   * The descriptor, e.g. to hand a socketpair() end to a child process through
+   * child_process's `stdio`. It stays this socket's: close the socket (not the fd) when done.
+   */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<UnixRemoteInfo>>
   /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
   /** Each element as its own datagram, to a path (or the connected peer); one callback. */
   sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
@@ -1178,15 +1253,27 @@ function adoptFd(socket: Socket, fd: number, args: IArguments): void {
     }
     throw errnoException(code, 'open')
   }
+  // A unix descriptor that already has a peer (a socketpair() end, handed to a child): sends
+  // without a path go to that peer, as after connect().
+  if (state.kind === 'unix_dgram' && hasPeer(state.native!)) state.connectState = ConnectState.Connected
   state.bindState = BindState.Binding
   addBindCallback(socket, args)
   startListening(socket)
 }
 
+function hasPeer(native: NativeHandle): boolean {
+  try {
+    native.remoteAddress()
+    return true
+  } catch {
+    return false
+  }
+}
+
 function startListening(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   state.hasFd = true
@@ -1936,7 +2023,7 @@ function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
   for (const e of errors) {
     if (state.native === null) return
     try {
-      socket.emit('icmp', toIcmpError(e))
+      socket.emit('icmp', toIcmpReport(e))
     } catch (err) {
       process.nextTick(rethrow, err)
     }
