@@ -43,19 +43,34 @@ fn the_two_ends_are_connected_both_ways_and_keep_datagram_boundaries() {
 fn both_ends_are_close_on_exec_non_blocking_and_datagram_sockets() {
     let (a, b) = DgramSocket::unix_pair().unwrap();
     for fd in [a.raw_fd(), b.raw_fd()] {
-        assert_ne!(fd_flags(fd) & libc::FD_CLOEXEC, 0, "fd {fd} is not close-on-exec");
+        assert_ne!(
+            fd_flags(fd) & libc::FD_CLOEXEC,
+            0,
+            "fd {fd} is not close-on-exec"
+        );
         assert_ne!(fl_flags(fd) & libc::O_NONBLOCK, 0, "fd {fd} is blocking");
         let mut ty: libc::c_int = 0;
         let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: ty and len describe a c_int owned by this frame.
-        let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&mut ty as *mut libc::c_int).cast(), &mut len) };
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_TYPE,
+                (&mut ty as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
         assert_eq!(rc, 0);
         assert_eq!(ty, libc::SOCK_DGRAM);
     }
     // Nothing queued: a receive fails with EAGAIN instead of hanging.
     let mut buf = [0u8; 4];
     assert_eq!(recv(a.raw_fd(), &mut buf), -1);
-    assert_eq!(std::io::Error::last_os_error().kind(), std::io::ErrorKind::WouldBlock);
+    assert_eq!(
+        std::io::Error::last_os_error().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
 }
 
 #[test]
@@ -64,7 +79,10 @@ fn once_one_end_is_closed_the_other_cannot_send() {
     drop(b);
     assert_eq!(send(a.raw_fd(), b"x"), -1);
     let err = std::io::Error::last_os_error().raw_os_error();
-    assert!(err == Some(libc::ECONNREFUSED) || err == Some(libc::EPIPE) || err == Some(libc::ENOTCONN), "{err:?}");
+    assert!(
+        err == Some(libc::ECONNREFUSED) || err == Some(libc::EPIPE) || err == Some(libc::ENOTCONN),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ export type {
   BindOptions,
   LookupFunction,
   MessageListener,
+  NonSharedBuffer,
   RemoteInfo,
   SendCallback,
   SendMany,

@@ -30,10 +30,16 @@ export async function readme(): Promise<void> {
   server.close()
 }
 
+// Nothing silently widens to `any` (what a failed import in a .d.ts becomes under skipLibCheck).
+type IsAny<T> = 0 extends 1 & T ? true : false
+export const notAny: [IsAny<dgramx.NonSharedBuffer>, IsAny<dgramx.Datagram['msg']>, IsAny<Parameters<dgramx.MessageListener>[0]>] = [false, false, false]
+
 // rinfo follows from the socket, in messages() and in `for await (... of socket)`.
 export async function inferred(): Promise<void> {
   const udp = createSocket('udp6')
   for await (const { msg, rinfo } of promises.messages(udp)) {
+    const definite: [IsAny<typeof msg>, IsAny<typeof rinfo>] = [false, false]
+    console.log(definite)
     const r: RemoteInfo = rinfo
     const p: number = rinfo.port
     const b: Buffer = msg
