@@ -72,7 +72,7 @@ describe('pause() and resume()', () => {
     const N = 3000
     for (let i = 0; i < N; i++) s.send(String(i))
     // Nobody consumes yet: events.on pauses the socket, the kernel's queue fills and the sender's own queue grows.
-    for (let i = 0; i < 1000 && !(r.isPaused() && s.getSendQueueCount() > 0); i++) await sleep(5)
+    for (let i = 0; i < 1000 * timeScale && !(r.isPaused() && s.getSendQueueCount() > 0); i++) await sleep(5)
     expect(r.isPaused()).toBe(true)
     expect(s.getSendQueueCount()).toBeGreaterThan(0)
     const seen: number[] = []
@@ -94,7 +94,7 @@ describe('pause() and resume()', () => {
     const s = createSocket('unix_dgram')
     const iterator = promises.messages(r, { highWaterMark: 4 })
     for (let i = 0; i < 64; i++) s.send(String(i), where)
-    for (let i = 0; i < 400 && !r.isPaused(); i++) await sleep(5)
+    for (let i = 0; i < 1000 * timeScale && !r.isPaused(); i++) await sleep(5)
     expect(r.isPaused()).toBe(true)
     const seen: number[] = []
     for await (const { msg } of iterator) {
