@@ -23,13 +23,11 @@ export type AnySocket = Socket | UnixSocket
 /** The rinfo a socket's 'message' carries: UnixRemoteInfo for unix_dgram, RemoteInfo for UDP. */
 export type RemoteInfoOf<S> = S extends UnixSocket ? UnixRemoteInfo : S extends Socket ? RemoteInfo : RemoteInfo | UnixRemoteInfo
 
-type Bytes = string | NodeJS.ArrayBufferView
-
 /** `socket.send(...)` resolving with the bytes sent, rejecting with the send error. */
 export function send(socket: UnixSocket, msg: SendMessage, path?: string | Buffer): Promise<number>
-export function send(socket: UnixSocket, msg: Bytes, offset: number, length: number, path?: string | Buffer): Promise<number>
+export function send(socket: UnixSocket, msg: string | NodeJS.ArrayBufferView, offset: number, length: number, path?: string | Buffer): Promise<number>
 export function send(socket: Socket, msg: SendMessage, port?: number, address?: string): Promise<number>
-export function send(socket: Socket, msg: Bytes, offset: number, length: number, port?: number, address?: string): Promise<number>
+export function send(socket: Socket, msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, address?: string): Promise<number>
 export function send(socket: AnySocket, ...args: unknown[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const callback = (err: Error | null, bytes: number): void => (err ? reject(err) : resolve(bytes))
