@@ -42,7 +42,9 @@ pub fn unix_socketpair() -> napi::Result<Vec<i32>, error::Code> {
         Ok(vec![a.into_raw_fd(), b.into_raw_fd()])
     }
     #[cfg(not(unix))]
-    Err(error::to_js(dgramx_core::SysError::unavailable(
-        "socketpair",
-    )))
+    {
+        Err(error::to_js(dgramx_core::SysError::unavailable(
+            "socketpair",
+        )))
+    }
 }
