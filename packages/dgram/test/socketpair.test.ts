@@ -11,7 +11,12 @@ import { builtPackage } from './child'
 import { tempDir, withTimeout } from './harness'
 import { timeScale } from './time-scale'
 
+// Windows has no unix_dgram sockets: there the one test is that socketpair() says so.
 const unixOnly = process.platform === 'win32' ? describe.skip : describe
+
+it.runIf(process.platform === 'win32')('on Windows socketpair() fails up front with the unix_dgram code', () => {
+  expect(() => socketpair()).toThrow(expect.objectContaining({ code: 'ERR_DGRAMX_UNIX_DGRAM_UNSUPPORTED' }))
+})
 
 function nextMessage(s: UnixSocket): Promise<[Buffer, UnixRemoteInfo]> {
   return withTimeout(once(s, 'message') as Promise<[Buffer, UnixRemoteInfo]>, 5000, 'message')
