@@ -88,6 +88,8 @@ unixOnly('socketpair()', () => {
     let bClosed = false
     b.on('close', () => (bClosed = true))
     a.close()
+    // The descriptor is closed at once (checked before anything else can run and reuse the number).
+    expect(() => fs.fstatSync(fdA)).toThrow(expect.objectContaining({ code: 'EBADF' }))
     await once(a, 'close')
     expect(bClosed).toBe(false)
     // The peer is gone: Linux says ECONNREFUSED, the BSDs and macOS EPIPE / ENOTCONN.
