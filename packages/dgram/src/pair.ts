@@ -48,11 +48,5 @@ export function socketpair(options: SocketpairOptions = {}): [UnixSocket, UnixSo
     b.close()
     throw e
   }
-  // The descriptor-level options went to the descriptors each Socket opened first; adoption
-  // replaced those, so they are applied again to the pair's.
-  for (const end of [a, b]) {
-    if (options.passCredentials) end.setPassCredentials(true)
-    if (options.receiveFds) end.setReceiveFds(true)
-  }
   return [a, b]
 }

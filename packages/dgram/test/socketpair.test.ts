@@ -125,8 +125,11 @@ unixOnly('socketpair()', () => {
     const script = `
       const dgram = require(${JSON.stringify(builtPackage)});
       // fd 3 is the pair's end the parent handed over as stdio.
-      const s = dgram.createSocket({ type: 'unix_dgram', receiveFds: true });
+      // passCredentials set at creation holds for the adopted descriptor too (Linux).
+      const s = dgram.createSocket({ type: 'unix_dgram', receiveFds: true, passCredentials: process.platform === 'linux' });
       s.bind({ fd: 3 });
+      // Credentials are attached at send time: the parent waits for this before sending.
+      s.send('ready');
       s.on('message', (msg, rinfo) => {
         if (String(msg) === 'adopt') {
           // A second socket, received as a descriptor over the first, adopted with bind({ fd }).
@@ -138,17 +141,18 @@ unixOnly('socketpair()', () => {
           });
           return;
         }
-        s.send(String(msg).toUpperCase() + ' ' + process.pid);
+        s.send(String(msg).toUpperCase() + ' ' + process.pid + ' from ' + (rinfo.pid ?? 'unknown'));
       });
     `
     const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', child.fileno()] })
     // The child has its own copy now; ours goes, so the pair ends when the child's does.
     child.close()
     try {
+      expect(String((await nextMessage(parent))[0])).toBe('ready')
       const reply = nextMessage(parent)
       parent.send('hello')
       const [msg] = await reply
-      expect(String(msg)).toBe(`HELLO ${proc.pid}`)
+      expect(String(msg)).toBe(`HELLO ${proc.pid} from ${process.platform === 'linux' ? process.pid : 'unknown'}`)
 
       const fromAdopted = nextMessage(near)
       const done = nextMessage(parent)
