@@ -1184,6 +1184,11 @@ function adoptFd(socket: Socket, fd: number, args: IArguments): void {
 }
 
 function startListening(socket: Socket): void {
+  startReceiving(socket)
+  socket.emit('listening')
+}
+
+function startReceiving(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
   native.recvStart()
@@ -1193,7 +1198,6 @@ function startListening(socket: Socket): void {
   // Failures here escape uncaught, exactly as with node:dgram.
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
   if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
-  socket.emit('listening')
 }
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
@@ -1371,8 +1375,15 @@ function socketIsLive(path: UnixPath): boolean {
 }
 
 function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
+  if (stateOf(socket).native === null) return
+  const err = bindUnixCore(socket, request)
+  if (err !== null) socket.emit('error', err)
+  else socket.emit('listening')
+}
+
+/** Binds at once and starts receiving; a failure is returned (the state already says it). */
+function bindUnixCore(socket: Socket, request: UnixBindRequest): Error | null {
   const state = stateOf(socket)
-  if (state.native === null) return
   state.hasFd = true
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
@@ -1381,23 +1392,22 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const where = file !== null ? absoluteUnixPath(file) : null
   const unix = state.unix!
   try {
-    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    const created = state.native!.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
     if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
     if (!(isNativeFailure(e) && e.message === 'chmod')) {
       state.bindState = BindState.Unbound
-      socket.emit('error', unixSocketError(e, 'bind', path))
-      return
+      return unixSocketError(e, 'bind', path)
     }
     // The name is bound (a socket cannot unbind) but could not be given its mode, or was
     // replaced before it could be checked: the caller should close the socket.
     state.bindState = BindState.Bound
     state.receiving = false
-    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
-    return
+    return exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined)
   }
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  startListening(socket)
+  startReceiving(socket)
+  return null
 }
 
 function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
@@ -1432,6 +1442,69 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     // Without a callback the bind's own 'error' event is the report.
     if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
   })
+}
+
+// ---- synchronous unix_dgram primitives (for @dgramx/unix-dgram) -------------------------------
+
+/**
+ * unix_dgram bind, connect and send that act inside the call and report by return or throw,
+ * emitting nothing: the API of the npm package unix-dgram is synchronous, and
+ * @dgramx/unix-dgram builds it on these. Not part of the node:dgram API.
+ */
+export const unixSync = {
+  /** Binds `path` now and starts receiving. Throws the bind's error (a Node-style SystemError). */
+  bind(socket: Socket | UnixSocket, path: unknown, options: { unlinkExisting?: boolean | 'stale'; unlinkOnClose?: boolean } = {}): void {
+    const state = unixSyncState(socket, 'bind')
+    if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+    const request = unixBindRequest({ path, ...options })
+    state.bindState = BindState.Binding
+    const err = bindUnixCore(socket as Socket, request)
+    if (err !== null) throw err
+  },
+
+  /** Connects to `path` now. Throws the connect's error. */
+  connect(socket: Socket | UnixSocket, path: unknown): void {
+    const state = unixSyncState(socket, 'connect')
+    validateUnixDestination(path, 'path')
+    if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
+    state.hasFd = true
+    try {
+      state.native!.connectUnix(pathBytes(path as UnixPath))
+    } catch (e) {
+      throw unixSocketError(e, 'connect', path)
+    }
+    state.connectState = ConnectState.Connected
+  },
+
+  /**
+   * Sends `data` to `path` (null: the connected peer) now. Returns true when the kernel took it;
+   * false when it waits behind a full buffer, and then `whenQueuedDone` hears its outcome (or
+   * ECANCELED on close). Throws an immediate failure.
+   */
+  send(socket: Socket | UnixSocket, data: Buffer, path: unknown, whenQueuedDone: (err: Error | null) => void): boolean {
+    const state = unixSyncState(socket, 'send')
+    if (path !== null) validateUnixDestination(path, 'path')
+    let sent: number
+    try {
+      sent = state.native!.sendUnix(data, path === null ? null : pathBytes(path as UnixPath), null)
+    } catch (e) {
+      throw unixSocketError(e, 'send', path)
+    }
+    return !recordIfQueued(state.pending, sent, {
+      callback: AsyncResource.bind((err: Error | null) => whenQueuedDone(err)),
+      address: path === null ? undefined : pathString(path as UnixPath),
+      port: undefined,
+      emitWithoutCallback: false,
+    })
+  },
+}
+
+function unixSyncState(socket: Socket | UnixSocket, method: string): State {
+  const state = stateOf(socket as Socket)
+  if (state.kind !== 'unix_dgram') throw advanced.unsupportedOnType(state.kind, `unixSync.${method}`)
+  healthCheck(state)
+  return state
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
