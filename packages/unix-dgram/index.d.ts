@@ -43,9 +43,9 @@ export declare class Socket extends EventEmitter {
   /** Connects now: 'connect' or 'error' is emitted before this returns. */
   connect(path: string): void
   /** Connected: sends `buf` whole; the callback (or 'error'/'congestion') runs before this returns. */
-  send(buf: Buffer, callback?: SendCallback): void
-  send(buf: Buffer, offset: number, length: number, path: string, callback?: SendCallback): void
-  sendto(buf: Buffer, offset: number, length: number, path: string, callback?: SendCallback): void
+  send(buf: NodeJS.ArrayBufferView, callback?: SendCallback): void
+  send(buf: NodeJS.ArrayBufferView, offset: number, length: number, path: string, callback?: SendCallback): void
+  sendto(buf: NodeJS.ArrayBufferView, offset: number, length: number, path: string, callback?: SendCallback): void
   /** Closes now; no 'close' event. A second close() throws (EBADF). */
   close(): void
   /** Added (unix-dgram throws 'not implemented'). */

@@ -1,7 +1,7 @@
 'use strict'
 // The API of the npm package `unix-dgram` (the optional dependency hot-shots uses for its
 // `uds` protocol), built on @dgramx/dgram so it installs without a compiler. Swap it in with
-// a package-manager alias: "unix-dgram": "npm:@dgramx/unix-dgram@^0.2.0".
+// a package-manager alias: "unix-dgram": "npm:@dgramx/unix-dgram@^0.1.0".
 //
 // unix-dgram's contract, kept here: bind(), connect(), send() and close() act inside the call;
 // 'listening', 'connect', 'error', 'congestion' and send callbacks happen before the call
@@ -50,6 +50,15 @@ function congestionLimit(options) {
   if (limit === undefined) return 1
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`options.congestionLimit must be an integer >= 1 (got ${limit})`)
   return limit
+}
+
+/** unix-dgram takes any ArrayBufferView (node::Buffer::HasInstance); anything else aborts it. */
+function asBuffer(buf) {
+  if (Buffer.isBuffer(buf)) return buf
+  if (ArrayBuffer.isView(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  const err = new TypeError(`The "buf" argument must be a Buffer, TypedArray or DataView. Received ${buf === null ? 'null' : typeof buf}`)
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  throw err
 }
 
 /** unix-dgram reads offset and length as uint32 and needs them inside the buffer. */
@@ -122,9 +131,9 @@ class Socket extends EventEmitter {
 
   send(buf, offset, length, path, callback) {
     const connected = !!this.connected
-    let data = buf
+    let data = asBuffer(buf)
     if (connected) callback = offset
-    else data = slice(buf, offset, length)
+    else data = slice(data, offset, length)
 
     let err = null
     let congestion = false
