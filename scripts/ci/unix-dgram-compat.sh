@@ -91,8 +91,10 @@ build_real() {
 # ---- running the files. They use fixed paths (/tmp/unix_dgram.sock): as root each run gets a
 # private /tmp (a mount namespace), so nothing else on the machine is touched; otherwise they
 # run as they are.
+private_tmp=no
+[ "$(id -u)" = 0 ] && unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /tmp' 2>/dev/null && private_tmp=yes
 isolated() {
-  if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
+  if [ $private_tmp = yes ]; then
     unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /tmp && exec "$@"' sh "$@"
   else
     "$@"
@@ -122,7 +124,7 @@ run_side() {
   [ $failed -eq 0 ] || status=1
 }
 
-echo "unix-dgram@$UNIX_DGRAM_VERSION's own tests ($(echo $tests | wc -w) files), node $(node -v)"
+echo "unix-dgram@$UNIX_DGRAM_VERSION's own tests ($(echo $tests | wc -w) files), node $(node -v), private /tmp: $private_tmp"
 run_side ours "@dgramx/unix-dgram" -r "$shim"
 if build_real; then
   run_side real "real unix-dgram"
