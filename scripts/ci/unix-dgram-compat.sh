@@ -6,8 +6,11 @@
 #
 # Needs the workspace installed and built first (pnpm install, build:native, build).
 # Usage: scripts/ci/unix-dgram-compat.sh
-# Ends with "unix-dgram-compat: <side>: N passed, N failed" lines; exits non-zero if any test
-# fails on either side, or if the real unix-dgram cannot be built.
+# Then scripts/ci/unix-dgram-contract.cjs records what a caller observes in each of its scenarios
+# (error shapes, what happens inside each call, rinfo, close, congestion) under both, and the
+# traces are compared scenario by scenario.
+# Ends with "unix-dgram-compat: <what>: N passed, N failed" lines; exits non-zero if any test
+# fails on either side, a trace differs, or the real unix-dgram cannot be built.
 #
 # How the test files reach our package: they `require('../lib/unix_dgram')`; node is started with
 # -r unix-dgram-compat-shim.cjs, which resolves exactly that module to @dgramx/unix-dgram. The
@@ -125,10 +128,35 @@ run_side() {
 }
 
 echo "unix-dgram@$UNIX_DGRAM_VERSION's own tests ($(echo $tests | wc -w) files), node $(node -v), private /tmp: $private_tmp"
+# compare_traces: unix-dgram-contract.cjs's scenarios (error shapes, what happens inside each
+# call, rinfo, close, congestion) under both, compared scenario by scenario.
+compare_traces() {
+  local contract=$root/scripts/ci/unix-dgram-contract.cjs
+  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$pkgdir") >"$work/traces-real.jsonl" 2>&1
+  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$compat") >"$work/traces-ours.jsonl" 2>&1
+  node -e '
+    const fs = require("node:fs")
+    const read = (f) => new Map(fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => {
+      try { const j = JSON.parse(l); return [j.scenario, JSON.stringify(j.trace)] } catch { return [l, "not a trace line"] }
+    }))
+    const real = read(process.argv[1]), ours = read(process.argv[2])
+    let passed = 0, failed = 0
+    for (const [name, trace] of real) {
+      if (ours.get(name) === trace) { passed++; console.log("  ok    trace: " + name) }
+      else { failed++; console.log("  FAIL  trace: " + name + "\n          real: " + trace + "\n          ours: " + ours.get(name)) }
+    }
+    if (real.size === 0) { failed++; console.log("  FAIL  no traces from the real unix-dgram") }
+    console.log("unix-dgram-compat: contract traces, ours vs real: " + passed + " passed, " + failed + " failed")
+    process.exit(failed ? 1 : 0)
+  ' "$work/traces-real.jsonl" "$work/traces-ours.jsonl" || status=1
+}
+
 run_side ours "@dgramx/unix-dgram" -r "$shim"
 if build_real; then
   run_side real "real unix-dgram"
+  compare_traces
 else
+  echo "unix-dgram-compat: the real unix-dgram could not be built, so its side and the trace comparison did not run"
   status=1
 fi
 exit $status
