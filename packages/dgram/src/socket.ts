@@ -87,6 +87,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
   Unbound,
@@ -127,6 +128,8 @@ interface UnixState {
 
 interface State {
   native: NativeHandle | null
+  /** In a cluster worker: the primary's handle our descriptor duplicates, and its release. */
+  shared: { handle: SharedHandle; release: (this: SharedHandle) => void } | undefined
   /** Present on unix_dgram sockets only. */
   unix: UnixState | undefined
   kind: SocketType
@@ -178,7 +181,10 @@ const kState = Symbol('dgramx.state')
 // node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
 const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
-const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
+// node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
+// (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
+const isBlockList: (value: unknown) => boolean =
+  (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
 /** The socket's private state (kept off the public type so sockets stay assignable). */
@@ -213,10 +219,8 @@ export class Socket extends EventEmitter {
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize')
       recvBufferSize = options.recvBufferSize
       sendBufferSize = options.sendBufferSize
-      if (hasBlockLists) {
-        receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
-        sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
-      }
+      receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
+      sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
@@ -292,6 +296,7 @@ export class Socket extends EventEmitter {
     Object.defineProperty(this, kState, {
       value: {
         native,
+        shared: undefined,
         unix,
         kind,
         family: kind === 'udp6' ? 6 : 4,
@@ -375,16 +380,18 @@ export class Socket extends EventEmitter {
 
     let port = port_
     let address: unknown
+    let exclusive = false
     if (port !== null && typeof port === 'object') {
       const opts = port as BindOptions
       address = opts.address || ''
+      exclusive = !!opts.exclusive
       port = opts.port
     } else {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
     try {
-      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port))
+      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port, exclusive))
     } catch (e) {
       // node:dgram stays "binding" for good after a lookup that throws (a non-string address),
       // so close() would wait forever and leak the socket; we roll back (DIFFERENCES.md).
@@ -514,6 +521,11 @@ export class Socket extends EventEmitter {
     state.native = null
     const dropped = native.close()
     dropInbox(state)
+    if (state.shared !== undefined) {
+      const { handle, release } = state.shared
+      state.shared = undefined
+      release.call(handle)
+    }
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = takeCancelled(state.pending, dropped)
@@ -934,6 +946,7 @@ if (nodeAtLeast(24, 19, 0)) {
       if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
       if (state.bindState === BindState.Unbound) bindNow(this, state.family === 4 ? '0.0.0.0' : '::', 0)
       const ip = (address as string) || (state.family === 4 ? '127.0.0.1' : '::1')
+      if (state.sendBlockList?.check(ip, ipFamily(ip))) throw ipBlocked(ip)
       try {
         state.native!.connect(ip, validPort)
       } catch (e) {
@@ -1091,7 +1104,7 @@ function openHandle(state: State): NativeHandle {
 
 function checkBlockList(value: unknown, name: string): BlockList | undefined {
   if (!value) return undefined
-  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+  if (!isBlockList(value)) {
     throw ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value)
   }
   return value as BlockList
@@ -1134,13 +1147,31 @@ function addBindCallback(socket: Socket, args: IArguments): () => void {
   return () => removeListeners.call(socket)
 }
 
-function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown): void {
+function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown, exclusive: boolean): void {
   const state = stateOf(socket)
   // Closed while resolving: node drops the bind silently.
   if (state.native === null) return
   if (err) {
     state.bindState = BindState.Unbound
     socket.emit('error', err)
+    return
+  }
+  // reusePort makes a bind exclusive, as in node:dgram: each worker gets its own socket.
+  if (sharesThroughPrimary(exclusive || state.reusePort)) {
+    const options = { address: ip, port: port as number, addressType: state.kind, flags: clusterFlags(state.reuseAddr, state.ipv6Only) }
+    requestShared(socket, options, (failure, handle) => {
+      if (failure !== null) {
+        // Closed meanwhile: node:dgram reports nothing.
+        if (state.native === null) return
+        state.bindState = BindState.Unbound
+        const ex = exceptionWithHostPort(failure.code, 'bind', ip, port)
+        ex.errno = failure.errno
+        socket.emit('error', ex)
+        return
+      }
+      if (state.native === null) handle!.close()
+      else adoptShared(socket, handle!, ip, port)
+    })
     return
   }
   state.hasFd = true
@@ -1151,6 +1182,30 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
     socket.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
     return
   }
+  startListening(socket)
+}
+
+/**
+ * A cluster worker's bind: the socket receives on a duplicate of the primary's descriptor.
+ * When the cluster disconnects it closes every shared handle; with node:dgram that handle is
+ * the socket's own, so the socket closes with it ('close' included), and so does ours.
+ */
+function adoptShared(socket: Socket, handle: SharedHandle, ip: string, port: unknown): void {
+  const state = stateOf(socket)
+  try {
+    state.native!.adopt(handle.fd, true)
+  } catch (e) {
+    handle.close()
+    state.bindState = BindState.Unbound
+    socket.emit('error', exceptionWithHostPort(nativeCode(e), 'bind', ip, port))
+    return
+  }
+  const release = handle.close
+  handle.close = function (this: SharedHandle, callback?: () => void): void {
+    if (state.native !== null && state.shared?.handle === handle) socket.close(callback)
+    else release.call(handle, callback)
+  }
+  state.shared = { handle, release }
   startListening(socket)
 }
 
