@@ -69,7 +69,7 @@ impl From<Endpoint> for NativeAddress {
     fn from(e: Endpoint) -> Self {
         match e {
             Endpoint::Ip(sa) => NativeAddress {
-                address: sa.ip().to_string(),
+                address: dgramx_core::addr::ip_string(&sa),
                 family: Some(if sa.is_ipv4() { "IPv4" } else { "IPv6" }.to_string()),
                 port: Some(sa.port() as u32),
             },
@@ -539,24 +539,45 @@ impl NativeSocket {
 
     /// Replaces this still-unused socket's descriptor with `fd` and owns it from now on
     /// (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+    /// the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+    /// worker's socket shares the descriptor of a handle that node's cluster closes itself).
     #[napi(catch_unwind)]
-    pub fn adopt(&self, fd: i32) -> Result<(), Code> {
+    pub fn adopt(&self, fd: i32, copy: Option<bool>) -> Result<(), Code> {
         #[cfg(unix)]
-        return self.adopt_fd(fd);
+        return if copy == Some(true) {
+            self.adopt_copy(fd)
+        } else {
+            self.adopt_fd(fd)
+        };
         #[cfg(not(unix))]
         {
             // Windows sockets are handles, not small integers: there is nothing to adopt.
-            let _ = fd;
-            Err(to_js(SysError::coded(
-                "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-                "open",
-            )))
+            let _ = (fd, copy);
+            Err(to_js(SysError::unavailable("open")))
         }
     }
 }
 
 impl NativeSocket {
+    #[cfg(unix)]
+    fn adopt_copy(&self, fd: i32) -> Result<(), Code> {
+        // SAFETY: fcntl on any integer is safe; a bad fd only yields -1.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if copy < 0 {
+            return Err(to_js(SysError::from_io(
+                &std::io::Error::last_os_error(),
+                "open",
+            )));
+        }
+        let result = self.adopt_fd(copy);
+        if result.is_err() {
+            // SAFETY: `copy` is ours and was not adopted.
+            unsafe { libc::close(copy) };
+        }
+        result
+    }
+
     #[cfg(unix)]
     fn adopt_fd(&self, fd: i32) -> Result<(), Code> {
         use dgramx_core::adopt::AdoptError;

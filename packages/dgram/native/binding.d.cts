@@ -83,9 +83,11 @@ export declare class NativeSocket {
   /**
    * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
    * (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+   * the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+   * worker's socket shares the descriptor of a handle that node's cluster closes itself).
    */
-  adopt(fd: number): void
+  adopt(fd: number, copy?: boolean | undefined | null): void
   kind(): string
   setBroadcast(on: boolean): void
   getBroadcast(): boolean

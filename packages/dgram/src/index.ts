@@ -1,6 +1,6 @@
 // @dgramx/dgram: node:dgram's API over udp4, udp6 and unix_dgram, on a Rust native core.
 
-import { Socket, kNative, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
+import { Socket, kNative, unixSync, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
 import * as promises from './promises'
 import { socketpair } from './pair'
 import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
@@ -17,6 +17,8 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 export { Socket, kNative, promises }
 export { socketpair }
 export type { SocketpairOptions } from './pair'
+/** Synchronous unix_dgram bind/connect/send for @dgramx/unix-dgram; not part of the node:dgram API. */
+export { unixSync }
 export type { AnySocket, Datagram, MessagesOptions, RemoteInfoOf } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
 /** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */

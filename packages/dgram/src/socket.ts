@@ -89,6 +89,7 @@ import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
 import * as flow from './flow'
+import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
   Unbound,
@@ -129,6 +130,8 @@ interface UnixState {
 
 interface State {
   native: NativeHandle | null
+  /** In a cluster worker: the primary's handle our descriptor duplicates, and its release. */
+  shared: { handle: SharedHandle; release: (this: SharedHandle) => void } | undefined
   /** Present on unix_dgram sockets only. */
   unix: UnixState | undefined
   kind: SocketType
@@ -180,7 +183,10 @@ const kState = Symbol('dgramx.state')
 // node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
 const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
-const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
+// node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
+// (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
+const isBlockList: (value: unknown) => boolean =
+  (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
 /** EventEmitter's constructor options, however this @types/node version names them. */
@@ -226,10 +232,8 @@ export class Socket extends EventEmitter {
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize')
       recvBufferSize = options.recvBufferSize
       sendBufferSize = options.sendBufferSize
-      if (hasBlockLists) {
-        receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
-        sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
-      }
+      receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
+      sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
@@ -305,6 +309,7 @@ export class Socket extends EventEmitter {
     Object.defineProperty(this, kState, {
       value: {
         native,
+        shared: undefined,
         unix,
         kind,
         family: kind === 'udp6' ? 6 : 4,
@@ -388,16 +393,18 @@ export class Socket extends EventEmitter {
 
     let port = port_
     let address: unknown
+    let exclusive = false
     if (port !== null && typeof port === 'object') {
       const opts = port as BindOptions
       address = opts.address || ''
+      exclusive = !!opts.exclusive
       port = opts.port
     } else {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
     try {
-      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port))
+      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port, exclusive))
     } catch (e) {
       // node:dgram stays "binding" for good after a lookup that throws (a non-string address),
       // so close() would wait forever and leak the socket; we roll back (DIFFERENCES.md).
@@ -527,6 +534,11 @@ export class Socket extends EventEmitter {
     state.native = null
     const dropped = native.close()
     dropInbox(state)
+    if (state.shared !== undefined) {
+      const { handle, release } = state.shared
+      state.shared = undefined
+      release.call(handle)
+    }
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = takeCancelled(state.pending, dropped)
@@ -998,6 +1010,7 @@ if (nodeAtLeast(24, 19, 0)) {
       if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
       if (state.bindState === BindState.Unbound) bindNow(this, state.family === 4 ? '0.0.0.0' : '::', 0)
       const ip = (address as string) || (state.family === 4 ? '127.0.0.1' : '::1')
+      if (state.sendBlockList?.check(ip, ipFamily(ip))) throw ipBlocked(ip)
       try {
         state.native!.connect(ip, validPort)
       } catch (e) {
@@ -1166,7 +1179,7 @@ function openHandle(state: State): NativeHandle {
 
 function checkBlockList(value: unknown, name: string): BlockList | undefined {
   if (!value) return undefined
-  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+  if (!isBlockList(value)) {
     throw ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value)
   }
   return value as BlockList
@@ -1209,13 +1222,31 @@ function addBindCallback(socket: Socket, args: IArguments): () => void {
   return () => removeListeners.call(socket)
 }
 
-function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown): void {
+function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown, exclusive: boolean): void {
   const state = stateOf(socket)
   // Closed while resolving: node drops the bind silently.
   if (state.native === null) return
   if (err) {
     state.bindState = BindState.Unbound
     socket.emit('error', err)
+    return
+  }
+  // reusePort makes a bind exclusive, as in node:dgram: each worker gets its own socket.
+  if (sharesThroughPrimary(exclusive || state.reusePort)) {
+    const options = { address: ip, port: port as number, addressType: state.kind, flags: clusterFlags(state.reuseAddr, state.ipv6Only) }
+    requestShared(socket, options, (failure, handle) => {
+      if (failure !== null) {
+        // Closed meanwhile: node:dgram reports nothing.
+        if (state.native === null) return
+        state.bindState = BindState.Unbound
+        const ex = exceptionWithHostPort(failure.code, 'bind', ip, port)
+        ex.errno = failure.errno
+        socket.emit('error', ex)
+        return
+      }
+      if (state.native === null) handle!.close()
+      else adoptShared(socket, handle!, ip, port)
+    })
     return
   }
   state.hasFd = true
@@ -1226,6 +1257,30 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
     socket.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
     return
   }
+  startListening(socket)
+}
+
+/**
+ * A cluster worker's bind: the socket receives on a duplicate of the primary's descriptor.
+ * When the cluster disconnects it closes every shared handle; with node:dgram that handle is
+ * the socket's own, so the socket closes with it ('close' included), and so does ours.
+ */
+function adoptShared(socket: Socket, handle: SharedHandle, ip: string, port: unknown): void {
+  const state = stateOf(socket)
+  try {
+    state.native!.adopt(handle.fd, true)
+  } catch (e) {
+    handle.close()
+    state.bindState = BindState.Unbound
+    socket.emit('error', exceptionWithHostPort(nativeCode(e), 'bind', ip, port))
+    return
+  }
+  const release = handle.close
+  handle.close = function (this: SharedHandle, callback?: () => void): void {
+    if (state.native !== null && state.shared?.handle === handle) socket.close(callback)
+    else release.call(handle, callback)
+  }
+  state.shared = { handle, release }
   startListening(socket)
 }
 
@@ -1271,6 +1326,11 @@ function hasPeer(native: NativeHandle): boolean {
 }
 
 function startListening(socket: Socket): void {
+  startReceiving(socket)
+  socket.emit('listening')
+}
+
+function startReceiving(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
   flow.startReading(socket, native)
@@ -1280,7 +1340,6 @@ function startListening(socket: Socket): void {
   // Failures here escape uncaught, exactly as with node:dgram.
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
   if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
-  socket.emit('listening')
 }
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
@@ -1458,8 +1517,15 @@ function socketIsLive(path: UnixPath): boolean {
 }
 
 function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
+  if (stateOf(socket).native === null) return
+  const err = bindUnixCore(socket, request)
+  if (err !== null) socket.emit('error', err)
+  else socket.emit('listening')
+}
+
+/** Binds at once and starts receiving; a failure is returned (the state already says it). */
+function bindUnixCore(socket: Socket, request: UnixBindRequest): Error | null {
   const state = stateOf(socket)
-  if (state.native === null) return
   state.hasFd = true
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
@@ -1468,23 +1534,22 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const where = file !== null ? absoluteUnixPath(file) : null
   const unix = state.unix!
   try {
-    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    const created = state.native!.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
     if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
     if (!(isNativeFailure(e) && e.message === 'chmod')) {
       state.bindState = BindState.Unbound
-      socket.emit('error', unixSocketError(e, 'bind', path))
-      return
+      return unixSocketError(e, 'bind', path)
     }
     // The name is bound (a socket cannot unbind) but could not be given its mode, or was
     // replaced before it could be checked: the caller should close the socket.
     state.bindState = BindState.Bound
     state.receiving = false
-    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
-    return
+    return exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined)
   }
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  startListening(socket)
+  startReceiving(socket)
+  return null
 }
 
 function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
@@ -1519,6 +1584,69 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     // Without a callback the bind's own 'error' event is the report.
     if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
   })
+}
+
+// ---- synchronous unix_dgram primitives (for @dgramx/unix-dgram) -------------------------------
+
+/**
+ * unix_dgram bind, connect and send that act inside the call and report by return or throw,
+ * emitting nothing: the API of the npm package unix-dgram is synchronous, and
+ * @dgramx/unix-dgram builds it on these. Not part of the node:dgram API.
+ */
+export const unixSync = {
+  /** Binds `path` now and starts receiving. Throws the bind's error (a Node-style SystemError). */
+  bind(socket: Socket | UnixSocket, path: unknown, options: { unlinkExisting?: boolean | 'stale'; unlinkOnClose?: boolean } = {}): void {
+    const state = unixSyncState(socket, 'bind')
+    if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+    const request = unixBindRequest({ path, ...options })
+    state.bindState = BindState.Binding
+    const err = bindUnixCore(socket as Socket, request)
+    if (err !== null) throw err
+  },
+
+  /** Connects to `path` now. Throws the connect's error. */
+  connect(socket: Socket | UnixSocket, path: unknown): void {
+    const state = unixSyncState(socket, 'connect')
+    validateUnixDestination(path, 'path')
+    if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
+    state.hasFd = true
+    try {
+      state.native!.connectUnix(pathBytes(path as UnixPath))
+    } catch (e) {
+      throw unixSocketError(e, 'connect', path)
+    }
+    state.connectState = ConnectState.Connected
+  },
+
+  /**
+   * Sends `data` to `path` (null: the connected peer) now. Returns true when the kernel took it;
+   * false when it waits behind a full buffer, and then `whenQueuedDone` hears its outcome (or
+   * ECANCELED on close). Throws an immediate failure.
+   */
+  send(socket: Socket | UnixSocket, data: Buffer, path: unknown, whenQueuedDone: (err: Error | null) => void): boolean {
+    const state = unixSyncState(socket, 'send')
+    if (path !== null) validateUnixDestination(path, 'path')
+    let sent: number
+    try {
+      sent = state.native!.sendUnix(data, path === null ? null : pathBytes(path as UnixPath), null)
+    } catch (e) {
+      throw unixSocketError(e, 'send', path)
+    }
+    return !recordIfQueued(state.pending, sent, {
+      callback: AsyncResource.bind((err: Error | null) => whenQueuedDone(err)),
+      address: path === null ? undefined : pathString(path as UnixPath),
+      port: undefined,
+      emitWithoutCallback: false,
+    })
+  },
+}
+
+function unixSyncState(socket: Socket | UnixSocket, method: string): State {
+  const state = stateOf(socket as Socket)
+  if (state.kind !== 'unix_dgram') throw advanced.unsupportedOnType(state.kind, `unixSync.${method}`)
+  healthCheck(state)
+  return state
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
