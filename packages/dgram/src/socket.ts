@@ -23,7 +23,6 @@ import {
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   ERR_INVALID_FD_TYPE,
-  ERR_SOCKET_DGRAM_QUEUE_FULL,
   ERR_FEATURE_UNAVAILABLE,
   ERR_OUT_OF_RANGE,
   errnoException,
@@ -1999,7 +1998,7 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
   try {
     sent = native.sendUnix(data, dest === null ? null : pathBytes(dest), fds ?? null)
   } catch (e) {
-    const err = isNativeFailure(e) && e.code === 'ERR_SOCKET_DGRAM_QUEUE_FULL' ? ERR_SOCKET_DGRAM_QUEUE_FULL(e.message) : unixSocketError(e, 'send', dest)
+    const err = unixSocketError(e, 'send', dest)
     if (cb) process.nextTick(cb, err)
     else process.nextTick(emitError, socket, err)
     return
