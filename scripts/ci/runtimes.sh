@@ -9,9 +9,7 @@
 #   facade follows, src/version.ts) and the recording Node's fall on two sides of the change:
 #   bind.test.ts "a trailing callback is a once-listener…", "EADDRINUSE arrives as error…" and
 #   "bind with a callback and no error listener…" (24.21: bind's cleanup via errorMonitor);
-#   sync-api.test.ts "exist on both or on neither" (24.19: bindSync/connectSync);
-#   integration.test.ts "BlockList options", both tests (the runtime's net.BlockList has
-#   isBlockList, the recording Node 20's has not).
+#   sync-api.test.ts "exist on both or on neither" (24.19: bindSync/connectSync).
 # - sync-api.test.ts's 12 differential bindSync/connectSync cases: the recording Node lacks the
 #   API (skipped on Node 20 too); "the running Node decides…" checks the runtime's own node:dgram.
 # - Where the facade rightly defers to Deno's dns.lookup: bind.test.ts 'bind(0, "localhost")'

@@ -840,3 +840,4 @@ module.exports.closeDescriptors = nativeBinding.closeDescriptors
 module.exports.driverMode = nativeBinding.driverMode
 module.exports.nativeVersion = nativeBinding.nativeVersion
 module.exports.setHostLacksLibuv = nativeBinding.setHostLacksLibuv
+module.exports.unixSocketpair = nativeBinding.unixSocketpair

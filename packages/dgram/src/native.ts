@@ -14,6 +14,7 @@ interface Binding extends NativeBindingShape {
   driverMode(): string
   /** Unix builds only (and absent from binaries older than the facade's fallback allows for). */
   closeDescriptors?(fds: number[]): void
+  unixSocketpair(): number[]
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -73,3 +74,5 @@ export const closeDescriptors = (fds: readonly number[]): void => {
 }
 /** Tells the binding the host has no usable libuv (tests use it to stand in for Bun/Deno). */
 export const setHostLacksLibuv = (lacks: boolean): void => binding.setHostLacksLibuv?.(lacks)
+/** Two connected unix_dgram descriptors (close-on-exec), for socketpair() to adopt. */
+export const unixSocketpair = (): number[] => binding.unixSocketpair()
