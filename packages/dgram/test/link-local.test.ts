@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lab, requireNetns } from './netns'
 import { lacks } from './lacks'
+import { isDeno } from './runtime'
 
 describe.skipIf(lacks('root', 'ip'))('IPv6 link-local scope (namespaces, differential)', () => {
   const lab = new Lab()
@@ -88,7 +89,9 @@ describe.skipIf(lacks('root', 'ip'))('IPv6 link-local scope (namespaces, differe
     })().catch((e) => { out({ error: String(e), code: e.code }); process.exit(1); });
   `
 
-  it("rinfo.address, address() and remoteAddress() carry '%zone'; send/bind/connect take a name or an index", async () => {
+  // The lab's children compare the runtime's node:dgram with ours in one process; Deno's
+  // node:dgram drops the '%zone' (ours keeps it, as Node's does).
+  it.skipIf(isDeno)("rinfo.address, address() and remoteAddress() carry '%zone'; send/bind/connect take a name or an index", async () => {
     const server = lab.node(a, serverScript)
     const ports = await server.next<Record<string, { port: number; address: string; family: string }>>()
     expect(ports.node).toEqual({ port: expect.any(Number), address: 'fe80::a%lla', family: 'IPv6' })

@@ -11,6 +11,7 @@ import type { Datagram } from '../src/index'
 import type { UnixRemoteInfo } from '../src/types'
 import { outcome } from './harness'
 import { closeReceived } from './received-fds'
+import { isDeno } from './runtime'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-promises-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -123,7 +124,9 @@ describe('promises.messages', () => {
       ours.abort(reason)
       theirs.abort(reason)
       const [a, b] = await Promise.all([mine.then(() => null, (e) => e), node.then(() => null, (e) => e)])
-      expect(shape(a)).toEqual(shape(b))
+      // events.on is the runtime's own: Deno's AbortError carries no cause, Node's does.
+      if (!isDeno) expect(shape(a)).toEqual(shape(b))
+      expect(shape(a)).toMatchObject({ isError: true, name: 'AbortError', code: 'ABORT_ERR', message: 'The operation was aborted' })
       // A reasonless abort has AbortSignal's own DOMException as its reason.
       expect((a as Error).cause).toBe(ours.signal.reason)
     }

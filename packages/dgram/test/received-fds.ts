@@ -18,3 +18,20 @@ export function closeReceived(fd: number): void {
   if (isDeno) closeFds([fd])
   else fs.closeSync(fd)
 }
+
+/** Whether `fd` is open on a socket, closed, or open on something else (fstat; /proc under Deno). */
+export function fdKind(fd: number): 'socket' | 'closed' | 'other' {
+  if (isDeno) {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:') ? 'socket' : 'other'
+    } catch {
+      return 'closed'
+    }
+  }
+  try {
+    return fs.fstatSync(fd).isSocket() ? 'socket' : 'other'
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBADF') return 'closed'
+    throw e
+  }
+}
