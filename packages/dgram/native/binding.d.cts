@@ -108,6 +108,11 @@ export declare class NativeSocket {
   getSendBufferSize(): number
   getSendQueueSize(): number
   getSendQueueCount(): number
+  /**
+   * Bounds the send queue (validated by the facade: integers >= 0 or Infinity). Each bound
+   * left undefined keeps the socket type's default (unix_dgram: QueueLimits::UNIX_DEFAULT).
+   */
+  setSendQueueLimit(perDestinationDatagrams?: number | undefined | null, perDestinationBytes?: number | undefined | null, totalDatagrams?: number | undefined | null, totalBytes?: number | undefined | null): void
 }
 
 /**
@@ -154,3 +159,10 @@ export interface SendManyResult {
  * usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
  */
 export declare function setHostLacksLibuv(lacks: boolean): void
+
+/**
+ * `socketpair()`: two connected unix_dgram descriptors (close-on-exec, non-blocking) for the
+ * facade to adopt, one per socket. Returned as numbers because adopting is what `bind({ fd })`
+ * already does, checks included.
+ */
+export declare function unixSocketpair(): Array<number>

@@ -6,7 +6,6 @@
 // node:dgram (lib/dgram.js of Node 20 and 24; DIFFERENCES.md lists where we part). Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { AsyncResource } from 'node:async_hooks'
 import { BlockList, isIP } from 'node:net'
@@ -24,7 +23,6 @@ import {
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   ERR_INVALID_FD_TYPE,
-  ERR_SOCKET_DGRAM_QUEUE_FULL,
   ERR_FEATURE_UNAVAILABLE,
   ERR_OUT_OF_RANGE,
   errnoException,
@@ -42,10 +40,12 @@ import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, Na
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
 import { applyMetadata, type RecvMetadataOptions } from './metadata'
-import { toIcmpError, type IcmpError } from './icmp'
+import { toIcmpReport, type IcmpReport } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
+  Datagram,
+  NonSharedBuffer,
   SendMany,
   MessageListener,
   RemoteInfo,
@@ -87,6 +87,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import * as flow from './flow'
 import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
@@ -119,9 +120,6 @@ interface UnixState {
   unlinkOnClose: boolean
   /** The socket file this socket created, once bound to a path. */
   boundFile: BoundFile | undefined
-  /** sendQueueLimit: Infinity when unbounded. */
-  limitBytes: number
-  limitDatagrams: number
   /** Received descriptors are handed out (otherwise any that arrive are closed at once). */
   receiveFds: boolean
 }
@@ -187,6 +185,9 @@ const isBlockList: (value: unknown) => boolean =
   (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
+/** EventEmitter's constructor options, however this @types/node version names them. */
+type EventEmitterOptions = ConstructorParameters<typeof EventEmitter>[0]
+
 /** The socket's private state (kept off the public type so sockets stay assignable). */
 function stateOf(socket: Socket): State {
   return (socket as unknown as { [kState]: State })[kState]
@@ -201,8 +202,16 @@ export class Socket extends EventEmitter {
    */
   declare sendMany?: SendMany
 
-  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
+  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener)
+  /**
+   * @types/node's signature (EventEmitter's), declared so that the class, and with it the
+   * module, is assignable to node:dgram's. Without a socket type it throws
+   * ERR_SOCKET_BAD_TYPE, as node:dgram does.
+   */
+  constructor(options?: EventEmitterOptions)
+  constructor(typeArg?: SocketType | SocketOptions | UnixSocketOptions | EventEmitterOptions, listener?: MessageListener | UnixMessageListener) {
     super()
+    const type = typeArg as SocketType | SocketOptions | UnixSocketOptions
     // Read as the union of every option; a unix socket refuses the UDP-only ones below.
     let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
@@ -231,6 +240,8 @@ export class Socket extends EventEmitter {
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
+    // Read once, before the descriptor exists: a bad value throws with nothing to close.
+    const limits = kind === 'unix_dgram' ? queueLimit((options as UnixSocketOptions | undefined)?.sendQueueLimit) : undefined
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
@@ -257,7 +268,7 @@ export class Socket extends EventEmitter {
             // Not supported here (non-Linux or an old kernel): fall back silently.
           }
         }
-        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined, limits!)
       } catch (e) {
         fresh.close()
         throw e
@@ -738,20 +749,58 @@ Object.defineProperties(Socket.prototype, {
     configurable: true,
   },
   setPassCredentials: {
-    value: function setPassCredentials(this: Socket, flag: boolean): void {
+    value: function setPassCredentials(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setPassCredentials on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setPassCredentials(!!flag))
+      return this
     },
     writable: true,
     configurable: true,
   },
   setReceiveFds: {
-    value: function setReceiveFds(this: Socket, flag: boolean): void {
+    value: function setReceiveFds(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setReceiveFds on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setReceiveFds(!!flag))
       state.unix!.receiveFds = !!flag
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
+// Flow control (flow.ts) and the descriptor, on every socket; typed on UdpSocket / UnixSocket.
+Object.defineProperties(Socket.prototype, {
+  pause: {
+    value: function pause(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.pause(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  resume: {
+    value: function resume(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.resume(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  isPaused: {
+    value: function isPaused(this: Socket): boolean {
+      return flow.isPaused(this)
+    },
+    writable: true,
+    configurable: true,
+  },
+  fileno: {
+    value: function fileno(this: Socket): number {
+      return openHandle(stateOf(this)).fd()
     },
     writable: true,
     configurable: true,
@@ -790,13 +839,26 @@ export interface SocketExtensions {
    * port and address.
    */
   sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /**
+   * Stops reading from the kernel until resume(): what `events.on(socket, 'message', {
+   * highWaterMark })` calls for backpressure. At most the rest of one receive batch still
+   * arrives; later datagrams wait in the kernel's receive buffer (where UDP may drop them).
+   */
+  pause(): this
+  /** Reads again after pause(). */
+  resume(): this
+  isPaused(): boolean
+  /** The socket's descriptor (-1 on Windows). It stays the socket's: do not close it. */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<RemoteInfo>>
   /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
-  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  on(event: 'icmp', listener: (error: IcmpError) => void): this
-  once(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  emit(event: 'icmp', error: IcmpError): boolean
+  addListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  on(event: 'icmp', listener: (report: IcmpReport) => void): this
+  once(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependOnceListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  emit(event: 'icmp', report: IcmpReport): boolean
 }
 
 /** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
@@ -974,7 +1036,7 @@ function bindNow(socket: Socket, address: string, port: number): void {
     throw exceptionWithHostPort(bindCode(e), 'bind', address, port)
   }
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
@@ -1057,9 +1119,20 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   sendWithFds(msg: SendMessage, fds: readonly number[], callback?: SendCallback): void
   /** Linux: `rinfo.pid/uid/gid` on every datagram received (SO_PASSCRED). */
-  setPassCredentials(flag: boolean): void
+  setPassCredentials(flag: boolean): this
   /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
-  setReceiveFds(flag: boolean): void
+  setReceiveFds(flag: boolean): this
+  /** Stops reading until resume() (see SocketExtensions.pause); a unix_dgram sender then waits in its send queue. */
+  pause(): this
+  resume(): this
+  isPaused(): boolean
+  /**
+   * The descriptor, e.g. to hand a socketpair() end to a child process through
+   * child_process's `stdio`. It stays this socket's: close the socket (not the fd) when done.
+   */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<UnixRemoteInfo>>
   /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
   /** Each element as its own datagram, to a path (or the connected peer); one callback. */
   sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
@@ -1233,9 +1306,21 @@ function adoptFd(socket: Socket, fd: number, args: IArguments): void {
     }
     throw errnoException(code, 'open')
   }
+  // A unix descriptor that already has a peer (a socketpair() end, handed to a child): sends
+  // without a path go to that peer, as after connect().
+  if (state.kind === 'unix_dgram' && hasPeer(state.native!)) state.connectState = ConnectState.Connected
   state.bindState = BindState.Binding
   addBindCallback(socket, args)
   startListening(socket)
+}
+
+function hasPeer(native: NativeHandle): boolean {
+  try {
+    native.remoteAddress()
+    return true
+  } catch {
+    return false
+  }
 }
 
 function startListening(socket: Socket): void {
@@ -1246,7 +1331,7 @@ function startListening(socket: Socket): void {
 function startReceiving(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   state.hasFd = true
@@ -1302,20 +1387,18 @@ class DescriptorUnavailable extends Error {
 
 /** createSocket's unix_dgram options, as the socket's state. */
 function unixState(options: UnixSocketOptions | undefined): UnixState {
-  const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
   return {
     // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
     unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
-    limitBytes,
-    limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
 }
 
 /** createSocket's unix_dgram options that the descriptor carries. */
-function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined, limits: NativeLimits): void {
   try {
+    native.setSendQueueLimit(...limits)
     if (options?.passCredentials) native.setPassCredentials(true)
     if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
@@ -1358,18 +1441,31 @@ function deferredNative(open: () => NativeHandle): NativeHandle {
   })
 }
 
-function queueLimit(value: unknown): [number, number] {
-  if (value === undefined || value === null) return [Infinity, Infinity]
-  if (typeof value === 'number') return [limitValue(value, 'options.sendQueueLimit'), Infinity]
+/** sendQueueLimit as the binding takes it: per destination (datagrams, bytes), then in all. */
+type NativeLimits = [number | undefined, number | undefined, number | undefined, number | undefined]
+
+/** Validates sendQueueLimit, reading each field once; undefined fields keep the core's default. */
+function queueLimit(value: unknown): NativeLimits {
+  if (value === undefined || value === null) return [undefined, undefined, undefined, undefined]
+  if (typeof value === 'number') return [undefined, undefined, undefined, limitValue(value, 'options.sendQueueLimit')]
   if (typeof value !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit', ['number', 'Object'], value)
-  const { bytes, datagrams } = value as SendQueueLimit
+  const { bytes, datagrams, perDestination } = value as SendQueueLimit
+  let one: { bytes?: unknown; datagrams?: unknown } = {}
+  if (perDestination !== undefined) {
+    if (perDestination === null || typeof perDestination !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit.perDestination', 'Object', perDestination)
+    const { bytes, datagrams } = perDestination
+    one = { bytes, datagrams }
+  }
   return [
-    bytes === undefined ? Infinity : limitValue(bytes, 'options.sendQueueLimit.bytes'),
-    datagrams === undefined ? Infinity : limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(one.datagrams, 'options.sendQueueLimit.perDestination.datagrams'),
+    limitValue(one.bytes, 'options.sendQueueLimit.perDestination.bytes'),
+    limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(bytes, 'options.sendQueueLimit.bytes'),
   ]
 }
 
-function limitValue(n: unknown, name: string): number {
+function limitValue(n: unknown, name: string): number | undefined {
+  if (n === undefined) return undefined
   validateNumber(n, name)
   if (n === Infinity) return n
   if (!Number.isInteger(n) || n < 0) throw ERR_OUT_OF_RANGE(name, 'a non-negative integer or Infinity', n)
@@ -1895,24 +1991,9 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
     return
   }
   const data = joinParts(list)
-  const unix = state.unix!
   const native = state.native!
-  // Past the queue's bound the send fails at once instead of growing memory. An empty queue
-  // always takes the datagram (the kernel usually does, and one datagram is the least a queue
-  // can hold), so the queue never exceeds its limit by more than that one datagram.
-  if (state.pending.size > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
-    const bytes = native.getSendQueueSize()
-    const count = native.getSendQueueCount()
-    if (bytes + data.length > unix.limitBytes || count + 1 > unix.limitDatagrams) {
-      const limit = [unix.limitBytes !== Infinity ? `${unix.limitBytes} bytes` : '', unix.limitDatagrams !== Infinity ? `${unix.limitDatagrams} datagrams` : '']
-        .filter(Boolean)
-        .join(', ')
-      const err = ERR_SOCKET_DGRAM_QUEUE_FULL(bytes, count, limit)
-      if (cb) process.nextTick(cb, err)
-      else process.nextTick(emitError, socket, err)
-      return
-    }
-  }
+  // The core bounds the queue (per destination and in all; see SendQueueLimit) and refuses a
+  // send that would have to wait past a bound: ERR_SOCKET_DGRAM_QUEUE_FULL, nothing sent.
   let sent: number
   try {
     sent = native.sendUnix(data, dest === null ? null : pathBytes(dest), fds ?? null)
@@ -2064,7 +2145,7 @@ function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
   for (const e of errors) {
     if (state.native === null) return
     try {
-      socket.emit('icmp', toIcmpError(e))
+      socket.emit('icmp', toIcmpReport(e))
     } catch (err) {
       process.nextTick(rethrow, err)
     }
