@@ -34,7 +34,10 @@ describe('send-queue counts past 4 GiB (64-bit)', () => {
       try {
         // The receiver cannot read while this loop runs: the kernel pushes back and sends queue.
         let small = 0
-        while (c.getSendQueueCount() < 1 && small < 100_000) c.send(Buffer.alloc(16), p, () => {}), small++
+        while (c.getSendQueueCount() < 1 && small < 100_000) {
+          c.send(Buffer.alloc(16), p, () => {})
+          small++
+        }
         expect(c.getSendQueueCount()).toBe(1)
         const queuedSmall = c.getSendQueueSize()
         // One zero-filled buffer queued four times: untouched pages here, four copies queued.
