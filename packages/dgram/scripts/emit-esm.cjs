@@ -7,7 +7,7 @@ const path = require('node:path')
 
 const dist = path.join(__dirname, '..', 'dist')
 const entries = [
-  { file: 'index', names: ['createSocket', 'Socket', 'kNative', 'promises'], hasDefault: true },
+  { file: 'index', names: ['createSocket', 'Socket', 'kNative', 'promises', '_createSocketHandle'], hasDefault: true },
   { file: 'sd-notify', names: ['notify', 'formatNotify', 'watchdogUsec', 'notifySocket'], hasDefault: false },
   {
     file: 'syslog',

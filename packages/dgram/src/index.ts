@@ -2,6 +2,7 @@
 
 import { Socket, kNative, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
 import * as promises from './promises'
+import { createSocketHandle } from './dep0112'
 import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
 export function createSocket(type: UdpSocketType, callback?: MessageListener): UdpSocket
@@ -14,6 +15,12 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 }
 
 export { Socket, kNative, promises }
+
+/**
+ * @deprecated DEP0112: node:dgram's own `_createSocketHandle` (a node UDP handle, for node's
+ * cluster internals), present where the running node:dgram still has it.
+ */
+export const _createSocketHandle = createSocketHandle
 export type { Datagram, MessagesOptions } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
 /** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */
@@ -44,5 +51,5 @@ export type { AdvancedSocketOptions, MtuDiscoverMode, SendWithOptions } from './
 export type { DatagramMetadata, RecvMetadataOptions } from './metadata'
 export type { IcmpError, IcmpErrorKind } from './icmp'
 
-const dgram = { createSocket, Socket, promises }
+const dgram = { createSocket, Socket, promises, _createSocketHandle }
 export default dgram

@@ -87,6 +87,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { enqueueSend, enqueueWork, flushOwner, seal } from './tick-queue'
+import { defineDep0112 } from './dep0112'
 
 const enum BindState {
   Unbound,
@@ -147,6 +148,8 @@ interface State {
    */
   hasFd: boolean
   reuseAddr: boolean
+  /** createSocket's `reuseAddr` as given (what node:dgram's `_reuseAddr` reads). */
+  reuseAddrOption: unknown
   ipv6Only: boolean
   reusePort: boolean
   recvBufferSize: number | undefined
@@ -302,6 +305,7 @@ export class Socket extends EventEmitter {
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
         reuseAddr: !!options?.reuseAddr,
+        reuseAddrOption: options?.reuseAddr,
         ipv6Only: !!options?.ipv6Only,
         reusePort: !!options?.reusePort,
         recvBufferSize,
@@ -895,6 +899,55 @@ for (const name of advanced.UDP_ONLY_METHODS) {
   Object.defineProperty(guarded, 'length', { value: udp.length })
   Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
 }
+
+// DEP0112: node:dgram's deprecated private members, where the running node:dgram has them.
+defineDep0112(Socket.prototype, {
+  get(socket, field) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        return state.native
+      case '_receiving':
+        return state.receiving
+      case '_bindState':
+        return state.bindState
+      case '_queue':
+        return state.queue
+      case '_reuseAddr':
+        return state.reuseAddrOption
+    }
+  },
+  set(socket, field, value) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        state.native = value as NativeHandle | null
+        break
+      case '_receiving':
+        state.receiving = value as boolean
+        break
+      case '_bindState':
+        state.bindState = value as BindState
+        break
+      case '_queue':
+        state.queue = value as (() => void)[] | undefined
+        break
+      case '_reuseAddr':
+        state.reuseAddrOption = value
+        state.reuseAddr = !!value
+        break
+    }
+  },
+  healthCheck(socket) {
+    healthCheck(stateOf(socket))
+  },
+  stopReceiving(socket) {
+    const state = stateOf(socket)
+    if (!state.receiving) return
+    state.native!.recvStop()
+    state.receiving = false
+  },
+})
 
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
