@@ -398,3 +398,53 @@ describe('beyond node:dgram: sendMany() and sendWith() take their turn too', () 
     expect(got).toEqual(['1', '2', '3'])
   })
 })
+
+// DIFFERENCES.md, "send() to an IP literal": one socket's sends that share a turn leave together.
+describe('deliberate differences of a shared turn (DIFFERENCES.md)', () => {
+  const track = socketTracker()
+
+  async function pair(): Promise<[ReturnType<typeof createSocket>, ReturnType<typeof createSocket>]> {
+    const rx = track(createSocket('udp4'))
+    const tx = track(createSocket('udp4'))
+    for (const s of [rx, tx]) {
+      s.bind(0, '127.0.0.1')
+      await once(s, 'listening')
+    }
+    return [rx, tx]
+  }
+
+  it('a nextTick queued between two sends of one turn runs after both have left; the ticks it queues follow both callbacks', async () => {
+    const [rx, tx] = await pair()
+    const port = rx.address().port
+    const log: string[] = []
+    const finished = new Promise<void>((resolve) => setTimeout(resolve, 50))
+    tx.send('1', port, '127.0.0.1', () => log.push('callback 1'))
+    process.nextTick(() => {
+      log.push('tick')
+      process.nextTick(() => log.push('tick from tick'))
+    })
+    tx.send('2', port, '127.0.0.1', () => log.push('callback 2'))
+    await finished
+    // node:dgram: tick, callback 1, tick from tick, callback 2 (each send has its own turn).
+    expect(log).toEqual(['tick', 'callback 1', 'callback 2', 'tick from tick'])
+  })
+
+  it('close() in the same tick sends the waiting datagrams before closing; their callbacks do not run', async () => {
+    const [rx, tx] = await pair()
+    const port = rx.address().port
+    const got: string[] = []
+    const arrived = new Promise<void>((resolve) =>
+      rx.on('message', (msg) => {
+        got.push(msg.toString())
+        if (got.length === 3) resolve()
+      }),
+    )
+    const callbacks: unknown[] = []
+    for (const m of ['a', 'b', 'c']) tx.send(m, port, '127.0.0.1', (err) => callbacks.push(err))
+    tx.close()
+    await withTimeout(arrived, 5000, 'the three datagrams')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    // node:dgram: nothing arrives (its lookup ticks find the socket closed).
+    expect({ got, callbacks }).toEqual({ got: ['a', 'b', 'c'], callbacks: [] })
+  })
+})
