@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import * as nodeDgram from 'node:dgram'
 import type { RemoteInfo, Socket } from 'node:dgram'
-import { createSocket } from '../src/index'
+import { createSocket, type UdpSocket } from '../src/index'
 import { once, sameAsNode, socketTracker, withTimeout, type Ctx } from './harness'
 
 /** A UDP port nobody is bound to right now (bound and released through node:dgram). */
@@ -403,7 +403,7 @@ describe('beyond node:dgram: sendMany() and sendWith() take their turn too', () 
 describe('deliberate differences of a shared turn (DIFFERENCES.md)', () => {
   const track = socketTracker()
 
-  async function pair(): Promise<[ReturnType<typeof createSocket>, ReturnType<typeof createSocket>]> {
+  async function pair(): Promise<[UdpSocket, UdpSocket]> {
     const rx = track(createSocket('udp4'))
     const tx = track(createSocket('udp4'))
     for (const s of [rx, tx]) {
