@@ -24,7 +24,12 @@
 # - cluster.test.ts "cluster workers…": Deno's node:cluster starts no workers.
 # - link-local.test.ts "rinfo.address, address() and remoteAddress() carry '%zone'…": its
 #   namespace children compare the runtime's node:dgram with ours, and Deno's drops the zone.
-# - bind.test.ts "reusePort is bind ENOTSUP on Windows" (Windows only, as under Node).
+# - bind.test.ts "reusePort is bind ENOTSUP on Windows" (Windows only, as under Node);
+#   queue-64bit.test.ts's two cases need more free memory than this machine has (as under Node).
+# - Not sorted yet: dep0112.test.ts (7 tests, skipped under Bun and Deno by its own condition:
+#   it compares node:dgram's private members and DeprecationWarning output in one process);
+#   unix-fair-queue.test.ts "a stuck peer is retried with one syscall per retry…" (under Deno
+#   sendmmsg carried 2 datagrams more than the queue count the child read at the stall).
 # Also narrowed, not skipped: driver-mode.test.ts expects the thread as Deno's default and leaves
 # out the DGRAMX_DRIVER=uv-poll override (no libuv loop under Deno); unix-backpressure's strace
 # test runs the thread driver only; promises.test.ts's abort-shape test checks our error's

@@ -58,3 +58,11 @@ function atLeast(version: string, want: [number, number, number]): boolean {
 export function versionGateDiffers(version: [number, number, number]): boolean {
   return foreignRuntime && atLeast(process.versions.node, version) !== atLeast(referenceNodeVersion(), version)
 }
+
+/** How to run a script file with the runtime that runs the tests (Deno: `deno run -A file`). */
+export function runtimeCommand(file: string): string[] {
+  return isDeno ? [process.execPath, 'run', '-A', file] : [process.execPath, file]
+}
+
+/** The drivers a child of this runtime can use: uv-poll needs Node's libuv loop. */
+export const childDrivers: string[] = foreignRuntime ? ['thread'] : ['uv-poll', 'thread']

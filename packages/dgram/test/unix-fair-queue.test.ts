@@ -5,13 +5,14 @@
 // destination's replies stay in order, and the wait is bounded by default. No timing is
 // asserted: counts and order, with bounded waits; CPU is counted in syscalls (strace).
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createSocket, kNative, type UnixSocket } from '../src/index'
 import { builtPackage } from './child'
 import { once, tempDir, until } from './harness'
 import { lacks } from './lacks'
+import { childDrivers, isBun, isDeno, runtimeCommand } from './runtime'
 
 const UNBOUNDED = { bytes: Infinity, datagrams: Infinity, perDestination: { bytes: Infinity, datagrams: Infinity } }
 
@@ -158,9 +159,9 @@ describe('unix_dgram: a stuck peer holds up only itself', () => {
 })
 
 describe('a stuck peer costs next to nothing while the others are served', () => {
-  // Node only: the child is started with Node's command line (-e), which Bun and Deno read otherwise.
-  const underNode = typeof (process.versions as Record<string, unknown>).bun !== 'string' && typeof (globalThis as { Deno?: unknown }).Deno !== 'object'
-  it.skipIf(lacks('strace') || !underNode)("echo server with one client stuck: the other's 200 round trips complete, and 2 s with the stuck client's replies waiting cost few syscalls, at the syscall level (both drivers)", () => {
+  // Not under Bun (it reads Node's command line otherwise); under Deno the child is `deno run` on
+  // a file with the thread driver only (no libuv loop).
+  it.skipIf(lacks('strace') || isBun)("echo server with one client stuck: the other's 200 round trips complete, and 2 s with the stuck client's replies waiting cost few syscalls, at the syscall level (both drivers)", () => {
     const script = `
       const dgram = require(${JSON.stringify(builtPackage)});
       const path = require('node:path');
@@ -186,8 +187,10 @@ describe('a stuck peer costs next to nothing while the others are served', () =>
         });
       });
       setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(3) }, 30000).unref();`
-    for (const driver of ['uv-poll', 'thread']) {
-      const run = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
+    const file = path.join(tempDir(), 'child.cjs')
+    writeFileSync(file, script)
+    for (const driver of childDrivers) {
+      const run = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', ...runtimeCommand(file)], {
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...process.env, DGRAMX_DRIVER: driver },
@@ -209,8 +212,9 @@ describe('a stuck peer costs next to nothing while the others are served', () =>
 })
 
 describe('queued unix sends leave in batches (issue 18 item 3)', () => {
-  const underNode = typeof (process.versions as Record<string, unknown>).bun !== 'string' && typeof (globalThis as { Deno?: unknown }).Deno !== 'object'
-  it.skipIf(lacks('strace') || !underNode)('a stuck peer is retried with one syscall per retry, and its queue drains with sendmmsg batches once it reads, at the syscall level (both drivers)', () => {
+  // Not yet under Deno: there sendmmsg carried 2 datagrams more than the queue count the child
+  // read at the stall (191 vs 189), not explained yet.
+  it.skipIf(lacks('strace') || isBun || isDeno)('a stuck peer is retried with one syscall per retry, and its queue drains with sendmmsg batches once it reads, at the syscall level (both drivers)', () => {
     const script = `
       const dgram = require(${JSON.stringify(builtPackage)});
       const path = require('node:path');
@@ -236,9 +240,11 @@ describe('queued unix sends leave in batches (issue 18 item 3)', () => {
         }, 1000);
       });
       setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(3) }, 30000).unref();`
-    for (const driver of ['uv-poll', 'thread']) {
+    const file = path.join(tempDir(), 'child.cjs')
+    writeFileSync(file, script)
+    for (const driver of childDrivers) {
       const trace = path.join(tempDir(), `strace-${driver}.txt`)
-      const run = spawnSync('strace', ['-f', '-o', trace, '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
+      const run = spawnSync('strace', ['-f', '-o', trace, '-e', 'trace=sendto,sendmsg,sendmmsg', ...runtimeCommand(file)], {
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...process.env, DGRAMX_DRIVER: driver },
