@@ -26,6 +26,11 @@
 #   namespace children compare the runtime's node:dgram with ours, and Deno's drops the zone.
 # - bind.test.ts "reusePort is bind ENOTSUP on Windows" (Windows only, as under Node);
 #   queue-64bit.test.ts's two cases need more free memory than this machine has (as under Node).
+# - OPEN BUG (ours, not Deno's): unix-backpressure.test.ts's two 200,000-datagram floods
+#   ("unconnected: …" and "connected: … by a slow receiver in another process"). With both
+#   ends on the reactor-thread driver under Deno a flood sometimes stops making progress (no
+#   send callbacks for minutes) in about one run in three, even with its waits doubled; it
+#   passes in ~50 s otherwise. Skipped under Deno until it is found.
 # - Not sorted yet: dep0112.test.ts (7 tests, skipped under Bun and Deno by its own condition:
 #   it compares node:dgram's private members and DeprecationWarning output in one process);
 #   unix-fair-queue.test.ts "a stuck peer is retried with one syscall per retry…" (under Deno
@@ -134,10 +139,9 @@ run_one() { # name, files, command...
   sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +(Test Files|Tests) ' | sed "s/^/runtimes: $name /"
 }
 
-# Under Deno both ends of unix-backpressure's 200,000-datagram floods use the reactor-thread
-# driver, whose cross-thread wake-ups stall when the CPU is contended: the file took 115 s on a
-# loaded 2-core machine and once ran past its 120 s waits while other suites ran. The waits are
-# hang guards, so the Deno run doubles them (DGRAMX_TEST_TIME_SCALE, test/time-scale.ts).
+# The Deno run doubles the suite's hang-guard waits (DGRAMX_TEST_TIME_SCALE, test/time-scale.ts):
+# its children start slower than Node's on a loaded machine, and every socket there uses the
+# reactor-thread driver, whose cross-thread wake-ups suffer most from CPU contention.
 deno_time_scale() { export DGRAMX_TEST_TIME_SCALE=${DGRAMX_TEST_TIME_SCALE:-2}; }
 
 record_golden
