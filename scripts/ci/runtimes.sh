@@ -30,16 +30,16 @@
 #   ("unconnected: …" and "connected: … by a slow receiver in another process"). With both
 #   ends on the reactor-thread driver under Deno a flood sometimes stops making progress (no
 #   send callbacks for minutes) in about one run in three, even with its waits doubled; it
-#   passes in ~50 s otherwise. Skipped under Deno until it is found, with the docs snippet that
-#   pumps through 'drain' the same way (docs-snippets.test.ts docs/unix-dgram.md line 255,
-#   which stalled once in 20 s).
+#   passes in ~50 s otherwise. Skipped under Deno until it is found, with the docs snippets that
+#   pump through 'drain' the same way (docs-snippets.test.ts docs/unix-dgram.md lines 219 and
+#   255; 255 stalled once in 20 s).
 # - Not sorted yet: dep0112.test.ts (7 tests, skipped under Bun and Deno by its own condition:
 #   it compares node:dgram's private members and DeprecationWarning output in one process);
 #   unix-fair-queue.test.ts "a stuck peer is retried with one syscall per retry…" (under Deno
 #   sendmmsg carried 2 datagrams more than the queue count the child read at the stall).
 # Also narrowed, not skipped: driver-mode.test.ts expects the thread as Deno's default and leaves
-# out the DGRAMX_DRIVER=uv-poll override (no libuv loop under Deno); unix-backpressure's strace
-# test runs the thread driver only; promises.test.ts's abort-shape test checks our error's
+# out the DGRAMX_DRIVER=uv-poll override (no libuv loop under Deno); the strace tests of
+# unix-backpressure and unix-fair-queue run the thread driver only; promises.test.ts's abort-shape test checks our error's
 # fields but not equality with the runtime's events.on (Deno's AbortError has no cause).
 # Children that run node:dgram as the reference, or need Node's command line or package
 # resolution (packaging, subpaths, reuseport's member processes), run the real `node` on PATH;
