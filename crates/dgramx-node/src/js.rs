@@ -202,7 +202,7 @@ pub fn ancillary(env: sys::napi_env, mut anc: dgramx_core::cmsg::Ancillary) -> V
 
 /// One error-queue entry as `{ code, errno, origin, icmpType, icmpCode, mtu?, address?, port?,
 /// offender? }`.
-pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::meta::IcmpError) -> Value {
+pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::icmp::IcmpError) -> Value {
     let mut obj = ptr::null_mut();
     // SAFETY: plain value creation on the env's thread.
     unsafe { sys::napi_create_object(env, &mut obj) };
@@ -220,7 +220,7 @@ pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::meta::IcmpError) -> Value
         set("mtu", number(env, m as f64));
     }
     if let Some(d) = e.destination {
-        set("address", string(env, &d.ip().to_string()));
+        set("address", string(env, &dgramx_core::addr::ip_string(&d)));
         set("port", number(env, d.port() as f64));
     }
     if let Some(o) = e.offender {

@@ -4,10 +4,10 @@
 use std::ptr;
 use std::rc::Rc;
 
-use dgramx_core::meta;
 use dgramx_core::offload::{gso_supported, set_gro};
 use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
 use dgramx_core::unix_file;
+use dgramx_core::{icmp, meta, send_control};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -69,7 +69,7 @@ impl From<Endpoint> for NativeAddress {
     fn from(e: Endpoint) -> Self {
         match e {
             Endpoint::Ip(sa) => NativeAddress {
-                address: sa.ip().to_string(),
+                address: dgramx_core::addr::ip_string(&sa),
                 family: Some(if sa.is_ipv4() { "IPv4" } else { "IPv6" }.to_string()),
                 port: Some(sa.port() as u32),
             },
@@ -444,7 +444,7 @@ impl NativeSocket {
     /// Report ICMP errors (port/host unreachable, fragmentation needed) as Icmp events.
     #[napi(catch_unwind)]
     pub fn set_recv_errors(&self, on: bool) -> Result<(), Code> {
-        self.with("setsockopt", |s| meta::set_recv_err(s, on))?;
+        self.with("setsockopt", |s| icmp::set_recv_err(s, on))?;
         self.cell.borrow_mut().sender.set_recv_err(on);
         Ok(())
     }
@@ -475,7 +475,7 @@ impl NativeSocket {
         tos: Option<u32>,
     ) -> Result<i64, Code> {
         let dest = self.ip_dest(address, port)?;
-        let opts = meta::SendOptions {
+        let opts = send_control::SendOptions {
             source: match source {
                 Some(s) => Some(dgramx_core::addr::parse_ip(&s, "send").js()?),
                 None => None,
@@ -539,24 +539,45 @@ impl NativeSocket {
 
     /// Replaces this still-unused socket's descriptor with `fd` and owns it from now on
     /// (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+    /// the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+    /// worker's socket shares the descriptor of a handle that node's cluster closes itself).
     #[napi(catch_unwind)]
-    pub fn adopt(&self, fd: i32) -> Result<(), Code> {
+    pub fn adopt(&self, fd: i32, copy: Option<bool>) -> Result<(), Code> {
         #[cfg(unix)]
-        return self.adopt_fd(fd);
+        return if copy == Some(true) {
+            self.adopt_copy(fd)
+        } else {
+            self.adopt_fd(fd)
+        };
         #[cfg(not(unix))]
         {
             // Windows sockets are handles, not small integers: there is nothing to adopt.
-            let _ = fd;
-            Err(to_js(SysError::coded(
-                "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-                "open",
-            )))
+            let _ = (fd, copy);
+            Err(to_js(SysError::unavailable("open")))
         }
     }
 }
 
 impl NativeSocket {
+    #[cfg(unix)]
+    fn adopt_copy(&self, fd: i32) -> Result<(), Code> {
+        // SAFETY: fcntl on any integer is safe; a bad fd only yields -1.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if copy < 0 {
+            return Err(to_js(SysError::from_io(
+                &std::io::Error::last_os_error(),
+                "open",
+            )));
+        }
+        let result = self.adopt_fd(copy);
+        if result.is_err() {
+            // SAFETY: `copy` is ours and was not adopted.
+            unsafe { libc::close(copy) };
+        }
+        result
+    }
+
     #[cfg(unix)]
     fn adopt_fd(&self, fd: i32) -> Result<(), Code> {
         use dgramx_core::adopt::AdoptError;
@@ -575,6 +596,15 @@ impl NativeSocket {
         };
         match DgramSocket::adopt(self.kind, fd) {
             Ok(sock) => {
+                // SO_PASSCRED lives on the descriptor being replaced (createSocket's
+                // passCredentials): the adopted one gets it too. On failure the descriptor is
+                // handed back open, as for any refused adoption.
+                if st.pass_credentials {
+                    if let Err(e) = sock.set_pass_credentials(true) {
+                        let _ = sock.into_raw_fd();
+                        return Err(to_js(e));
+                    }
+                }
                 // Not registered with the reactor (not receiving, nothing queued): just drop it.
                 st.sock = Some(sock);
                 Ok(())

@@ -83,9 +83,11 @@ export declare class NativeSocket {
   /**
    * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
    * (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+   * the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+   * worker's socket shares the descriptor of a handle that node's cluster closes itself).
    */
-  adopt(fd: number): void
+  adopt(fd: number, copy?: boolean | undefined | null): void
   kind(): string
   setBroadcast(on: boolean): void
   getBroadcast(): boolean
@@ -152,3 +154,10 @@ export interface SendManyResult {
  * usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
  */
 export declare function setHostLacksLibuv(lacks: boolean): void
+
+/**
+ * `socketpair()`: two connected unix_dgram descriptors (close-on-exec, non-blocking) for the
+ * facade to adopt, one per socket. Returned as numbers because adopting is what `bind({ fd })`
+ * already does, checks included.
+ */
+export declare function unixSocketpair(): Array<number>

@@ -203,7 +203,7 @@ export interface NativeSocket {
    * ERR_INVALID_FD_TYPE ("Unsupported fd type: FILE" etc., libuv's handle names) for a
    * descriptor of the wrong kind or family, which then stays the caller's.
    */
-  adopt(fd: number): void
+  adopt(fd: number, copy?: boolean): void
   recvStart(): void
   recvStop(): void
   /** A receiving socket keeps the event loop alive unless unref()'d. */
