@@ -25,3 +25,8 @@ export function nodeHas(since: Since, version = process.versions.node): boolean 
   if (minor !== wantMinor) return minor > wantMinor
   return patch >= wantPatch
 }
+
+/** Whether the running release is `want` or later by number alone (same line or newer line). */
+export function nodeAtLeast(wantMajor: number, wantMinor: number, wantPatch: number): boolean {
+  return nodeHas({ [wantMajor]: [wantMinor, wantPatch] })
+}
