@@ -1252,8 +1252,14 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
         socket.emit('error', ex)
         return
       }
-      if (state.native === null) handle!.close()
-      else adoptShared(socket, handle!, ip, port)
+      if (handle === null || handle === undefined || !(handle.fd >= 0)) {
+        // Bun's primary answers without a handle (its cluster shares no UDP socket): the
+        // worker binds by itself, as on Windows.
+        bindResolved(socket, null, ip, port, true)
+        return
+      }
+      if (state.native === null) handle.close()
+      else adoptShared(socket, handle, ip, port)
     })
     return
   }
