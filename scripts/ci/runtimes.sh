@@ -81,8 +81,10 @@ DENO_EXCLUDE=(
 # uv-poll child) run under the Node release Bun claims (DGRAMX_REFERENCE_NODE, test/child.ts);
 # ours run under Bun (it reads node's -e and --expose-gc). Left out under Bun, each by a
 # condition in the test itself:
-# - unix-backpressure.test.ts "a stalled peer costs next to nothing": only the thread driver is
-#   traced; the uv-poll half needs libuv, whose exports abort when called in Bun.
+# - The strace tests (unix-backpressure.test.ts "a stalled peer costs next to nothing",
+#   unix-fair-queue.test.ts "a stuck peer costs next to nothing…" and "queued unix sends leave
+#   in batches"): only the thread driver is traced; the uv-poll half needs libuv, whose exports
+#   abort when called in Bun.
 # - lifetime.test.ts "closing sockets returns the descriptor count": the process-wide count is
 #   asserted under Node only (Bun opens and closes descriptors of its own at any time); that
 #   each socket's own descriptor is closed is asserted under Bun too.
