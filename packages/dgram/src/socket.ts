@@ -2108,26 +2108,47 @@ interface Inbox {
 function receiveBatch(socket: Socket, paced: boolean, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const inbox: Inbox = { slab, meta, addresses, ancillary, count: meta.length >> 2, next: 0 }
-  // Behind a batch still being paced, this one waits its turn: every datagram an immediate.
   const waits = state.inboxes.push(inbox) > 1
-  if (paced) for (let k = waits ? 0 : 1; k < inbox.count; k++) setImmediate(deliverNext, socket)
-  if (!waits) deliverNext(socket)
+  if (!paced) {
+    if (!waits) deliverNext(socket)
+    return
+  }
+  // Behind any datagram still being paced, of this socket or another, every datagram of this
+  // batch waits its turn: libuv reads one socket's datagrams before it polls the next, so a
+  // reply that arrives meanwhile on another socket must not come first.
+  const now = pacedTurns.length === 0 && !waits
+  for (let k = now ? 1 : 0; k < inbox.count; k++) {
+    pacedTurns.push(socket)
+    setImmediate(pacedTurn)
+  }
+  if (now) deliverNext(socket)
 }
 
-/** Delivers the inbox's next datagram as one 'message', a view into the batch's slab. */
-function deliverNext(socket: Socket): void {
+/** The sockets whose paced datagrams wait, one entry per datagram, in arrival order. */
+const pacedTurns: Socket[] = []
+
+/** One paced datagram per immediate; a closed socket's turns are passed over. */
+function pacedTurn(): void {
+  while (pacedTurns.length > 0) if (deliverNext(pacedTurns.shift()!)) return
+}
+
+/**
+ * Delivers the inbox's next datagram as one 'message', a view into the batch's slab. False when
+ * there was none to deliver (the socket closed meanwhile).
+ */
+function deliverNext(socket: Socket): boolean {
   const state = stateOf(socket)
   const inbox = state.inboxes[0]
-  if (inbox === undefined) return
+  if (inbox === undefined) return false
   const i = inbox.next++
   if (inbox.next >= inbox.count) state.inboxes.shift()
-  if (i >= inbox.count) return
+  if (i >= inbox.count) return false
   const { slab, meta, addresses, ancillary } = inbox
   const unix = state.kind === 'unix_dgram'
   // Closed meanwhile (inside a listener, or in a tick between two datagrams).
   if (!state.receiving) {
     if (unix && ancillary?.[i] !== undefined) closeFds(ancillary[i].fds)
-    return
+    return false
   }
   const m = i << 2
   const offset = meta[m]
@@ -2136,7 +2157,7 @@ function deliverNext(socket: Socket): void {
   const address = typeof addresses === 'string' ? addresses : addresses[i]
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return
+  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return true
   let rinfo: RemoteInfo | UnixRemoteInfo
   if (unix) rinfo = { address, size: length }
   else rinfo = { address, family, port: meta[m + 2], size: length }
@@ -2156,6 +2177,7 @@ function deliverNext(socket: Socket): void {
   // A lone datagram is the whole slab: no view to make. A throwing listener's exception is
   // uncaught at once, as with node:dgram; the binding goes on with the next datagram.
   socket.emit('message', inbox.count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
+  return true
 }
 
 /** The rest of the undelivered batches: nobody will take their descriptors now, so close them. */
