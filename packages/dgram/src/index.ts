@@ -14,6 +14,7 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 }
 
 export { Socket, kNative, promises }
+export { MessageBatch } from './batch'
 export type { Datagram, MessagesOptions } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
 /** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */
