@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module'
 import nodeDgram from 'node:dgram'
+import { pathToFileURL } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const p = JSON.parse(process.argv[2])
@@ -14,8 +15,11 @@ const say = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 const now = () => Number(process.hrtime.bigint()) / 1e9
 const loopback = (kind) => (kind === 'udp6' ? '::1' : '127.0.0.1')
 
+// DGRAMX_BENCH_OURS=<package dir> measures another build of ours (e.g. a baseline checkout)
+// under the same harness.
 async function loadOurs() {
-  return (await import('@dgramx/dgram')).default
+  const other = process.env.DGRAMX_BENCH_OURS
+  return (await import(other ? pathToFileURL(`${other}/dist/index.mjs`).href : '@dgramx/dgram')).default
 }
 
 /**
