@@ -608,6 +608,15 @@ impl NativeSocket {
         };
         match DgramSocket::adopt(self.kind, fd) {
             Ok(sock) => {
+                // SO_PASSCRED lives on the descriptor being replaced (createSocket's
+                // passCredentials): the adopted one gets it too. On failure the descriptor is
+                // handed back open, as for any refused adoption.
+                if st.pass_credentials {
+                    if let Err(e) = sock.set_pass_credentials(true) {
+                        let _ = sock.into_raw_fd();
+                        return Err(to_js(e));
+                    }
+                }
                 // Not registered with the reactor (not receiving, nothing queued): just drop it.
                 st.sock = Some(sock);
                 Ok(())

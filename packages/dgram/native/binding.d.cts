@@ -159,3 +159,10 @@ export interface SendManyResult {
  * usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
  */
 export declare function setHostLacksLibuv(lacks: boolean): void
+
+/**
+ * `socketpair()`: two connected unix_dgram descriptors (close-on-exec, non-blocking) for the
+ * facade to adopt, one per socket. Returned as numbers because adopting is what `bind({ fd })`
+ * already does, checks included.
+ */
+export declare function unixSocketpair(): Array<number>

@@ -6,7 +6,6 @@
 // node:dgram (lib/dgram.js of Node 20 and 24; DIFFERENCES.md lists where we part). Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { AsyncResource } from 'node:async_hooks'
 import { BlockList, isIP } from 'node:net'
@@ -43,10 +42,12 @@ import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, Na
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
 import { applyMetadata, type RecvMetadataOptions } from './metadata'
-import { toIcmpError, type IcmpError } from './icmp'
+import { toIcmpReport, type IcmpReport } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
+  Datagram,
+  NonSharedBuffer,
   SendMany,
   MessageListener,
   RemoteInfo,
@@ -88,6 +89,7 @@ import {
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import * as flow from './flow'
 import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
@@ -189,6 +191,9 @@ const isBlockList: (value: unknown) => boolean =
   (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
 
+/** EventEmitter's constructor options, however this @types/node version names them. */
+type EventEmitterOptions = ConstructorParameters<typeof EventEmitter>[0]
+
 /** The socket's private state (kept off the public type so sockets stay assignable). */
 function stateOf(socket: Socket): State {
   return (socket as unknown as { [kState]: State })[kState]
@@ -203,8 +208,16 @@ export class Socket extends EventEmitter {
    */
   declare sendMany?: SendMany
 
-  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
+  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener)
+  /**
+   * @types/node's signature (EventEmitter's), declared so that the class, and with it the
+   * module, is assignable to node:dgram's. Without a socket type it throws
+   * ERR_SOCKET_BAD_TYPE, as node:dgram does.
+   */
+  constructor(options?: EventEmitterOptions)
+  constructor(typeArg?: SocketType | SocketOptions | UnixSocketOptions | EventEmitterOptions, listener?: MessageListener | UnixMessageListener) {
     super()
+    const type = typeArg as SocketType | SocketOptions | UnixSocketOptions
     // Read as the union of every option; a unix socket refuses the UDP-only ones below.
     let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
@@ -740,20 +753,58 @@ Object.defineProperties(Socket.prototype, {
     configurable: true,
   },
   setPassCredentials: {
-    value: function setPassCredentials(this: Socket, flag: boolean): void {
+    value: function setPassCredentials(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setPassCredentials on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setPassCredentials(!!flag))
+      return this
     },
     writable: true,
     configurable: true,
   },
   setReceiveFds: {
-    value: function setReceiveFds(this: Socket, flag: boolean): void {
+    value: function setReceiveFds(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setReceiveFds on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setReceiveFds(!!flag))
       state.unix!.receiveFds = !!flag
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
+// Flow control (flow.ts) and the descriptor, on every socket; typed on UdpSocket / UnixSocket.
+Object.defineProperties(Socket.prototype, {
+  pause: {
+    value: function pause(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.pause(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  resume: {
+    value: function resume(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.resume(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  isPaused: {
+    value: function isPaused(this: Socket): boolean {
+      return flow.isPaused(this)
+    },
+    writable: true,
+    configurable: true,
+  },
+  fileno: {
+    value: function fileno(this: Socket): number {
+      return openHandle(stateOf(this)).fd()
     },
     writable: true,
     configurable: true,
@@ -792,13 +843,26 @@ export interface SocketExtensions {
    * port and address.
    */
   sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /**
+   * Stops reading from the kernel until resume(): what `events.on(socket, 'message', {
+   * highWaterMark })` calls for backpressure. At most the rest of one receive batch still
+   * arrives; later datagrams wait in the kernel's receive buffer (where UDP may drop them).
+   */
+  pause(): this
+  /** Reads again after pause(). */
+  resume(): this
+  isPaused(): boolean
+  /** The socket's descriptor (-1 on Windows). It stays the socket's: do not close it. */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<RemoteInfo>>
   /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
-  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  on(event: 'icmp', listener: (error: IcmpError) => void): this
-  once(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  emit(event: 'icmp', error: IcmpError): boolean
+  addListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  on(event: 'icmp', listener: (report: IcmpReport) => void): this
+  once(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependOnceListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  emit(event: 'icmp', report: IcmpReport): boolean
 }
 
 /** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
@@ -976,7 +1040,7 @@ function bindNow(socket: Socket, address: string, port: number): void {
     throw exceptionWithHostPort(bindCode(e), 'bind', address, port)
   }
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
@@ -1070,9 +1134,20 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   sendWithFds(msg: SendMessage, fds: readonly number[], callback?: SendCallback): void
   /** Linux: `rinfo.pid/uid/gid` on every datagram received (SO_PASSCRED). */
-  setPassCredentials(flag: boolean): void
+  setPassCredentials(flag: boolean): this
   /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
-  setReceiveFds(flag: boolean): void
+  setReceiveFds(flag: boolean): this
+  /** Stops reading until resume() (see SocketExtensions.pause); a unix_dgram sender then waits in its send queue. */
+  pause(): this
+  resume(): this
+  isPaused(): boolean
+  /**
+   * The descriptor, e.g. to hand a socketpair() end to a child process through
+   * child_process's `stdio`. It stays this socket's: close the socket (not the fd) when done.
+   */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<UnixRemoteInfo>>
   /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
   /** Each element as its own datagram, to a path (or the connected peer); one callback. */
   sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
@@ -1251,22 +1326,38 @@ function adoptFd(socket: Socket, fd: number, args: IArguments): void {
     }
     throw errnoException(code, 'open')
   }
+  // A unix descriptor that already has a peer (a socketpair() end, handed to a child): sends
+  // without a path go to that peer, as after connect().
+  if (state.kind === 'unix_dgram' && hasPeer(state.native!)) state.connectState = ConnectState.Connected
   state.bindState = BindState.Binding
   addBindCallback(socket, args)
   startListening(socket)
 }
 
+function hasPeer(native: NativeHandle): boolean {
+  try {
+    native.remoteAddress()
+    return true
+  } catch {
+    return false
+  }
+}
+
 function startListening(socket: Socket): void {
+  startReceiving(socket)
+  socket.emit('listening')
+}
+
+function startReceiving(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   state.hasFd = true
   // Failures here escape uncaught, exactly as with node:dgram.
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
   if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
-  socket.emit('listening')
 }
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
@@ -1444,8 +1535,15 @@ function socketIsLive(path: UnixPath): boolean {
 }
 
 function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
+  if (stateOf(socket).native === null) return
+  const err = bindUnixCore(socket, request)
+  if (err !== null) socket.emit('error', err)
+  else socket.emit('listening')
+}
+
+/** Binds at once and starts receiving; a failure is returned (the state already says it). */
+function bindUnixCore(socket: Socket, request: UnixBindRequest): Error | null {
   const state = stateOf(socket)
-  if (state.native === null) return
   state.hasFd = true
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
@@ -1454,23 +1552,22 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const where = file !== null ? absoluteUnixPath(file) : null
   const unix = state.unix!
   try {
-    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    const created = state.native!.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
     if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
     if (!(isNativeFailure(e) && e.message === 'chmod')) {
       state.bindState = BindState.Unbound
-      socket.emit('error', unixSocketError(e, 'bind', path))
-      return
+      return unixSocketError(e, 'bind', path)
     }
     // The name is bound (a socket cannot unbind) but could not be given its mode, or was
     // replaced before it could be checked: the caller should close the socket.
     state.bindState = BindState.Bound
     state.receiving = false
-    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
-    return
+    return exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined)
   }
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  startListening(socket)
+  startReceiving(socket)
+  return null
 }
 
 function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
@@ -1505,6 +1602,69 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
     // Without a callback the bind's own 'error' event is the report.
     if (cb !== undefined) process.nextTick(failConnect, socket, err, cb)
   })
+}
+
+// ---- synchronous unix_dgram primitives (for @dgramx/unix-dgram) -------------------------------
+
+/**
+ * unix_dgram bind, connect and send that act inside the call and report by return or throw,
+ * emitting nothing: the API of the npm package unix-dgram is synchronous, and
+ * @dgramx/unix-dgram builds it on these. Not part of the node:dgram API.
+ */
+export const unixSync = {
+  /** Binds `path` now and starts receiving. Throws the bind's error (a Node-style SystemError). */
+  bind(socket: Socket | UnixSocket, path: unknown, options: { unlinkExisting?: boolean | 'stale'; unlinkOnClose?: boolean } = {}): void {
+    const state = unixSyncState(socket, 'bind')
+    if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+    const request = unixBindRequest({ path, ...options })
+    state.bindState = BindState.Binding
+    const err = bindUnixCore(socket as Socket, request)
+    if (err !== null) throw err
+  },
+
+  /** Connects to `path` now. Throws the connect's error. */
+  connect(socket: Socket | UnixSocket, path: unknown): void {
+    const state = unixSyncState(socket, 'connect')
+    validateUnixDestination(path, 'path')
+    if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
+    state.hasFd = true
+    try {
+      state.native!.connectUnix(pathBytes(path as UnixPath))
+    } catch (e) {
+      throw unixSocketError(e, 'connect', path)
+    }
+    state.connectState = ConnectState.Connected
+  },
+
+  /**
+   * Sends `data` to `path` (null: the connected peer) now. Returns true when the kernel took it;
+   * false when it waits behind a full buffer, and then `whenQueuedDone` hears its outcome (or
+   * ECANCELED on close). Throws an immediate failure.
+   */
+  send(socket: Socket | UnixSocket, data: Buffer, path: unknown, whenQueuedDone: (err: Error | null) => void): boolean {
+    const state = unixSyncState(socket, 'send')
+    if (path !== null) validateUnixDestination(path, 'path')
+    let sent: number
+    try {
+      sent = state.native!.sendUnix(data, path === null ? null : pathBytes(path as UnixPath), null)
+    } catch (e) {
+      throw unixSocketError(e, 'send', path)
+    }
+    return !recordIfQueued(state.pending, sent, {
+      callback: AsyncResource.bind((err: Error | null) => whenQueuedDone(err)),
+      address: path === null ? undefined : pathString(path as UnixPath),
+      port: undefined,
+      emitWithoutCallback: false,
+    })
+  },
+}
+
+function unixSyncState(socket: Socket | UnixSocket, method: string): State {
+  const state = stateOf(socket as Socket)
+  if (state.kind !== 'unix_dgram') throw advanced.unsupportedOnType(state.kind, `unixSync.${method}`)
+  healthCheck(state)
+  return state
 }
 
 // ---- UDP connect ------------------------------------------------------------------------------
@@ -2067,7 +2227,7 @@ function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
   for (const e of errors) {
     if (state.native === null) return
     try {
-      socket.emit('icmp', toIcmpError(e))
+      socket.emit('icmp', toIcmpReport(e))
     } catch (err) {
       process.nextTick(rethrow, err)
     }

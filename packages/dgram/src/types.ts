@@ -1,12 +1,19 @@
 // Public types. Where they overlap with @types/node's `dgram` they have the same shape, so a
 // TypeScript project can swap the import; the unix_dgram additions are separate types.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
 import type { AdvancedSocketOptions, UdpOnlyOption } from './advanced'
 import type { DatagramMetadata } from './metadata'
+
+/**
+ * What Buffer.alloc() returns, and what 'message' hands over: @types/node's `NonSharedBuffer`
+ * (`Buffer<ArrayBuffer>`) where Buffer is generic, plain `Buffer` in older @types/node. Derived
+ * rather than imported so that the types work with every @types/node from 20.0 on (importing
+ * NonSharedBuffer fails before 20.19.x, and under skipLibCheck silently turns into `any`).
+ */
+export type NonSharedBuffer = ReturnType<typeof Buffer.alloc>
 
 export type UdpSocketType = 'udp4' | 'udp6'
 export type SocketType = UdpSocketType | 'unix_dgram'
@@ -157,5 +164,11 @@ export type MessageListener = (msg: NonSharedBuffer, rinfo: RemoteInfo) => void
 export type UnixMessageListener = (msg: NonSharedBuffer, rinfo: UnixRemoteInfo) => void
 export type SendCallback = (error: Error | null, bytes: number) => void
 export type SendMessage = string | NodeJS.ArrayBufferView | readonly unknown[]
+
+/** One received datagram, as `promises.messages()` and `for await (... of socket)` yield it. */
+export interface Datagram<R = RemoteInfo | UnixRemoteInfo> {
+  msg: NonSharedBuffer
+  rinfo: R
+}
 
 export type { AddressInfo }

@@ -1,4 +1,4 @@
-// The helper subpath exports (@dgramx/dgram/sd-notify, @dgramx/dgram/syslog): resolvable by
+// The subpath exports (@dgramx/dgram/promises, /sd-notify, /syslog): resolvable by
 // name from CommonJS and ESM, sharing the main entry's Socket class, typed, and in the tarball.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,6 +10,7 @@ import { timeScale } from './time-scale'
 const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
 const subpaths = {
+  promises: ['bind', 'messages', 'send'],
   'sd-notify': ['formatNotify', 'notify', 'notifySocket', 'watchdogUsec'],
   syslog: ['SyslogSender', 'createSyslog', 'defaultSyslogPaths', 'facilities', 'findSyslogSocket', 'formatSyslog', 'priority', 'severities'],
 }
