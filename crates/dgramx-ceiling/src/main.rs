@@ -395,7 +395,12 @@ mod linux {
                     window = Some((now, count, bytes, cpu_secs()))
                 }
                 (_, Some((t0, c0, b0, cpu0))) if now - t0 >= span => {
-                    result = (count - c0, bytes - b0, (now - t0).as_secs_f64(), cpu_secs() - cpu0);
+                    result = (
+                        count - c0,
+                        bytes - b0,
+                        (now - t0).as_secs_f64(),
+                        cpu_secs() - cpu0,
+                    );
                     break;
                 }
                 _ => {}
