@@ -13,11 +13,11 @@ import type { NativeAncillary } from './native-types'
 import type { RemoteInfo, UnixRemoteInfo } from './types'
 
 /**
- * One receive batch. `data` is a fresh Buffer per batch that nothing else reuses or writes:
+ * One receive batch (`R`: the rinfo type of the socket it came from). `data` is a fresh Buffer per batch that nothing else reuses or writes:
  * it and every view into it stay valid for as long as you hold them (holding one datagram's
  * view keeps the whole batch's memory alive; copy it to keep a datagram but not its batch).
  */
-export class MessageBatch {
+export class MessageBatch<R extends RemoteInfo | UnixRemoteInfo = RemoteInfo | UnixRemoteInfo> {
   /** How many datagrams. */
   readonly count: number
   /** The datagrams' bytes, back to back. */
@@ -68,7 +68,7 @@ export class MessageBatch {
    * descriptors included). A fresh object per call; descriptors (`fds`) are yours to close,
    * whether or not you ask for them, as with a 'message' listener.
    */
-  rinfo(i: number): RemoteInfo | UnixRemoteInfo {
+  rinfo(i: number): R {
     const real = this.truncatedSizes[i]
     const size = real !== 0 ? real : this.lengths[i]
     const family = this.family
@@ -76,7 +76,7 @@ export class MessageBatch {
       family === undefined ? { address: this.addresses[i], size } : { address: this.addresses[i], family, port: this.ports[i], size }
     if (real !== 0) rinfo.truncated = true
     const anc = this.#ancillary?.[i]
-    if (anc === undefined) return rinfo
+    if (anc === undefined) return rinfo as R
     if (family === undefined) {
       const u = rinfo as UnixRemoteInfo
       if (anc.pid !== undefined) {
@@ -89,7 +89,7 @@ export class MessageBatch {
     } else {
       applyMetadata(rinfo as RemoteInfo, anc)
     }
-    return rinfo
+    return rinfo as R
   }
 }
 

@@ -1059,14 +1059,14 @@ export interface Socket {
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
-  addListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  addListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
-  emit(event: 'messages', batch: MessageBatch): boolean
+  emit(event: 'messages', batch: MessageBatch<RemoteInfo>): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
@@ -1074,7 +1074,7 @@ export interface Socket {
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
-  on(event: 'messages', listener: (batch: MessageBatch) => void): this
+  on(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
@@ -1082,7 +1082,7 @@ export interface Socket {
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
-  once(event: 'messages', listener: (batch: MessageBatch) => void): this
+  once(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
@@ -1090,7 +1090,7 @@ export interface Socket {
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
-  prependListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  prependListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
@@ -1098,7 +1098,7 @@ export interface Socket {
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
   /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
-  prependOnceListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
@@ -1159,24 +1159,24 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   close(callback?: () => void): this
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
   addListener(event: 'message', listener: UnixMessageListener): this
-  addListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  addListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   /** 'drain': the send queue, non-empty before, has emptied. */
   on(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'message', listener: UnixMessageListener): this
-  on(event: 'messages', listener: (batch: MessageBatch) => void): this
+  on(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'message', listener: UnixMessageListener): this
-  once(event: 'messages', listener: (batch: MessageBatch) => void): this
+  once(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'message', listener: UnixMessageListener): this
-  prependListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  prependListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'message', listener: UnixMessageListener): this
-  prependOnceListener(event: 'messages', listener: (batch: MessageBatch) => void): this
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
 }
 
