@@ -16,6 +16,7 @@ const dgram = require('@dgramx/dgram')
 
 const { unixSync } = dgram
 const { EAGAIN, EBADF, EINVAL } = os.constants.errno
+const UNBOUNDED = { bytes: Infinity, datagrams: Infinity, perDestination: { bytes: Infinity, datagrams: Infinity } }
 
 /** unix-dgram's error for a failed system call: errno and code are the negative errno. */
 function errnoException(errno, syscall) {
@@ -78,7 +79,9 @@ class Socket extends EventEmitter {
      * default, is unix-dgram's behaviour (the refused datagram is the probe for 'writable').
      */
     this.congestionLimit = congestionLimit(options)
-    this._socket = dgram.createSocket('unix_dgram')
+    // congestionLimit is this package's bound (unix-dgram's own semantics: 'congestion', not an
+    // error code), so the facade's default send-queue bounds are lifted, not applied twice.
+    this._socket = dgram.createSocket({ type: 'unix_dgram', sendQueueLimit: UNBOUNDED })
     this._closed = false
     // A connected send met a full peer: 'writable' is owed once it can take datagrams again.
     this._writableOwed = false

@@ -5,7 +5,7 @@ use std::ptr;
 use std::rc::Rc;
 
 use dgramx_core::offload::{gso_supported, set_gro};
-use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
+use dgramx_core::sender::{Limit, ManyOutcome, Outcome, QueueFull, QueueLimits, Scope, Sender};
 use dgramx_core::unix_file;
 use dgramx_core::{icmp, meta, send_control};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
@@ -175,6 +175,9 @@ impl NativeSocket {
         }
         let mut state = SocketState::new(sock, env.raw(), callback, async_context);
         state.resource = resource_ref;
+        if kind == Kind::Unix {
+            state.sender.set_limits(QueueLimits::UNIX_DEFAULT);
+        }
         let cell = Rc::new(SocketCell::new(state));
         let token = driver.insert(&cell).js()?;
         cell.borrow_mut().token = token;
@@ -330,6 +333,10 @@ impl NativeSocket {
                 }
                 Outcome::Failed(e) => {
                     codes.push(e.code.to_string());
+                    BATCH_FAILED
+                }
+                Outcome::Refused(_) => {
+                    codes.push(QUEUE_FULL.to_string());
                     BATCH_FAILED
                 }
             })
@@ -762,6 +769,34 @@ impl NativeSocket {
     pub fn get_send_queue_count(&self) -> f64 {
         self.cell.borrow().sender.queued_count() as f64
     }
+
+    /// Bounds the send queue (validated by the facade: integers >= 0 or Infinity). Each bound
+    /// left undefined keeps the socket type's default (unix_dgram: QueueLimits::UNIX_DEFAULT).
+    #[napi(catch_unwind)]
+    pub fn set_send_queue_limit(
+        &self,
+        per_destination_datagrams: Option<f64>,
+        per_destination_bytes: Option<f64>,
+        total_datagrams: Option<f64>,
+        total_bytes: Option<f64>,
+    ) {
+        let base = if self.kind == Kind::Unix {
+            QueueLimits::UNIX_DEFAULT
+        } else {
+            QueueLimits::UNBOUNDED
+        };
+        let limits = QueueLimits {
+            per_destination: Limit {
+                datagrams: limit_value(per_destination_datagrams, base.per_destination.datagrams),
+                bytes: limit_value(per_destination_bytes, base.per_destination.bytes),
+            },
+            total: Limit {
+                datagrams: limit_value(total_datagrams, base.total.datagrams),
+                bytes: limit_value(total_bytes, base.total.bytes),
+            },
+        };
+        self.cell.borrow_mut().sender.set_limits(limits);
+    }
 }
 
 /// JS numbers become option values; out-of-range ones must fail the range check, not wrap.
@@ -789,6 +824,43 @@ fn single(outcome: Outcome) -> Result<i64, Code> {
         Outcome::Sent(n) => Ok(n as i64),
         Outcome::Queued(id) => Ok(-(id as i64)),
         Outcome::Failed(e) => Err(to_js(e)),
+        Outcome::Refused(full) => Err(napi::Error::new(
+            Code(QUEUE_FULL),
+            queue_full_message(&full),
+        )),
+    }
+}
+
+const QUEUE_FULL: &str = "ERR_SOCKET_DGRAM_QUEUE_FULL";
+
+/// The refusal's Node-style text; the facade passes it on as the error's message.
+fn queue_full_message(full: &QueueFull) -> String {
+    let mut limit = Vec::new();
+    if full.limit.datagrams != u64::MAX {
+        limit.push(format!("{} datagrams", full.limit.datagrams));
+    }
+    if full.limit.bytes != u64::MAX {
+        limit.push(format!("{} bytes", full.limit.bytes));
+    }
+    let whose = match full.scope {
+        Scope::Destination => "for this destination",
+        Scope::Socket => "of this socket",
+    };
+    format!(
+        "The send queue {whose} is full ({} datagrams, {} bytes waiting; limit {}); wait for 'drain'",
+        full.datagrams,
+        full.bytes,
+        limit.join(", ")
+    )
+}
+
+/// A limit from JavaScript: undefined keeps `default`, Infinity (or anything at or past
+/// 2**64) lifts it.
+fn limit_value(v: Option<f64>, default: u64) -> u64 {
+    match v {
+        None => default,
+        Some(n) if n >= u64::MAX as f64 => u64::MAX,
+        Some(n) => n as u64,
     }
 }
 

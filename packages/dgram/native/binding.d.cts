@@ -113,6 +113,11 @@ export declare class NativeSocket {
   getSendBufferSize(): number
   getSendQueueSize(): number
   getSendQueueCount(): number
+  /**
+   * Bounds the send queue (validated by the facade: integers >= 0 or Infinity). Each bound
+   * left undefined keeps the socket type's default (unix_dgram: QueueLimits::UNIX_DEFAULT).
+   */
+  setSendQueueLimit(perDestinationDatagrams?: number | undefined | null, perDestinationBytes?: number | undefined | null, totalDatagrams?: number | undefined | null, totalBytes?: number | undefined | null): void
 }
 
 /**

@@ -244,6 +244,8 @@ export interface NativeSocket {
   /** Bytes and datagrams waiting in the native send queue. */
   getSendQueueSize(): number
   getSendQueueCount(): number
+  /** Bounds the send queue (per destination, then in all); undefined keeps the default. */
+  setSendQueueLimit(perDestinationDatagrams?: number, perDestinationBytes?: number, totalDatagrams?: number, totalBytes?: number): void
   /** The OS descriptor, or -1 once closed. */
   fd(): number
 }

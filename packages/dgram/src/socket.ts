@@ -23,7 +23,6 @@ import {
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   ERR_INVALID_FD_TYPE,
-  ERR_SOCKET_DGRAM_QUEUE_FULL,
   ERR_FEATURE_UNAVAILABLE,
   ERR_OUT_OF_RANGE,
   errnoException,
@@ -123,9 +122,6 @@ interface UnixState {
   unlinkOnClose: boolean
   /** The socket file this socket created, once bound to a path. */
   boundFile: BoundFile | undefined
-  /** sendQueueLimit: Infinity when unbounded. */
-  limitBytes: number
-  limitDatagrams: number
   /** Received descriptors are handed out (otherwise any that arrive are closed at once). */
   receiveFds: boolean
 }
@@ -246,6 +242,8 @@ export class Socket extends EventEmitter {
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
+    // Read once, before the descriptor exists: a bad value throws with nothing to close.
+    const limits = kind === 'unix_dgram' ? queueLimit((options as UnixSocketOptions | undefined)?.sendQueueLimit) : undefined
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
@@ -272,7 +270,7 @@ export class Socket extends EventEmitter {
             // Not supported here (non-Linux or an old kernel): fall back silently.
           }
         }
-        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined, limits!)
       } catch (e) {
         fresh.close()
         throw e
@@ -1407,20 +1405,18 @@ class DescriptorUnavailable extends Error {
 
 /** createSocket's unix_dgram options, as the socket's state. */
 function unixState(options: UnixSocketOptions | undefined): UnixState {
-  const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
   return {
     // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
     unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
-    limitBytes,
-    limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
 }
 
 /** createSocket's unix_dgram options that the descriptor carries. */
-function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined, limits: NativeLimits): void {
   try {
+    native.setSendQueueLimit(...limits)
     if (options?.passCredentials) native.setPassCredentials(true)
     if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
@@ -1463,18 +1459,31 @@ function deferredNative(open: () => NativeHandle): NativeHandle {
   })
 }
 
-function queueLimit(value: unknown): [number, number] {
-  if (value === undefined || value === null) return [Infinity, Infinity]
-  if (typeof value === 'number') return [limitValue(value, 'options.sendQueueLimit'), Infinity]
+/** sendQueueLimit as the binding takes it: per destination (datagrams, bytes), then in all. */
+type NativeLimits = [number | undefined, number | undefined, number | undefined, number | undefined]
+
+/** Validates sendQueueLimit, reading each field once; undefined fields keep the core's default. */
+function queueLimit(value: unknown): NativeLimits {
+  if (value === undefined || value === null) return [undefined, undefined, undefined, undefined]
+  if (typeof value === 'number') return [undefined, undefined, undefined, limitValue(value, 'options.sendQueueLimit')]
   if (typeof value !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit', ['number', 'Object'], value)
-  const { bytes, datagrams } = value as SendQueueLimit
+  const { bytes, datagrams, perDestination } = value as SendQueueLimit
+  let one: { bytes?: unknown; datagrams?: unknown } = {}
+  if (perDestination !== undefined) {
+    if (perDestination === null || typeof perDestination !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit.perDestination', 'Object', perDestination)
+    const { bytes, datagrams } = perDestination
+    one = { bytes, datagrams }
+  }
   return [
-    bytes === undefined ? Infinity : limitValue(bytes, 'options.sendQueueLimit.bytes'),
-    datagrams === undefined ? Infinity : limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(one.datagrams, 'options.sendQueueLimit.perDestination.datagrams'),
+    limitValue(one.bytes, 'options.sendQueueLimit.perDestination.bytes'),
+    limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(bytes, 'options.sendQueueLimit.bytes'),
   ]
 }
 
-function limitValue(n: unknown, name: string): number {
+function limitValue(n: unknown, name: string): number | undefined {
+  if (n === undefined) return undefined
   validateNumber(n, name)
   if (n === Infinity) return n
   if (!Number.isInteger(n) || n < 0) throw ERR_OUT_OF_RANGE(name, 'a non-negative integer or Infinity', n)
@@ -2000,24 +2009,9 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
     return
   }
   const data = joinParts(list)
-  const unix = state.unix!
   const native = state.native!
-  // Past the queue's bound the send fails at once instead of growing memory. An empty queue
-  // always takes the datagram (the kernel usually does, and one datagram is the least a queue
-  // can hold), so the queue never exceeds its limit by more than that one datagram.
-  if (state.pending.size > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
-    const bytes = native.getSendQueueSize()
-    const count = native.getSendQueueCount()
-    if (bytes + data.length > unix.limitBytes || count + 1 > unix.limitDatagrams) {
-      const limit = [unix.limitBytes !== Infinity ? `${unix.limitBytes} bytes` : '', unix.limitDatagrams !== Infinity ? `${unix.limitDatagrams} datagrams` : '']
-        .filter(Boolean)
-        .join(', ')
-      const err = ERR_SOCKET_DGRAM_QUEUE_FULL(bytes, count, limit)
-      if (cb) process.nextTick(cb, err)
-      else process.nextTick(emitError, socket, err)
-      return
-    }
-  }
+  // The core bounds the queue (per destination and in all; see SendQueueLimit) and refuses a
+  // send that would have to wait past a bound: ERR_SOCKET_DGRAM_QUEUE_FULL, nothing sent.
   let sent: number
   try {
     sent = native.sendUnix(data, dest === null ? null : pathBytes(dest), fds ?? null)

@@ -86,12 +86,17 @@ export interface UnixBindOptions {
   fd?: number | undefined
 }
 
-/** A bound on the send queue: sends that would exceed it fail with ERR_SOCKET_DGRAM_QUEUE_FULL. */
+/**
+ * Bounds on the send queue: a send that would have to wait past one fails with
+ * ERR_SOCKET_DGRAM_QUEUE_FULL. A bound left out keeps its default; `Infinity` lifts it.
+ */
 export interface SendQueueLimit {
-  /** Bytes waiting in the queue. */
+  /** Bytes waiting for all destinations together (default 64 MiB). */
   bytes?: number | undefined
-  /** Datagrams waiting in the queue. */
+  /** Datagrams waiting for all destinations together (default 65,536). */
   datagrams?: number | undefined
+  /** The same for each destination's own queue (default 16,384 datagrams or 16 MiB). */
+  perDestination?: { bytes?: number | undefined; datagrams?: number | undefined } | undefined
 }
 
 /** The address of a bound unix_dgram socket ('' when unnamed). */
@@ -149,9 +154,11 @@ export interface UnixSocketOptions extends Omit<SocketOptions, 'type' | UdpOnlyO
   /** Remove the bound socket file on close (default `true`; `bind({ unlinkOnClose })` wins). */
   unlinkOnClose?: boolean | undefined
   /**
-   * Bound the queue of sends waiting for the peer (a number = bytes). Unbounded by default,
-   * like node:dgram. A send that would go past it fails at once with
-   * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when the queue has emptied.
+   * Bound the sends waiting for peers that cannot take them yet (a number = total bytes).
+   * Each destination waits in its own queue, so a peer that stops reading holds up only its
+   * own datagrams. Bounded by default: 16,384 datagrams or 16 MiB per destination, 65,536
+   * datagrams or 64 MiB in all. A send that would go past a bound fails at once with
+   * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when every queue has emptied.
    */
   sendQueueLimit?: number | SendQueueLimit | undefined
   /** Linux: receive the sender's pid/uid/gid with every datagram (SO_PASSCRED). */
