@@ -208,7 +208,11 @@ async function receiveRun(kind, receiver, sender) {
     // The feed stops on its own shortly after the window; a receiver that closed first can
     // stall a unix sender, so its count is waited for only briefly.
     const sent = await withTimeout(s.result, FEED_MARGIN_MS + 5000, 'sender result').catch(() => null)
-    if (sent?.secs > 0) result.offered = sent.count / sent.secs
+    // Over the sender's active span (see the senders): JS senders count their failures in
+    // `count`, the ceiling counts only what the kernel took.
+    const span = sent?.activeSecs ?? sent?.secs
+    const took = sent?.activeCount ?? sent?.count
+    if (span > 0) result.offered = took / span
     return result
   } finally {
     await r.stop()
