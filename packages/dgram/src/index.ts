@@ -2,6 +2,7 @@
 
 import { Socket, kNative, unixSync, type SocketExtensions, type UdpSocket, type UnixSocket } from './socket'
 import * as promises from './promises'
+import { createSocketHandle } from './dep0112'
 import { socketpair } from './pair'
 import type { MessageListener, SendMany, SocketOptions, SocketType, UdpSocketType, UnixMessageListener, UnixSocketOptions } from './types'
 
@@ -20,6 +21,12 @@ export { socketpair }
 export type { SocketpairOptions } from './pair'
 /** Synchronous unix_dgram bind/connect/send for @dgramx/unix-dgram; not part of the node:dgram API. */
 export { unixSync }
+
+/**
+ * @deprecated DEP0112: node:dgram's own `_createSocketHandle` (a node UDP handle, for node's
+ * cluster internals), present where the running node:dgram still has it.
+ */
+export const _createSocketHandle = createSocketHandle
 export type { AnySocket, Datagram, MessagesOptions, RemoteInfoOf } from './promises'
 export type { SocketExtensions, UdpSocket, UnixSocket }
 /** createSocket('udp4' | 'udp6')'s socket, batch API included (the same as UdpSocket). */
@@ -51,5 +58,5 @@ export type { AdvancedSocketOptions, MtuDiscoverMode, SendWithOptions } from './
 export type { DatagramMetadata, RecvMetadataOptions } from './metadata'
 export type { IcmpReport, IcmpReportKind, IcmpError, IcmpErrorKind } from './icmp'
 
-const dgram = { createSocket, Socket, promises, socketpair }
+const dgram = { createSocket, Socket, promises, socketpair, _createSocketHandle }
 export default dgram

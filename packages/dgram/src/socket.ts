@@ -87,7 +87,8 @@ import {
 } from './validate'
 import { nodeAtLeast } from './version'
 import { assertUnixDgramSupported } from './platform'
-import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import { enqueueSend, enqueueWork, flushOwner, seal } from './tick-queue'
+import { defineDep0112 } from './dep0112'
 import * as flow from './flow'
 import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
@@ -150,6 +151,8 @@ interface State {
    */
   hasFd: boolean
   reuseAddr: boolean
+  /** createSocket's `reuseAddr` as given (what node:dgram's `_reuseAddr` reads). */
+  reuseAddrOption: unknown
   ipv6Only: boolean
   reusePort: boolean
   recvBufferSize: number | undefined
@@ -161,10 +164,8 @@ interface State {
   /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
   gso: boolean
   pending: PendingSends
-  /** UDP sends of this tick, sent together on the next (see tick-batch.ts). */
-  batch: TickBatch
-  /** `eventGeneration` at this socket's last unbatched send (see sendResolved). */
-  sendGeneration: number
+  /** This socket's unconnected UDP sends waiting for their turn (see tick-queue.ts). */
+  queued: number
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
   /**
@@ -322,6 +323,7 @@ export class Socket extends EventEmitter {
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
         reuseAddr: !!options?.reuseAddr,
+        reuseAddrOption: options?.reuseAddr,
         ipv6Only: !!options?.ipv6Only,
         reusePort: !!options?.reusePort,
         recvBufferSize,
@@ -331,8 +333,7 @@ export class Socket extends EventEmitter {
         names: undefined,
         gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Map(),
-        batch: new TickBatch(),
-        sendGeneration: -1,
+        queued: 0,
         receiveBlockList,
         sendBlockList,
         onEvent,
@@ -375,6 +376,7 @@ export class Socket extends EventEmitter {
       const request = unixBindRequest(port_)
       state.bindState = BindState.Binding
       addBindCallback(this, arguments)
+      seal()
       process.nextTick(bindUnixNow, this, request)
       return this
     }
@@ -403,6 +405,8 @@ export class Socket extends EventEmitter {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
+    // Sends made after this bind() leave after it is bound, as with node:dgram.
+    seal()
     try {
       resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port, exclusive))
     } catch (e) {
@@ -527,8 +531,9 @@ export class Socket extends EventEmitter {
       return this
     }
     healthCheck(state)
-    // This tick's sends still leave (see DIFFERENCES.md); only their callbacks are dropped.
-    flushBatch(state, true, sendError)
+    // Sends still waiting for their turn leave now (see DIFFERENCES.md); only their callbacks
+    // are dropped.
+    flushOwner(state)
     const native = state.native!
     state.receiving = false
     state.native = null
@@ -946,7 +951,10 @@ const extensionMethods = {
       return
     }
     if (connected) sendWithResolved(this, null, null, list, opts, callback)
-    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+    else {
+      seal()
+      resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+    }
   },
 
 }
@@ -967,6 +975,55 @@ for (const name of advanced.UDP_ONLY_METHODS) {
   Object.defineProperty(guarded, 'length', { value: udp.length })
   Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
 }
+
+// DEP0112: node:dgram's deprecated private members, where the running node:dgram has them.
+defineDep0112(Socket.prototype, {
+  get(socket, field) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        return state.native
+      case '_receiving':
+        return state.receiving
+      case '_bindState':
+        return state.bindState
+      case '_queue':
+        return state.queue
+      case '_reuseAddr':
+        return state.reuseAddrOption
+    }
+  },
+  set(socket, field, value) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        state.native = value as NativeHandle | null
+        break
+      case '_receiving':
+        state.receiving = value as boolean
+        break
+      case '_bindState':
+        state.bindState = value as BindState
+        break
+      case '_queue':
+        state.queue = value as (() => void)[] | undefined
+        break
+      case '_reuseAddr':
+        state.reuseAddrOption = value
+        state.reuseAddr = !!value
+        break
+    }
+  },
+  healthCheck(socket) {
+    healthCheck(stateOf(socket))
+  },
+  stopReceiving(socket) {
+    const state = stateOf(socket)
+    if (!state.receiving) return
+    state.native!.recvStop()
+    state.receiving = false
+  },
+})
 
 // bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
@@ -1683,6 +1740,7 @@ function startConnect(socket: Socket, port: number, address: string, callback: (
   // node:dgram crashes here with a TypeError when the socket was closed; we report it properly.
   healthCheck(state)
   if (callback) socket.once('connect', callback)
+  seal()
   resolveAddress(state.lookup, state.family, address, (ex, ip) => {
     if (state.native === null) return
     let err: Error | null = ex
@@ -1728,11 +1786,9 @@ type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T
 /**
  * Resolves an unconnected send's destination, then runs `then`. A user `lookup` is called
  * every time, as in node:dgram. With the default lookup, an IP literal (and the empty address)
- * needs no dns.lookup — node:dgram's would only answer it on the next tick — and a name's
- * answer is reused for NAME_CACHE_MS; such a send goes to the kernel at once (`now`), which
- * saves the tick on the round trip. Its callback still runs when node:dgram's would: one tick
- * for the lookup, one for the completion, and never if the socket closed before the lookup
- * tick (see DIFFERENCES.md).
+ * needs no dns.lookup, whose only effect would be to answer on the next tick, and a name's
+ * answer is reused for NAME_CACHE_MS: such a send (`now`) takes its turn in the tick queue
+ * instead (tick-queue.ts), so it leaves exactly when node:dgram's would.
  */
 function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Resolved<T>, data: T, port: unknown, cb: SendCallback | undefined): void {
   if (state.defaultLookup) {
@@ -1741,28 +1797,20 @@ function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Re
       then(socket, null, ip, data, address, port, cb, true)
       return
     }
+    seal()
     resolveAddress(state.lookup, state.family, address, (ex, ip) => {
       if (!ex) (state.names ??= new NameCache()).set(address as string, ip)
       then(socket, ex, ip, data, address, port, cb)
     })
     return
   }
+  // A user lookup may answer on the next tick like dns.lookup: sends after this one follow it.
+  seal()
   resolveAddress(state.lookup, state.family, address, (ex, ip) => then(socket, ex, ip, data, address, port, cb))
 }
 
-/**
- * A send's immediate outcome goes to its callback on the next tick; a send made `now` (see
- * resolveThen) waits one tick more, as node's lookup would have, and is dropped if the socket
- * closed during the tick node spends on the lookup.
- */
-function later(state: State, now: boolean, callback: SendCallback, err: Error | null, bytes?: number): void {
-  if (now) process.nextTick(afterLookupTick, state, callback, err, bytes)
-  else if (bytes === undefined) process.nextTick(callback, err)
-  else process.nextTick(callback, err, bytes)
-}
-
-function afterLookupTick(state: State, callback: SendCallback, err: Error | null, bytes?: number): void {
-  if (state.native === null) return
+/** A send's immediate outcome, on the next tick as node:dgram reports it. */
+function settle(callback: SendCallback, err: Error | null, bytes?: number): void {
   if (bytes === undefined) process.nextTick(callback, err)
   else process.nextTick(callback, err, bytes)
 }
@@ -1772,15 +1820,7 @@ function afterLookupTick(state: State, callback: SendCallback, err: Error | null
  * closed meanwhile drops the send, and a blocked destination fails it. Returns the handle to
  * send on, or null when the send is already settled.
  */
-function readyToSend(
-  socket: Socket,
-  state: State,
-  ex: Error | null,
-  ip: string | null,
-  port: unknown,
-  callback: SendCallback | undefined,
-  now: boolean,
-): NativeHandle | null {
+function readyToSend(socket: Socket, state: State, ex: Error | null, ip: string | null, port: unknown, callback: SendCallback | undefined): NativeHandle | null {
   if (ex) {
     if (callback) process.nextTick(callback, ex)
     else process.nextTick(emitError, socket, ex)
@@ -1788,16 +1828,10 @@ function readyToSend(
   }
   if (state.native === null) return null
   if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) later(state, now, callback, ipBlocked(ip!))
+    if (callback) settle(callback, ipBlocked(ip!))
     return null
   }
-  // Earlier sends of this tick go first.
-  if (state.batch.length > 0) flushBatch(state, false, sendError)
   return state.native
-}
-
-function sendError(code: string, address: unknown, port: unknown): Error {
-  return exceptionWithHostPort(code, 'send', address, port)
 }
 
 function sendManyResolved(
@@ -1811,18 +1845,23 @@ function sendManyResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  const native = readyToSend(socket, state, ex, ip, port, callback, now)
+  if (now) {
+    // At its turn, like a send() made now (the callback is dropped if close() sends it early).
+    enqueueWork(state, (closing) => sendManyResolved(socket, null, ip, datagrams, address, port, closing ? undefined : callback))
+    return
+  }
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let result: { sent: number; bytes: number; queued: number[] }
   try {
     result = native.sendMany(datagrams, ip, port as number, state.gso)
   } catch (e) {
-    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) settle(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   let bytes = result.bytes
   if (result.queued.length === 0) {
-    if (callback) later(state, now, callback, null, bytes)
+    if (callback) settle(callback, null, bytes)
     return
   }
   // The queued rest completes datagram by datagram; the callback runs after the last one.
@@ -1871,30 +1910,25 @@ function sendResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  // The hot path: an unconnected UDP send to an IP literal (or a cached name) joins this tick's
-  // batch, to leave on the tick node:dgram's own lookup would have taken.
-  if (now && ex === null && port && state.native !== null && state.kind !== 'unix_dgram' && state.sendBlockList === undefined) {
-    // The first such send since the last event this process delivered goes straight out (a
-    // reply costs no extra tick); a second one before the next event is a burst, and it and
-    // the rest of the burst wait for the batch.
-    if (state.batch.length > 0 || state.sendGeneration === eventGeneration) {
-      addToBatch(state, joinParts(list), ip!, port as number, address, callback, sendError)
-      return
-    }
-    state.sendGeneration = eventGeneration
+  if (now) {
+    // The hot path: an unconnected send to an IP literal (or a cached name) waits for the turn
+    // node:dgram's lookup would give it, together with the other sends of that turn.
+    if (state.sendBlockList === undefined) enqueueSend(state, joinParts(list), ip!, port as number, address, callback)
+    else enqueueWork(state, (closing) => sendResolved(socket, null, ip, list, address, port, closing ? undefined : callback))
+    return
   }
-  const native = readyToSend(socket, state, ex, ip, port, callback, now)
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let sent: number
   try {
     sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
   } catch (e) {
     // Send failures go to the callback only; without one they are dropped, as in node:dgram.
-    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) settle(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   if (!recordIfQueued(state.pending, sent, { callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })) {
-    if (callback) later(state, now, callback, null, sent)
+    if (callback) settle(callback, null, sent)
   }
 }
 
@@ -1909,7 +1943,7 @@ function sendWithResolved(
 ): void {
   const state = stateOf(socket)
   const { port, address } = opts
-  const native = readyToSend(socket, state, ex, ip, port, callback, false)
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let sent: number
   try {
@@ -2032,11 +2066,7 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
 
 // ---- native events ------------------------------------------------------------------------------
 
-/** Counts events delivered by the binding; sends between two of them form one burst. */
-let eventGeneration = 0
-
 function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-  eventGeneration++
   switch (event) {
     case EV_MESSAGES:
     case EV_MESSAGES_PACED:
