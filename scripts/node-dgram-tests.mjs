@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -70,13 +70,15 @@ const esmRegister = join(hookDir, 'register.mjs')
 writeFileSync(cjsHook, `'use strict';
 const Module = require('node:module');
 const load = Module._load;
+// The facade's own modules compare with node's (DEP0112 reads node:dgram's prototype): they get node's.
+const facadeDir = ${JSON.stringify(dirname(facade) + sep)};
 Module._load = function (request, parent, isMain) {
-  if (request === 'dgram' || request === 'node:dgram') return load.call(this, ${JSON.stringify(facade)}, parent, false);
+  if ((request === 'dgram' || request === 'node:dgram') && !(parent && parent.filename && parent.filename.startsWith(facadeDir))) return load.call(this, ${JSON.stringify(facade)}, parent, false);
   return load.apply(this, arguments);
 };
 `)
 writeFileSync(esmHooks, `export async function resolve(specifier, context, next) {
-  if (specifier === 'dgram' || specifier === 'node:dgram') return { url: ${JSON.stringify(pathToFileURL(facadeEsm).href)}, shortCircuit: true };
+  if ((specifier === 'dgram' || specifier === 'node:dgram') && !(context.parentURL || '').startsWith(${JSON.stringify(pathToFileURL(dirname(facadeEsm)).href + '/')})) return { url: ${JSON.stringify(pathToFileURL(facadeEsm).href)}, shortCircuit: true };
   return next(specifier, context);
 }
 `)

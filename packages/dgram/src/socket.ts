@@ -85,7 +85,7 @@ import {
   validateString,
   validateUint32,
 } from './validate'
-import { nodeAtLeast } from './version'
+import { BIND_CLEANUP_ON_ERROR_MONITOR, nodeHas, SYNC_API } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { enqueueSend, enqueueWork, flushOwner, seal } from './tick-queue'
 import { defineDep0112 } from './dep0112'
@@ -179,9 +179,12 @@ interface State {
 export const kNative: unique symbol = Symbol('dgramx.native')
 const kState = Symbol('dgramx.state')
 
-// node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
+// Newer node moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
-const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
+const bindCleanupEvent: string | symbol = nodeHas(BIND_CLEANUP_ON_ERROR_MONITOR) ? EventEmitter.errorMonitor : 'error'
+// Bun's N-API accepts napi_async_init but its callbacks do not enter that context, so
+// AsyncLocalStorage would see none in 'message': there the context is entered from JavaScript.
+const contextFromJs = typeof (process.versions as Record<string, string | undefined>).bun === 'string'
 // node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
 // (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
 const isBlockList: (value: unknown) => boolean =
@@ -249,9 +252,14 @@ export class Socket extends EventEmitter {
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
     const resource = {}
-    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-      dispatchNativeEvent(this, event, a, b, c, d)
-    }
+    const scope = contextFromJs ? new AsyncResource('UDPWRAP') : undefined
+    const onEvent = scope
+      ? (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          scope.runInAsyncScope(dispatchNativeEvent, undefined, this, event, a, b, c, d)
+        }
+      : (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          dispatchNativeEvent(this, event, a, b, c, d)
+        }
     // The descriptor and every option that needs it; run again later when it is deferred.
     const open = (): NativeHandle => {
       let fresh: NativeHandle
@@ -1025,9 +1033,9 @@ defineDep0112(Socket.prototype, {
   },
 })
 
-// bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
+// bindSync / connectSync exist only in some releases; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
-if (nodeAtLeast(24, 19, 0)) {
+if (nodeHas(SYNC_API)) {
   Object.defineProperty(Socket.prototype, 'bindSync', {
     value: function bindSync(this: Socket, options?: unknown): AddressInfo {
       const state = stateOf(this)
@@ -1317,8 +1325,14 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
         socket.emit('error', ex)
         return
       }
-      if (state.native === null) handle!.close()
-      else adoptShared(socket, handle!, ip, port)
+      if (handle === null || handle === undefined || !(handle.fd >= 0)) {
+        // Bun's primary answers without a handle (its cluster shares no UDP socket): the
+        // worker binds by itself, as on Windows.
+        bindResolved(socket, null, ip, port, true)
+        return
+      }
+      if (state.native === null) handle.close()
+      else adoptShared(socket, handle, ip, port)
     })
     return
   }

@@ -157,10 +157,14 @@ describe('unix_dgram: a stuck peer holds up only itself', () => {
   }, 30_000)
 })
 
+// The strace children run under the runtime being tested, with `-e`, which Deno reads
+// otherwise. Bun has only the thread driver (its libuv exports abort when called).
+const underBun = typeof (process.versions as Record<string, unknown>).bun === 'string'
+const underDeno = typeof (globalThis as { Deno?: unknown }).Deno === 'object'
+const drivers = underBun ? ['thread'] : ['uv-poll', 'thread']
+
 describe('a stuck peer costs next to nothing while the others are served', () => {
-  // Node only: the child is started with Node's command line (-e), which Bun and Deno read otherwise.
-  const underNode = typeof (process.versions as Record<string, unknown>).bun !== 'string' && typeof (globalThis as { Deno?: unknown }).Deno !== 'object'
-  it.skipIf(lacks('strace') || !underNode)("echo server with one client stuck: the other's 200 round trips complete, and 2 s with the stuck client's replies waiting cost few syscalls, at the syscall level (both drivers)", () => {
+  it.skipIf(lacks('strace') || underDeno)(`echo server with one client stuck: the other's 200 round trips complete, and 2 s with the stuck client's replies waiting cost few syscalls, at the syscall level (${drivers.join(', ')})`, () => {
     const script = `
       const dgram = require(${JSON.stringify(builtPackage)});
       const path = require('node:path');
@@ -186,7 +190,7 @@ describe('a stuck peer costs next to nothing while the others are served', () =>
         });
       });
       setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(3) }, 30000).unref();`
-    for (const driver of ['uv-poll', 'thread']) {
+    for (const driver of drivers) {
       const run = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
         encoding: 'utf8',
         timeout: 60_000,
@@ -209,8 +213,7 @@ describe('a stuck peer costs next to nothing while the others are served', () =>
 })
 
 describe('queued unix sends leave in batches (issue 18 item 3)', () => {
-  const underNode = typeof (process.versions as Record<string, unknown>).bun !== 'string' && typeof (globalThis as { Deno?: unknown }).Deno !== 'object'
-  it.skipIf(lacks('strace') || !underNode)('a stuck peer is retried with one syscall per retry, and its queue drains with sendmmsg batches once it reads, at the syscall level (both drivers)', () => {
+  it.skipIf(lacks('strace') || underDeno)(`a stuck peer is retried with one syscall per retry, and its queue drains with sendmmsg batches once it reads, at the syscall level (${drivers.join(', ')})`, () => {
     const script = `
       const dgram = require(${JSON.stringify(builtPackage)});
       const path = require('node:path');
@@ -236,7 +239,7 @@ describe('queued unix sends leave in batches (issue 18 item 3)', () => {
         }, 1000);
       });
       setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(3) }, 30000).unref();`
-    for (const driver of ['uv-poll', 'thread']) {
+    for (const driver of drivers) {
       const trace = path.join(tempDir(), `strace-${driver}.txt`)
       const run = spawnSync('strace', ['-f', '-o', trace, '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script], {
         encoding: 'utf8',
