@@ -7,7 +7,7 @@ const path = require('node:path')
 
 const dist = path.join(__dirname, '..', 'dist')
 const entries = [
-  { file: 'index', names: ['createSocket', 'Socket', 'kNative', 'promises', 'socketpair', 'unixSync', '_createSocketHandle'], hasDefault: true },
+  { file: 'index', names: ['createSocket', 'Socket', 'MessageBatch', 'kNative', 'promises', 'socketpair', 'unixSync', '_createSocketHandle'], hasDefault: true },
   { file: 'promises', names: ['send', 'bind', 'messages'], hasDefault: false },
   { file: 'sd-notify', names: ['notify', 'formatNotify', 'watchdogUsec', 'notifySocket'], hasDefault: false },
   {

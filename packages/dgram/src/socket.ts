@@ -36,6 +36,7 @@ import {
 import { recordIfQueued, takeCancelled, takeFinished, type PendingSend, type PendingSends } from './send'
 import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
+import { MessageBatch, selectColumns, toColumns, toRows } from './batch'
 import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
@@ -111,6 +112,7 @@ const EV_ERROR = 3
 const EV_ICMP = 4
 const EV_NEXT_MESSAGE = 5
 const EV_MESSAGES_PACED = 6
+const EV_BATCH = 7
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -1119,36 +1121,47 @@ export interface Socket {
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  addListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
+  emit(event: 'messages', batch: MessageBatch<RemoteInfo>): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  on(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  once(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
@@ -1209,19 +1222,24 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   close(callback?: () => void): this
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
   addListener(event: 'message', listener: UnixMessageListener): this
+  addListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   /** 'drain': the send queue, non-empty before, has emptied. */
   on(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'message', listener: UnixMessageListener): this
+  on(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'message', listener: UnixMessageListener): this
+  once(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'message', listener: UnixMessageListener): this
+  prependListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'message', listener: UnixMessageListener): this
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
 }
 
@@ -2066,7 +2084,8 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
   switch (event) {
     case EV_MESSAGES:
     case EV_MESSAGES_PACED:
-      receiveBatch(socket, event === EV_MESSAGES_PACED, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+    case EV_BATCH:
+      receive(socket, event, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
       break
     case EV_NEXT_MESSAGE:
       deliverNext(socket)
@@ -2081,6 +2100,63 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
       emitIcmp(socket, a as NativeIcmpError[])
       break
   }
+}
+
+/**
+ * One native batch, as 'message' events or, with a 'messages' listener, as one MessageBatch
+ * (batch.ts). The binding is re-aimed whenever the form it used is not the one wanted, so only
+ * the batch that crossed a switch is converted here.
+ */
+function receive(socket: Socket, event: number, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const wantBatch = socket.listenerCount('messages') > 0
+  const isBatch = event === EV_BATCH
+  if (wantBatch !== isBatch) {
+    try {
+      stateOf(socket).native?.setBatchDelivery(wantBatch)
+    } catch {
+      // Closed meanwhile: nothing more arrives anyway.
+    }
+  }
+  if (wantBatch) emitBatch(socket, slab, isBatch ? meta : toColumns(meta), addresses, ancillary)
+  // Datagrams the binding did not pace itself: the facade paces them, as for the thread driver.
+  else if (isBatch) receiveBatch(socket, true, slab, toRows(meta), addresses, ancillary)
+  else receiveBatch(socket, event === EV_MESSAGES_PACED, slab, meta, addresses, ancillary)
+}
+
+/** A whole batch as one 'messages' event. */
+function emitBatch(socket: Socket, slab: Buffer, columns: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const state = stateOf(socket)
+  // Datagrams of an earlier batch still being paced as 'message' events go first.
+  while (state.inboxes.length > 0 && state.receiving) deliverNext(socket)
+  const unix = state.kind === 'unix_dgram'
+  let anc: (NativeAncillary | undefined)[] | undefined = ancillary
+  if (!state.receiving) {
+    if (unix && anc !== undefined) for (const a of anc) if (a !== undefined) closeFds(a.fds)
+    return
+  }
+  const n = columns.length >> 2
+  let senders: string[] = typeof addresses === 'string' ? new Array<string>(n).fill(addresses) : addresses
+  if (unix && anc !== undefined && !state.unix!.receiveFds) {
+    // Descriptors nobody asked for are closed, as on the 'message' path.
+    anc = anc.map((a) => {
+      if (a === undefined || a.fds.length === 0) return a
+      closeFds(a.fds)
+      return { ...a, fds: [] }
+    })
+  }
+  const blockList = state.receiveBlockList
+  if (blockList !== undefined && !unix) {
+    const type = state.family === 6 ? 'ipv6' : 'ipv4'
+    const picked = selectColumns(columns, senders, anc, (i) => !blockList.check(senders[i], type))
+    if (picked !== null) {
+      if (picked.addresses.length === 0) return
+      columns = picked.columns
+      senders = picked.addresses
+      anc = picked.ancillary
+    }
+  }
+  const family = unix ? undefined : state.family === 6 ? 'IPv6' : 'IPv4'
+  socket.emit('messages', new MessageBatch(slab, columns, senders, family, anc))
 }
 
 /**
