@@ -384,6 +384,18 @@ impl NativeSocket {
         Ok(())
     }
 
+    /// Whole batches to the facade (its 'messages' event): one callback per receive batch, its
+    /// per-datagram fields laid out column by column (see driver::EV_BATCH).
+    #[napi(catch_unwind)]
+    pub fn set_batch_delivery(&self, on: bool) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        if st.sock.is_none() {
+            return Err(closed("setBatchDelivery"));
+        }
+        st.batch = on;
+        Ok(())
+    }
+
     /// Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED).
     #[napi(catch_unwind)]
     pub fn set_pass_credentials(&self, on: bool) -> Result<(), Code> {

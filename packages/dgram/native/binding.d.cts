@@ -50,6 +50,11 @@ export declare class NativeSocket {
   sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): SendManyResult
   /** UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one. */
   setGro(on: boolean): void
+  /**
+   * Whole batches to the facade (its 'messages' event): one callback per receive batch, its
+   * per-datagram fields laid out column by column (see driver::EV_BATCH).
+   */
+  setBatchDelivery(on: boolean): void
   /** Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED). */
   setPassCredentials(on: boolean): void
   /** Accept descriptors (SCM_RIGHTS) with received datagrams; without it the kernel drops them. */

@@ -16,6 +16,7 @@ export function createSocket(type: SocketType | SocketOptions | UnixSocketOption
 }
 
 export { Socket, kNative, promises }
+export { MessageBatch } from './batch'
 export { socketpair }
 export type { SocketpairOptions } from './pair'
 /** Synchronous unix_dgram bind/connect/send for @dgramx/unix-dgram; not part of the node:dgram API. */

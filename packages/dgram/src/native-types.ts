@@ -49,6 +49,12 @@ export const enum NativeEvent {
    * thread driver, whose callbacks nest in a scope that drains nothing).
    */
   MessagesPaced = 6,
+  /**
+   * A whole batch in one callback (after setBatchDelivery(true)): onEvent(7, slab, columns,
+   * addresses[, ancillary]) as Messages, but `columns` holds the four fields column by column
+   * (all offsets, then all lengths, ports, truncated sizes) and no NextMessage follows.
+   */
+  Batch = 7,
 }
 
 /** Bit flags for NativeSocket.bind. */
@@ -169,6 +175,8 @@ export interface NativeSocket {
    * id (and one SendsDone result) each.
    */
   sendSegments(data: Buffer, segment: number, address: string | null, port: number): { sent: number; bytes: number; queued: number[] }
+  /** Deliver receive batches whole (Batch events) instead of datagram by datagram. */
+  setBatchDelivery(on: boolean): void
   /** UDP GRO on receive (Linux): fewer, larger reads; Messages still carry one datagram each. */
   setGro(on: boolean): void
   /** Per-datagram metadata (MetaFlags bits; 0 = off and free). Linux. */

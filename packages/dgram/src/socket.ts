@@ -36,6 +36,7 @@ import {
 import { recordIfQueued, takeCancelled, takeFinished, type PendingSend, type PendingSends } from './send'
 import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
+import { MessageBatch, selectColumns, toColumns, toRows } from './batch'
 import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
@@ -84,7 +85,7 @@ import {
   validateString,
   validateUint32,
 } from './validate'
-import { nodeAtLeast } from './version'
+import { BIND_CLEANUP_ON_ERROR_MONITOR, nodeHas, SYNC_API } from './version'
 import { assertUnixDgramSupported } from './platform'
 import { enqueueSend, enqueueWork, flushOwner, seal } from './tick-queue'
 import { defineDep0112 } from './dep0112'
@@ -111,6 +112,7 @@ const EV_ERROR = 3
 const EV_ICMP = 4
 const EV_NEXT_MESSAGE = 5
 const EV_MESSAGES_PACED = 6
+const EV_BATCH = 7
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -177,10 +179,15 @@ interface State {
 export const kNative: unique symbol = Symbol('dgramx.native')
 const kState = Symbol('dgramx.state')
 
-// node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
+// Newer node moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
-const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
-const napiLacksAsyncContext = typeof (globalThis as { Deno?: unknown }).Deno === 'object'
+const bindCleanupEvent: string | symbol = nodeHas(BIND_CLEANUP_ON_ERROR_MONITOR) ? EventEmitter.errorMonitor : 'error'
+// Bun's N-API accepts napi_async_init but its callbacks do not enter that context, and Deno's
+// keeps no async context for it at all, so AsyncLocalStorage would see none in 'message':
+// there the context is entered from JavaScript.
+const contextFromJs =
+  typeof (process.versions as Record<string, string | undefined>).bun === 'string' ||
+  typeof (globalThis as { Deno?: unknown }).Deno === 'object'
 // node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
 // (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
 const isBlockList: (value: unknown) => boolean =
@@ -247,18 +254,16 @@ export class Socket extends EventEmitter {
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
-    // Deno's Node-API keeps no async context for napi_async_init, so there the facade enters
-    // the creation context itself.
+    // Under Bun and Deno the facade enters the creation context itself (contextFromJs).
     const resource = {}
-    const scope = napiLacksAsyncContext ? new AsyncResource('UDPWRAP') : undefined
-    const onEvent =
-      scope === undefined
-        ? (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-            dispatchNativeEvent(this, event, a, b, c, d)
-          }
-        : (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-            scope.runInAsyncScope(dispatchNativeEvent, undefined, this, event, a, b, c, d)
-          }
+    const scope = contextFromJs ? new AsyncResource('UDPWRAP') : undefined
+    const onEvent = scope
+      ? (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          scope.runInAsyncScope(dispatchNativeEvent, undefined, this, event, a, b, c, d)
+        }
+      : (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          dispatchNativeEvent(this, event, a, b, c, d)
+        }
     // The descriptor and every option that needs it; run again later when it is deferred.
     const open = (): NativeHandle => {
       let fresh: NativeHandle
@@ -1032,9 +1037,9 @@ defineDep0112(Socket.prototype, {
   },
 })
 
-// bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
+// bindSync / connectSync exist only in some releases; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
-if (nodeAtLeast(24, 19, 0)) {
+if (nodeHas(SYNC_API)) {
   Object.defineProperty(Socket.prototype, 'bindSync', {
     value: function bindSync(this: Socket, options?: unknown): AddressInfo {
       const state = stateOf(this)
@@ -1120,36 +1125,47 @@ export interface Socket {
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  addListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
+  emit(event: 'messages', batch: MessageBatch<RemoteInfo>): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  on(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  once(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
@@ -1210,19 +1226,24 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   close(callback?: () => void): this
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
   addListener(event: 'message', listener: UnixMessageListener): this
+  addListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   /** 'drain': the send queue, non-empty before, has emptied. */
   on(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'message', listener: UnixMessageListener): this
+  on(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'message', listener: UnixMessageListener): this
+  once(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'message', listener: UnixMessageListener): this
+  prependListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'message', listener: UnixMessageListener): this
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
 }
 
@@ -1308,8 +1329,14 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
         socket.emit('error', ex)
         return
       }
-      if (state.native === null) handle!.close()
-      else adoptShared(socket, handle!, ip, port)
+      if (handle === null || handle === undefined || !(handle.fd >= 0)) {
+        // Bun's primary answers without a handle (its cluster shares no UDP socket): the
+        // worker binds by itself, as on Windows.
+        bindResolved(socket, null, ip, port, true)
+        return
+      }
+      if (state.native === null) handle.close()
+      else adoptShared(socket, handle, ip, port)
     })
     return
   }
@@ -2061,7 +2088,8 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
   switch (event) {
     case EV_MESSAGES:
     case EV_MESSAGES_PACED:
-      receiveBatch(socket, event === EV_MESSAGES_PACED, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+    case EV_BATCH:
+      receive(socket, event, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
       break
     case EV_NEXT_MESSAGE:
       deliverNext(socket)
@@ -2076,6 +2104,63 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
       emitIcmp(socket, a as NativeIcmpError[])
       break
   }
+}
+
+/**
+ * One native batch, as 'message' events or, with a 'messages' listener, as one MessageBatch
+ * (batch.ts). The binding is re-aimed whenever the form it used is not the one wanted, so only
+ * the batch that crossed a switch is converted here.
+ */
+function receive(socket: Socket, event: number, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const wantBatch = socket.listenerCount('messages') > 0
+  const isBatch = event === EV_BATCH
+  if (wantBatch !== isBatch) {
+    try {
+      stateOf(socket).native?.setBatchDelivery(wantBatch)
+    } catch {
+      // Closed meanwhile: nothing more arrives anyway.
+    }
+  }
+  if (wantBatch) emitBatch(socket, slab, isBatch ? meta : toColumns(meta), addresses, ancillary)
+  // Datagrams the binding did not pace itself: the facade paces them, as for the thread driver.
+  else if (isBatch) receiveBatch(socket, true, slab, toRows(meta), addresses, ancillary)
+  else receiveBatch(socket, event === EV_MESSAGES_PACED, slab, meta, addresses, ancillary)
+}
+
+/** A whole batch as one 'messages' event. */
+function emitBatch(socket: Socket, slab: Buffer, columns: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const state = stateOf(socket)
+  // Datagrams of an earlier batch still being paced as 'message' events go first.
+  while (state.inboxes.length > 0 && state.receiving) deliverNext(socket)
+  const unix = state.kind === 'unix_dgram'
+  let anc: (NativeAncillary | undefined)[] | undefined = ancillary
+  if (!state.receiving) {
+    if (unix && anc !== undefined) for (const a of anc) if (a !== undefined) closeFds(a.fds)
+    return
+  }
+  const n = columns.length >> 2
+  let senders: string[] = typeof addresses === 'string' ? new Array<string>(n).fill(addresses) : addresses
+  if (unix && anc !== undefined && !state.unix!.receiveFds) {
+    // Descriptors nobody asked for are closed, as on the 'message' path.
+    anc = anc.map((a) => {
+      if (a === undefined || a.fds.length === 0) return a
+      closeFds(a.fds)
+      return { ...a, fds: [] }
+    })
+  }
+  const blockList = state.receiveBlockList
+  if (blockList !== undefined && !unix) {
+    const type = state.family === 6 ? 'ipv6' : 'ipv4'
+    const picked = selectColumns(columns, senders, anc, (i) => !blockList.check(senders[i], type))
+    if (picked !== null) {
+      if (picked.addresses.length === 0) return
+      columns = picked.columns
+      senders = picked.addresses
+      anc = picked.ancillary
+    }
+  }
+  const family = unix ? undefined : state.family === 6 ? 'IPv6' : 'IPv4'
+  socket.emit('messages', new MessageBatch(slab, columns, senders, family, anc))
 }
 
 /**
@@ -2103,26 +2188,47 @@ interface Inbox {
 function receiveBatch(socket: Socket, paced: boolean, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const inbox: Inbox = { slab, meta, addresses, ancillary, count: meta.length >> 2, next: 0 }
-  // Behind a batch still being paced, this one waits its turn: every datagram an immediate.
   const waits = state.inboxes.push(inbox) > 1
-  if (paced) for (let k = waits ? 0 : 1; k < inbox.count; k++) setImmediate(deliverNext, socket)
-  if (!waits) deliverNext(socket)
+  if (!paced) {
+    if (!waits) deliverNext(socket)
+    return
+  }
+  // Behind any datagram still being paced, of this socket or another, every datagram of this
+  // batch waits its turn: libuv reads one socket's datagrams before it polls the next, so a
+  // reply that arrives meanwhile on another socket must not come first.
+  const now = pacedTurns.length === 0 && !waits
+  for (let k = now ? 1 : 0; k < inbox.count; k++) {
+    pacedTurns.push(socket)
+    setImmediate(pacedTurn)
+  }
+  if (now) deliverNext(socket)
 }
 
-/** Delivers the inbox's next datagram as one 'message', a view into the batch's slab. */
-function deliverNext(socket: Socket): void {
+/** The sockets whose paced datagrams wait, one entry per datagram, in arrival order. */
+const pacedTurns: Socket[] = []
+
+/** One paced datagram per immediate; a closed socket's turns are passed over. */
+function pacedTurn(): void {
+  while (pacedTurns.length > 0) if (deliverNext(pacedTurns.shift()!)) return
+}
+
+/**
+ * Delivers the inbox's next datagram as one 'message', a view into the batch's slab. False when
+ * there was none to deliver (the socket closed meanwhile).
+ */
+function deliverNext(socket: Socket): boolean {
   const state = stateOf(socket)
   const inbox = state.inboxes[0]
-  if (inbox === undefined) return
+  if (inbox === undefined) return false
   const i = inbox.next++
   if (inbox.next >= inbox.count) state.inboxes.shift()
-  if (i >= inbox.count) return
+  if (i >= inbox.count) return false
   const { slab, meta, addresses, ancillary } = inbox
   const unix = state.kind === 'unix_dgram'
   // Closed meanwhile (inside a listener, or in a tick between two datagrams).
   if (!state.receiving) {
     if (unix && ancillary?.[i] !== undefined) closeFds(ancillary[i].fds)
-    return
+    return false
   }
   const m = i << 2
   const offset = meta[m]
@@ -2131,7 +2237,7 @@ function deliverNext(socket: Socket): void {
   const address = typeof addresses === 'string' ? addresses : addresses[i]
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return
+  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return true
   let rinfo: RemoteInfo | UnixRemoteInfo
   if (unix) rinfo = { address, size: length }
   else rinfo = { address, family, port: meta[m + 2], size: length }
@@ -2151,6 +2257,7 @@ function deliverNext(socket: Socket): void {
   // A lone datagram is the whole slab: no view to make. A throwing listener's exception is
   // uncaught at once, as with node:dgram; the binding goes on with the next datagram.
   socket.emit('message', inbox.count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
+  return true
 }
 
 /** The rest of the undelivered batches: nobody will take their descriptors now, so close them. */

@@ -1,7 +1,8 @@
 // bind({ fd }): adopting a descriptor another process opened, the way systemd socket
 // activation hands one over. A python3 launcher opens and binds the socket, puts it on fd 3
-// and execs Node, which adopts it; the same scenario runs against node:dgram where node:dgram
-// supports it (UDP) and the observations are compared.
+// and execs Node (or the runtime under test for ours; node:dgram always runs under real Node,
+// see childExecutable), which adopts it; the same scenario runs against node:dgram where
+// node:dgram supports it (UDP) and the observations are compared.
 
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,11 +10,10 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { builtPackage } from './child'
+import { builtPackage, childExecutable } from './child'
 import { createSocket, kNative } from '../src/index'
-import * as golden from './golden'
-import { both, dgramx, errorShape, node, once, outcome } from './harness'
-import { foreignRuntime, isDeno, referenceNode } from './runtime'
+import { dgramx, type Dgram, errorShape, onNode, once, outcome } from './harness'
+import { isDeno, runtimeCommand } from './runtime'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-fd-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -74,7 +74,7 @@ async function launch(type: 'udp4' | 'udp6' | 'unix_dgram', impl: 'node' | 'dgra
   fs.writeFileSync(script, CHILD)
   const family = type === 'unix_dgram' ? 'unix' : type
   // node:dgram's run is real Node's; ours runs under whatever runs the tests (Deno: `deno run`).
-  const command = impl === 'node' ? [referenceNode, script] : isDeno ? [process.execPath, 'run', '-A', script] : [process.execPath, script]
+  const command = impl === 'node' ? [childExecutable('node'), script] : runtimeCommand(script)
   const child = spawn('python3', ['-c', LAUNCHER, family, address, impl, ...command], {
     env: { ...process.env, DGX_TYPE: type },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,19 +123,20 @@ describe('bind({ fd }) adopts a descriptor handed over by another process', () =
   })
 })
 
+function bindOutcome(d: Dgram, fd: number): Record<string, unknown> {
+  const s = d.createSocket('udp4')
+  const result = outcome(() => s.bind({ fd }))
+  s.close()
+  return result
+}
+
 describe('bind({ fd }) refuses descriptors of the wrong kind', () => {
-  it('a regular file: ERR_INVALID_FD_TYPE "Unsupported fd type: FILE", as node:dgram', () => {
+  it('a regular file: ERR_INVALID_FD_TYPE "Unsupported fd type: FILE", as node:dgram', async () => {
     const file = path.join(tmp, 'plain-file')
     fs.writeFileSync(file, 'x')
     const fd = fs.openSync(file, 'r')
     try {
-      const observe = (d: typeof node): Record<string, unknown> => {
-        const s = d.createSocket('udp4')
-        const result = outcome(() => s.bind({ fd }))
-        s.close()
-        return result
-      }
-      const shapes = [golden.reference(() => observe(node)), observe(dgramx)]
+      const shapes = [await onNode((d) => bindOutcome(d, fd)), bindOutcome(dgramx, fd)]
       expect(shapes[1]).toEqual(shapes[0])
       expect(shapes[1].threw).toMatchObject({ code: 'ERR_INVALID_FD_TYPE', isTypeError: true, message: 'Unsupported fd type: FILE' })
       // The descriptor still belongs to its owner.
@@ -145,18 +146,13 @@ describe('bind({ fd }) refuses descriptors of the wrong kind', () => {
     }
   })
 
-  // The descriptor comes from net.Server's _handle, which Bun's and Deno's node:net lack.
-  it.skipIf(foreignRuntime)('a TCP listener: "Unsupported fd type: TCP", as node:dgram', async () => {
+  // The descriptor comes from net.Server's _handle, which Deno's node:net lacks.
+  it.skipIf(isDeno)('a TCP listener: "Unsupported fd type: TCP", as node:dgram', async () => {
     const server = net.createServer().listen(0, '127.0.0.1')
     await once(server, 'listening')
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd
     expect(fd).toBeGreaterThan(0)
-    const shapes = both.map(([, d]) => {
-      const s = d.createSocket('udp4')
-      const result = outcome(() => s.bind({ fd }))
-      s.close()
-      return result
-    })
+    const shapes = [await onNode((d) => bindOutcome(d, fd)), bindOutcome(dgramx, fd)]
     expect(shapes[1]).toEqual(shapes[0])
     expect(shapes[1].threw).toMatchObject({ code: 'ERR_INVALID_FD_TYPE', message: 'Unsupported fd type: TCP' })
     server.close()

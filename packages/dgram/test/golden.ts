@@ -26,59 +26,54 @@ export function nextKey(): string {
 function store(): { file: string; data: Record<string, unknown> } {
   const file = path.join(dir, `${path.basename(expect.getState().testPath ?? 'unknown')}.json`)
   if (cache?.file !== file) {
-    cache = { file, data: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {} }
+    cache = { file, data: fs.existsSync(file) ? (decode(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {} }
   }
   return cache
 }
 
-// JSON has no undefined (a callback's `undefined` and `null` argument differ in node:dgram):
-// it is stored as this marker and restored on load.
-const UNDEFINED = { $golden: 'undefined' }
+// JSON has no undefined, NaN, infinities, -0 or bigint, and observations hold them (a send()
+// returns undefined): each is stored as a tagged object so the replay sees the same value.
+const TAG = '\u0000golden'
 
-function encode(value: unknown, depth = 0): unknown {
-  if (value === undefined) return UNDEFINED
-  if (depth > 16 || value === null || typeof value !== 'object') return value
-  if (Array.isArray(value)) return value.map((v) => encode(v, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = encode(v, depth + 1)
-  return out
+export function encode(value: unknown): string {
+  return JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+    // `v` has already been through toJSON; -0 must be read from the holder.
+    const raw = key === '' ? value : (this as Record<string, unknown>)[key]
+    if (raw === undefined) return { [TAG]: 'undefined' }
+    if (typeof raw === 'bigint') return { [TAG]: 'bigint', v: raw.toString() }
+    if (typeof raw === 'number' && !Number.isFinite(raw)) return { [TAG]: String(raw) }
+    if (Object.is(raw, -0)) return { [TAG]: '-0' }
+    return v
+  })
 }
 
-function decode(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value
-  if ((value as { $golden?: unknown }).$golden === 'undefined') return undefined
-  if (Array.isArray(value)) return value.map(decode)
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = decode(v)
-  return out
+export function decode(text: string): unknown {
+  // A reviver returning undefined would delete the entry, so the tags are replaced in a walk.
+  const revive = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(revive)
+    if (v === null || typeof v !== 'object') return v
+    if (TAG in v) {
+      const tag = (v as Record<string, unknown>)[TAG]
+      if (tag === 'undefined') return undefined
+      if (tag === 'bigint') return BigInt((v as unknown as { v: string }).v)
+      if (tag === '-0') return -0
+      return Number(tag)
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))
+  }
+  return revive(JSON.parse(text))
 }
 
 export function load(key: string): unknown {
   const data = store().data
   if (!(key in data)) throw new Error(`no recorded node:dgram observation for ${key}: run the Node recording first`)
-  return decode(data[key])
+  return data[key]
 }
 
 export function record(key: string, observed: unknown): void {
   if (mode !== 'record') return
   const s = store()
-  s.data[key] = encode(observed)
+  s.data[key] = observed
   fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(s.file, JSON.stringify(s.data))
-}
-
-/** What `observe` (a look at node:dgram) gives under Node; its recording under Bun and Deno. */
-export function reference<T>(observe: () => T): T {
-  const key = nextKey()
-  const value = replaying() ? (load(key) as T) : observe()
-  record(key, value)
-  return value
-}
-
-/** As reference, for an observation that takes time. */
-export async function referenceAsync<T>(observe: () => Promise<T>): Promise<T> {
-  const key = nextKey()
-  const value = replaying() ? (load(key) as T) : await observe()
-  record(key, value)
-  return value
+  fs.writeFileSync(s.file, encode(s.data))
 }

@@ -27,9 +27,9 @@ describe.skipIf(lacks('root', 'ip'))('IPv6 link-local scope (namespaces, differe
 
   // In namespace a: an echo server per implementation on fe80::a%lla.
   const serverScript = `
-    const impls = { node: require('node:dgram'), ours: dgram };
+    const impls = pick({ node: require('node:dgram'), ours: dgram });
     const ports = {};
-    let pending = 2;
+    let pending = Object.keys(impls).length;
     for (const [name, d] of Object.entries(impls)) {
       const s = d.createSocket('udp6');
       s.on('message', (msg, rinfo) => {
@@ -47,7 +47,7 @@ describe.skipIf(lacks('root', 'ip'))('IPv6 link-local scope (namespaces, differe
   // unconnected and connected (both bound to fe80::b first, so the source is known), and
   // reports every address it sees, or the first error.
   const clientScript = (ports: Record<string, { port: number }>, index: number) => `
-    const impls = { node: require('node:dgram'), ours: dgram };
+    const impls = pick({ node: require('node:dgram'), ours: dgram });
     const ports = ${JSON.stringify(ports)};
     const ask = (s, send) => new Promise((resolve) => {
       const t = setTimeout(() => resolve({ timeout: true }), 5000);
@@ -89,16 +89,14 @@ describe.skipIf(lacks('root', 'ip'))('IPv6 link-local scope (namespaces, differe
     })().catch((e) => { out({ error: String(e), code: e.code }); process.exit(1); });
   `
 
-  // The lab's children compare the runtime's node:dgram with ours in one process; Deno's
-  // node:dgram drops the '%zone' (ours keeps it, as Node's does).
+  // The lab starts our child as `<runtime> -e` under `ip netns exec`, and deno takes no -e
+  // (only its own spawns of itself get Node's command line translated).
   it.skipIf(isDeno)("rinfo.address, address() and remoteAddress() carry '%zone'; send/bind/connect take a name or an index", async () => {
-    const server = lab.node(a, serverScript)
-    const ports = await server.next<Record<string, { port: number; address: string; family: string }>>()
+    const ports = await lab.both<Record<string, { port: number; address: string; family: string }>>(a, serverScript)
     expect(ports.node).toEqual({ port: expect.any(Number), address: 'fe80::a%lla', family: 'IPv6' })
     expect(ports.ours).toEqual({ ...ports.node, port: ports.ours.port })
 
-    const client = lab.node(b, clientScript(ports, indexB))
-    const results = await client.next<Record<string, unknown[]>>(20_000)
+    const results = await lab.both<Record<string, unknown[]>>(b, clientScript(ports, indexB), 20_000)
     expect(results.error).toBeUndefined()
     // The receiver sees the sender with the zone of its own interface (lla); replies to
     // rinfo.address arrive from fe80::a%llb.

@@ -1,5 +1,5 @@
 // Which JavaScript runtime runs the tests. Under Bun or Deno, process.execPath is that runtime
-// and its node:dgram is its own; real Node (`node` on PATH) stays the reference for node:dgram.
+// and its node:dgram is its own; real Node stays the reference for node:dgram.
 
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -11,8 +11,11 @@ export const isBun = typeof versions.bun === 'string'
 export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno === 'object'
 /** Bun or Deno: their own node:dgram is not the reference, real Node's is (see golden.ts). */
 export const foreignRuntime = isBun || isDeno
-/** The executable that runs node:dgram as the reference: real Node, whatever runs the tests. */
-export const referenceNode = foreignRuntime ? nodeOnPath() : process.execPath
+/**
+ * The executable that runs node:dgram as the reference: real Node, whatever runs the tests; under
+ * Bun and Deno the release they claim to be (DGRAMX_REFERENCE_NODE, as test/child.ts uses).
+ */
+export const referenceNode = foreignRuntime ? (process.env.DGRAMX_REFERENCE_NODE ?? nodeOnPath()) : process.execPath
 
 // An absolute path, as exec(3) without a PATH search (python's os.execv) needs.
 function nodeOnPath(): string {

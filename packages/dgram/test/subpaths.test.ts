@@ -51,6 +51,21 @@ describe('helper subpath exports', () => {
     })
   }
 
+  it('the main entry: the default import and the named ones are the CommonJS build\'s (also under Bun, whose default import of CommonJS honours __esModule)', () => {
+    const dir = consumer()
+    fs.writeFileSync(
+      path.join(dir, 'main.mjs'),
+      `import dgram, * as esm from '@dgramx/dgram';
+       import { createRequire } from 'node:module';
+       const cjs = createRequire(import.meta.url)('@dgramx/dgram');
+       console.log(JSON.stringify({
+         defaultIsCjsDefault: dgram === cjs.default && typeof dgram.createSocket === 'function',
+         named: ['createSocket', 'Socket', 'kNative', 'promises'].every((k) => esm[k] !== undefined && esm[k] === cjs[k]),
+       }));`,
+    )
+    expect(JSON.parse(run(dir, ['main.mjs']))).toEqual({ defaultIsCjsDefault: true, named: true })
+  })
+
   it('sd-notify through the ESM entry: a no-op without NOTIFY_SOCKET, a datagram with it', () => {
     const dir = consumer()
     const sock = path.join(tempDir(), 'notify.sock')

@@ -1,19 +1,16 @@
-// bindSync / connectSync: present exactly where the running node:dgram has them (24.19+), and
+// bindSync / connectSync: present exactly where the running node:dgram has them (24.19+, 26.4+), and
 // then behaving the same. On older Node both sides must lack them, and the differential cases
 // are skipped (reported as skipped, not passed); .ci/run runs this file on Node 24 too.
 import { describe, expect, it } from 'vitest'
 import type { Socket as NodeSocket } from 'node:dgram'
-import dgram from 'node:dgram'
-import { foreignRuntime, outcome, sameAsNode } from './harness'
-import { referenceEval, versionGateDiffers } from './runtime'
+import { nodeHas, SYNC_API } from '../src/version'
+import { onNode, outcome, sameAsNode } from './harness'
 
 /**
- * Whether the running node:dgram has them (under Bun and Deno: the reference Node's, which
- * recorded the observations); the differential cases below need them.
+ * Whether the running node:dgram has them (the Node release Bun or Deno claims to be, whose
+ * own node:dgram may lack them); the last test checks this against the real node:dgram.
  */
-const hasSync = foreignRuntime
-  ? referenceEval("typeof require('node:dgram').Socket.prototype.bindSync") === 'function'
-  : typeof (dgram.Socket.prototype as { bindSync?: unknown }).bindSync === 'function'
+const hasSync = nodeHas(SYNC_API)
 
 type SyncSocket = NodeSocket & {
   bindSync?: (options?: unknown) => unknown
@@ -21,8 +18,7 @@ type SyncSocket = NodeSocket & {
 }
 
 describe('bindSync / connectSync (differential)', () => {
-  // The facade offers them from 24.19 as the runtime reports its Node version (src/version.ts).
-  it.skipIf(versionGateDiffers([24, 19, 0]))('exist on both or on neither', async () => {
+  it('exist on both or on neither', async () => {
     await sameAsNode((ctx) => {
       const s = ctx.dgram.createSocket('udp4') as SyncSocket
       ctx.rec(typeof s.bindSync, typeof s.connectSync)
@@ -102,9 +98,8 @@ describe('bindSync / connectSync (differential)', () => {
   })
 })
 
-// Under Bun and Deno this would check that runtime's own node:dgram, not Node's or ours.
-it.skipIf(foreignRuntime)('the running Node decides: 24.19+ has the sync API', () => {
-  const [major, minor] = process.versions.node.split('.').map(Number)
-  const expected = major > 24 || (major === 24 && minor >= 19)
-  expect(typeof (require('node:dgram').Socket.prototype as SyncSocket).bindSync === 'function').toBe(expected)
+it('the running Node decides: the sync API is there exactly where node:dgram has it', async () => {
+  // Recorded from the real Node release under Bun and Deno (whose own node:dgram is not it).
+  const theirs = await onNode((d) => typeof (d.Socket.prototype as SyncSocket).bindSync)
+  expect(theirs).toBe(nodeHas(SYNC_API) ? 'function' : 'undefined')
 })
