@@ -30,4 +30,7 @@ for (let i = 0; i < 200 && !(seen.length === 4); i++) await new Promise((resolve
 console.log(`watchdog interval ${interval} µs`)
 for (const line of seen) console.log('manager got:', line)
 manager.close()
-if (seen.length !== 4) (console.error(`expected 4 datagrams, got ${seen.length}`), process.exit(1))
+if (seen.length !== 4) {
+  console.error(`expected 4 datagrams, got ${seen.length}`)
+  process.exit(1)
+}

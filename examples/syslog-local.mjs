@@ -29,4 +29,7 @@ bsd.close()
 modern.close()
 daemon.close()
 rmSync(dir, { recursive: true, force: true })
-if (received.length !== 3) (console.error(`expected 3 lines, got ${received.length}`), process.exit(1))
+if (received.length !== 3) {
+  console.error(`expected 3 lines, got ${received.length}`)
+  process.exit(1)
+}

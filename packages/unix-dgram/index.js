@@ -67,7 +67,10 @@ class Socket extends EventEmitter {
         this._congested = false
         this.emit('writable')
       }
-      if (typeof callback === 'function') err ? callback(err) : callback()
+      if (typeof callback === 'function') {
+        if (err) callback(err)
+        else callback()
+      }
       // unix-dgram reports failures without a callback as 'error', like unix_dgram here.
       else if (err) this.emit('error', err)
     }

@@ -315,6 +315,20 @@ mod linux {
             }
         }
 
+        /// One `recvmmsg` into every slot, returning after the first datagram (MSG_WAITFORONE).
+        fn recv_many(&mut self, fd: libc::c_int) -> libc::c_int {
+            // SAFETY: hdrs describe hdrs.len() valid buffers, armed by `arm`.
+            unsafe {
+                libc::recvmmsg(
+                    fd,
+                    self.hdrs.as_mut_ptr(),
+                    self.hdrs.len() as libc::c_uint,
+                    libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
+                )
+            }
+        }
+
         /// Datagrams in message `i`: a GRO buffer holds several of `segment` bytes.
         fn datagrams(&self, i: usize) -> u64 {
             let h = &self.hdrs[i];
@@ -388,16 +402,7 @@ mod linux {
                 }
             } else {
                 bufs.arm(gro);
-                // SAFETY: hdrs describe RECV_SLOTS valid buffers.
-                let rc = unsafe {
-                    libc::recvmmsg(
-                        s.0,
-                        bufs.hdrs.as_mut_ptr(),
-                        RECV_SLOTS as u32,
-                        libc::MSG_WAITFORONE,
-                        std::ptr::null_mut(),
-                    )
-                };
+                let rc = bufs.recv_many(s.0);
                 if rc > 0 {
                     for i in 0..rc as usize {
                         count += if gro { bufs.datagrams(i) } else { 1 };
@@ -553,16 +558,7 @@ mod linux {
         while start.elapsed() < max {
             if drain {
                 bufs.arm(false);
-                // SAFETY: hdrs describe valid buffers.
-                let rc = unsafe {
-                    libc::recvmmsg(
-                        s.0,
-                        bufs.hdrs.as_mut_ptr(),
-                        RECV_SLOTS as u32,
-                        libc::MSG_WAITFORONE,
-                        std::ptr::null_mut(),
-                    )
-                };
+                let rc = bufs.recv_many(s.0);
                 if rc > 0 {
                     count += rc as u64;
                 }

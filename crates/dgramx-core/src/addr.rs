@@ -14,12 +14,14 @@ use crate::error::{SysError, SysResult};
 /// What the kernel reports for either end of a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
+    /// An IP address and port (udp4, udp6).
     Ip(SocketAddr),
     /// Path bytes, `\0`-prefixed abstract name, or empty when unnamed.
     Unix(Vec<u8>),
 }
 
 impl Endpoint {
+    /// The endpoint a socket address names: IP, or the raw bytes of a Unix name.
     pub fn from_sockaddr(addr: &SockAddr) -> Endpoint {
         if let Some(ip) = addr.as_socket() {
             return Endpoint::Ip(ip);
@@ -134,6 +136,7 @@ pub fn parse_scope(text: &str) -> u32 {
     unsafe { libc::if_nametoindex(c.as_ptr()) }
 }
 
+/// Scope ids by number only: interface names need `if_nametoindex`.
 #[cfg(not(unix))]
 pub fn parse_scope(text: &str) -> u32 {
     text.split_once('%')

@@ -19,6 +19,7 @@ pub enum AdoptError {
     WrongType(&'static str),
     /// A datagram socket, but of the other family (an IPv6 socket for udp4, or the reverse).
     WrongFamily,
+    /// The descriptor could not be inspected.
     Sys(SysError),
 }
 
@@ -67,19 +68,7 @@ fn classify(fd: RawFd) -> (&'static str, Option<(libc::c_int, libc::c_int)>) {
 }
 
 fn sockopt_int(fd: RawFd, opt: libc::c_int) -> Option<libc::c_int> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: value and len describe a c_int owned by this frame.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            opt,
-            (&mut value as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0).then_some(value)
+    crate::sys::int_option(fd, libc::SOL_SOCKET, opt).ok()
 }
 
 fn sockopt_domain(fd: RawFd) -> Option<libc::c_int> {

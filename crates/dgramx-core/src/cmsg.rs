@@ -12,22 +12,30 @@ use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 /// has no values and `Ancillary::fds` is always empty.
 #[cfg(unix)]
 pub type PassedFd = OwnedFd;
+/// No descriptor passing without Unix sockets.
 #[cfg(not(unix))]
 pub type PassedFd = std::convert::Infallible;
 
 /// Most descriptors accepted in one datagram (the kernel allows up to 253).
 pub const MAX_FDS: usize = 32;
 
+/// The sender's credentials (SCM_CREDENTIALS / SCM_CREDS) as the kernel reported them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Credentials {
+    /// Process id.
     pub pid: i32,
+    /// User id.
     pub uid: u32,
+    /// Group id.
     pub gid: u32,
 }
 
+/// What the control messages of one received datagram carried.
 #[derive(Debug, Default)]
 pub struct Ancillary {
+    /// The sender's credentials, when the socket asked for them.
     pub credentials: Option<Credentials>,
+    /// Descriptors passed with the datagram (SCM_RIGHTS), now owned by the receiver.
     pub fds: Vec<PassedFd>,
     /// The kernel had more ancillary data than fit (MSG_CTRUNC): some of it was discarded.
     pub truncated: bool,
@@ -35,6 +43,7 @@ pub struct Ancillary {
     pub gro_segment: Option<u16>,
     /// The datagram's destination address and arrival interface (IP_PKTINFO / IPV6_PKTINFO).
     pub local_ip: Option<std::net::IpAddr>,
+    /// The interface the datagram arrived on (IP_PKTINFO / IPV6_PKTINFO).
     pub interface_index: Option<u32>,
     /// Received TTL / hop limit.
     pub ttl: Option<u8>,

@@ -18,6 +18,7 @@ pub struct SysError {
 }
 
 impl SysError {
+    /// The error of a failed call, named by its errno.
     pub fn from_io(err: &io::Error, syscall: &'static str) -> Self {
         match err.raw_os_error() {
             Some(raw) => SysError {
@@ -34,6 +35,7 @@ impl SysError {
         }
     }
 
+    /// The error for a raw errno value.
     pub fn from_raw(raw: i32, syscall: &'static str) -> Self {
         SysError {
             code: errno_name(raw),
@@ -51,6 +53,12 @@ impl SysError {
         }
     }
 
+    /// ERR_FEATURE_UNAVAILABLE_ON_PLATFORM from `syscall`: this platform has no such option.
+    pub fn unavailable(syscall: &'static str) -> Self {
+        SysError::coded("ERR_FEATURE_UNAVAILABLE_ON_PLATFORM", syscall)
+    }
+
+    /// EINVAL from `syscall`: an argument the platform refuses.
     pub fn einval(syscall: &'static str) -> Self {
         Self::from_raw(EINVAL, syscall)
     }
@@ -65,6 +73,7 @@ impl SysError {
         Self::from_raw(EBUSY, syscall)
     }
 
+    /// Whether the call would have blocked (EAGAIN / EWOULDBLOCK).
     pub fn is_would_block(&self) -> bool {
         self.errno == EAGAIN || self.errno == EWOULDBLOCK
     }
@@ -78,10 +87,12 @@ impl fmt::Display for SysError {
 
 impl std::error::Error for SysError {}
 
+/// A result whose failure is a [`SysError`].
 pub type SysResult<T> = Result<T, SysError>;
 
 /// Extension to tag an `io::Result` with the syscall it came from.
 pub trait Syscall<T> {
+    /// Converts an `io::Error` into a [`SysError`] naming the syscall.
     fn syscall(self, name: &'static str) -> SysResult<T>;
 }
 
@@ -181,6 +192,7 @@ pub fn errno_name(raw: i32) -> &'static str {
     "UNKNOWN"
 }
 
+/// Winsock and Windows error numbers by libuv's names.
 #[cfg(not(unix))]
 pub fn errno_name(raw: i32) -> &'static str {
     windows_error_name(raw)

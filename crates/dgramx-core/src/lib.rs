@@ -5,20 +5,26 @@
 //! and every failure is a [`SysError`] naming its errno and syscall. The Node binding
 //! (`dgramx-node`) drives it from Node's event loop.
 
+#![warn(missing_docs)]
+
 pub mod addr;
 #[cfg(unix)]
 pub mod adopt;
 pub mod cmsg;
 pub mod error;
+pub mod icmp;
 pub mod meta;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod mmsg;
 pub mod offload;
 pub mod reactor;
 pub mod recv;
+pub mod send_control;
 pub mod send_queue;
 pub mod sender;
 pub mod socket;
+#[cfg(unix)]
+mod sys;
 pub mod unix_file;
 
 pub use addr::Endpoint;

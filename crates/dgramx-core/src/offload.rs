@@ -14,7 +14,9 @@ pub const MAX_GSO_SEGMENTS: usize = 64;
 
 /// One datagram of a batch.
 pub struct Outgoing<'a> {
+    /// The datagram's bytes.
     pub data: &'a [u8],
+    /// Where it goes; `None` on a connected socket.
     pub dest: Option<&'a SockAddr>,
 }
 
@@ -50,26 +52,18 @@ pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize>
             h
         })
         .collect();
-    loop {
-        // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
-        let rc = unsafe {
-            crate::mmsg::sys_sendmmsg(
-                sock.raw_fd(),
-                hdrs.as_mut_ptr(),
-                n as u32,
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "send"));
-        }
-    }
+    // SAFETY: hdrs/iovs describe memory borrowed from `items` for the duration of the call.
+    crate::sys::retry_eintr("send", || unsafe {
+        crate::mmsg::sys_sendmmsg(
+            sock.raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as u32,
+            libc::MSG_NOSIGNAL,
+        ) as isize
+    })
 }
 
+/// One `send_to` per datagram where there is no `sendmmsg`.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_many(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usize> {
     let mut sent = 0;
@@ -132,12 +126,10 @@ pub fn send_gso_run(sock: &DgramSocket, items: &[Outgoing<'_>]) -> SysResult<usi
     send_gso(sock, &mut iovs, segment, first.dest)
 }
 
+/// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_gso_run(_: &DgramSocket, _: &[Outgoing<'_>]) -> SysResult<usize> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "send",
-    ))
+    Err(SysError::unavailable("send"))
 }
 
 /// Whether a GSO failure means "this path cannot segment" (fall back for good) rather than a
@@ -155,20 +147,12 @@ pub fn gso_unavailable(e: &SysError) -> bool {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn gso_supported(sock: &DgramSocket) -> bool {
     let set = |v: libc::c_int| {
-        // SAFETY: v is a valid int option value of the size passed.
-        unsafe {
-            libc::setsockopt(
-                sock.raw_fd(),
-                libc::SOL_UDP,
-                libc::UDP_SEGMENT,
-                &v as *const libc::c_int as *const libc::c_void,
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        }
+        crate::sys::set_int_option(sock.raw_fd(), libc::SOL_UDP, libc::UDP_SEGMENT, v)
     };
-    sock.kind().is_udp() && set(1200) == 0 && set(0) == 0
+    sock.kind().is_udp() && set(1200).is_ok() && set(0).is_ok()
 }
 
+/// No GSO here.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn gso_supported(_sock: &DgramSocket) -> bool {
     false
@@ -224,15 +208,13 @@ fn send_gso(
         (*cmsg).cmsg_len = libc::CMSG_LEN(mem::size_of::<u16>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut u16, segment);
     }
-    crate::meta::sendmsg_once(sock, &hdr)
+    crate::send_control::sendmsg_once(sock, &hdr)
 }
 
+/// No GSO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) -> SysResult<usize> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "send",
-    ))
+    Err(SysError::unavailable("send"))
 }
 
 /// Turns UDP GRO on or off: the kernel may then hand over several same-sized datagrams from
@@ -240,36 +222,18 @@ pub fn send_segments(_: &DgramSocket, _: &[u8], _: u16, _: Option<&SockAddr>) ->
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub fn set_gro(sock: &DgramSocket, on: bool) -> SysResult<()> {
     if !sock.kind().is_udp() {
-        return Err(SysError::coded(
-            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-            "setsockopt",
-        ));
+        return Err(SysError::unavailable("setsockopt"));
     }
-    let v: libc::c_int = on as libc::c_int;
-    // SAFETY: v is a valid int option value of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            sock.raw_fd(),
-            libc::SOL_UDP,
-            libc::UDP_GRO,
-            &v as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(SysError::from_io(
-            &std::io::Error::last_os_error(),
-            "setsockopt",
-        ))
-    }
+    crate::sys::set_int_option(
+        sock.raw_fd(),
+        libc::SOL_UDP,
+        libc::UDP_GRO,
+        on as libc::c_int,
+    )
 }
 
+/// No GRO here: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub fn set_gro(_: &DgramSocket, _: bool) -> SysResult<()> {
-    Err(SysError::coded(
-        "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "setsockopt",
-    ))
+    Err(SysError::unavailable("setsockopt"))
 }

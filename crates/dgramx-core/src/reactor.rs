@@ -20,13 +20,18 @@ use crate::socket::DgramSocket;
 
 const WAKER: Token = Token(usize::MAX);
 
+/// One readiness event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ready {
+    /// The token the socket was registered with.
     pub token: usize,
+    /// The socket has datagrams to receive.
     pub readable: bool,
+    /// The socket can take sends again.
     pub writable: bool,
 }
 
+/// A mio poll that the binding's reactor thread waits on.
 pub struct Reactor {
     poll: Poll,
     events: Events,
@@ -41,6 +46,7 @@ pub struct Registrar {
 }
 
 impl Reactor {
+    /// A poll with its own event buffer.
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -58,6 +64,7 @@ impl Reactor {
         self.poll.as_raw_fd()
     }
 
+    /// A handle that registers sockets with this poll from any thread.
     pub fn registrar(&self) -> io::Result<Registrar> {
         Ok(Registrar {
             registry: self.poll.registry().try_clone()?,

@@ -10,7 +10,7 @@ use socket2::{SockAddr, SockAddrStorage};
 #[cfg(unix)]
 use crate::cmsg;
 use crate::cmsg::Ancillary;
-use crate::error::{SysError, SysResult};
+use crate::error::SysResult;
 use crate::socket::DgramSocket;
 
 /// Where a batch lands. One arena can serve every socket on a thread, since a batch is
@@ -28,15 +28,18 @@ pub struct RecvArena {
 
 /// One received datagram, borrowed from the arena.
 pub struct Received<'a> {
+    /// The bytes that fit in the slot (the first `size` bytes, or fewer when truncated).
     pub data: &'a [u8],
     /// The datagram's size on the wire; larger than `data.len()` when truncated.
     pub size: usize,
+    /// The sender's address.
     pub from: SockAddr,
     /// Credentials and descriptors, when the receive asked for them.
     pub ancillary: Option<Ancillary>,
 }
 
 impl Received<'_> {
+    /// Whether the datagram was larger than its slot.
     pub fn truncated(&self) -> bool {
         self.size > self.data.len()
     }
@@ -49,6 +52,7 @@ impl Default for RecvArena {
 }
 
 impl RecvArena {
+    /// An empty arena; [`RecvArena::reserve`] sizes it before the first receive.
     pub fn new() -> RecvArena {
         RecvArena {
             buf: Vec::new(),
@@ -86,6 +90,7 @@ impl RecvArena {
         }
     }
 
+    /// The bytes each slot holds.
     pub fn slot_size(&self) -> usize {
         self.slot_size
     }
@@ -139,26 +144,17 @@ pub fn recv_batch(
             h
         })
         .collect();
-    let n = loop {
-        // SAFETY: hdrs, iovs, names and buf outlive the call and describe valid memory.
-        // MSG_TRUNC makes msg_len the datagram's real size, which is how truncation is seen.
-        let rc = unsafe {
-            libc::recvmmsg(
-                sock.raw_fd(),
-                hdrs.as_mut_ptr(),
-                slots as u32,
-                (libc::MSG_TRUNC | cmsg::RECV_CLOEXEC) as _,
-                std::ptr::null_mut(),
-            )
-        };
-        if rc >= 0 {
-            break rc as usize;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(SysError::from_io(&err, "recvmsg"));
-        }
-    };
+    // SAFETY: hdrs, iovs, names and buf outlive the call and describe valid memory.
+    // MSG_TRUNC makes msg_len the datagram's real size, which is how truncation is seen.
+    let n = crate::sys::retry_eintr("recvmsg", || unsafe {
+        libc::recvmmsg(
+            sock.raw_fd(),
+            hdrs.as_mut_ptr(),
+            slots as u32,
+            (libc::MSG_TRUNC | cmsg::RECV_CLOEXEC) as _,
+            std::ptr::null_mut(),
+        ) as isize
+    })?;
     for (i, h) in hdrs.iter().take(n).enumerate() {
         let size = h.msg_len as usize;
         let kept = size.min(slot);
@@ -177,6 +173,7 @@ pub fn recv_batch(
     Ok(n)
 }
 
+/// One `recvmsg` per datagram where there is no `recvmmsg`.
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 pub fn recv_batch(
     sock: &DgramSocket,
@@ -195,27 +192,25 @@ pub fn recv_batch(
             iov_base: arena.buf.as_mut_ptr() as *mut libc::c_void,
             iov_len: slot,
         };
-        // SAFETY: msghdr is plain old data; the pointers set below are valid for the call.
-        let mut h: libc::msghdr = unsafe { mem::zeroed() };
-        h.msg_name = &mut arena.names[0] as *mut SockAddrStorage as *mut libc::c_void;
-        h.msg_namelen = mem::size_of::<SockAddrStorage>() as libc::socklen_t;
-        h.msg_iov = &mut iov;
-        h.msg_iovlen = 1;
-        if with_ancillary {
-            h.msg_control = arena.control.as_mut_ptr() as *mut libc::c_void;
-            h.msg_controllen = (RecvArena::control_per_slot() * 8) as _;
-        }
+        let name = (
+            &mut arena.names[0] as *mut SockAddrStorage as *mut libc::c_void,
+            mem::size_of::<SockAddrStorage>() as libc::socklen_t,
+        );
+        let control = if with_ancillary {
+            &mut arena.control[..RecvArena::control_per_slot()]
+        } else {
+            &mut [][..]
+        };
+        let mut h = crate::sys::msghdr(Some(name), &mut iov, control);
         // SAFETY: h describes valid memory owned by the arena.
-        let rc = unsafe { libc::recvmsg(sock.raw_fd(), &mut h, cmsg::RECV_CLOEXEC) };
-        if rc < 0 {
-            let err = std::io::Error::last_os_error();
-            match err.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                _ if count > 0 && err.kind() == std::io::ErrorKind::WouldBlock => break,
-                _ => return Err(SysError::from_io(&err, "recvmsg")),
-            }
-        }
-        let kept = rc as usize;
+        let got = crate::sys::retry_eintr("recvmsg", || unsafe {
+            libc::recvmsg(sock.raw_fd(), &mut h, cmsg::RECV_CLOEXEC)
+        });
+        let kept = match got {
+            Ok(kept) => kept,
+            Err(e) if count > 0 && e.is_would_block() => break,
+            Err(e) => return Err(e),
+        };
         // Without MSG_TRUNC's size report, a truncated datagram is known only by its flag.
         let size = if h.msg_flags & libc::MSG_TRUNC != 0 {
             kept + 1
@@ -236,6 +231,7 @@ pub fn recv_batch(
     Ok(count)
 }
 
+/// One `recv_from` per datagram (Windows: no ancillary data).
 #[cfg(not(unix))]
 pub fn recv_batch(
     sock: &DgramSocket,
@@ -269,7 +265,7 @@ pub fn recv_batch(
             // An ICMP unreachable caused by an earlier send (WSAECONNRESET, WSAENETRESET):
             // libuv skips these on UDP receives, and so does node:dgram there.
             Err(e) if matches!(e.raw_os_error(), Some(10052) | Some(10054)) => continue,
-            Err(e) => return Err(SysError::from_io(&e, "recvmsg")),
+            Err(e) => return Err(crate::error::SysError::from_io(&e, "recvmsg")),
         }
     }
     Ok(count)

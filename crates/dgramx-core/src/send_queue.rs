@@ -16,7 +16,9 @@ pub type RequestId = u64;
 /// A queued datagram's result, reported under the id it was queued with.
 #[derive(Debug)]
 pub struct Completion {
+    /// The request this outcome belongs to.
     pub id: RequestId,
+    /// The bytes sent, or why the send failed.
     pub result: SysResult<usize>,
 }
 
@@ -29,9 +31,10 @@ struct Pending {
     fds: Vec<std::os::fd::OwnedFd>,
     /// Per-send source/interface/TOS, kept so a queued datagram leaves as it was asked to.
     #[cfg(unix)]
-    opts: Option<Box<crate::meta::SendOptions>>,
+    opts: Option<Box<crate::send_control::SendOptions>>,
 }
 
+/// Datagrams the kernel refused with EAGAIN, in the order they were asked for.
 #[derive(Default)]
 pub struct SendQueue {
     items: VecDeque<Pending>,
@@ -40,10 +43,12 @@ pub struct SendQueue {
 }
 
 impl SendQueue {
+    /// An empty queue.
     pub fn new() -> SendQueue {
         SendQueue::default()
     }
 
+    /// Queues a copy of a datagram behind the ones already waiting.
     pub fn push(&mut self, id: RequestId, data: Vec<u8>, dest: Option<SockAddr>) {
         self.bytes += data.len() as u64;
         self.items.push_back(Pending {
@@ -64,7 +69,7 @@ impl SendQueue {
         id: RequestId,
         data: Vec<u8>,
         dest: Option<SockAddr>,
-        opts: crate::meta::SendOptions,
+        opts: crate::send_control::SendOptions,
     ) {
         self.bytes += data.len() as u64;
         self.items.push_back(Pending {
@@ -95,6 +100,7 @@ impl SendQueue {
         });
     }
 
+    /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -183,7 +189,7 @@ impl SendQueue {
 fn send_one(sock: &DgramSocket, p: &Pending) -> SysResult<usize> {
     use std::os::fd::AsRawFd;
     if let Some(opts) = &p.opts {
-        return crate::meta::send_with(sock, &p.data, p.dest.as_ref(), opts);
+        return crate::send_control::send_with(sock, &p.data, p.dest.as_ref(), opts);
     }
     if p.fds.is_empty() {
         return sock.send_to(&p.data, p.dest.as_ref());

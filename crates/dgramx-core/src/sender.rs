@@ -40,9 +40,12 @@ pub struct ManyOutcome {
 /// turns it off for good (the datagrams then leave by sendmmsg).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Gso {
+    /// Not tried yet on this socket.
     #[default]
     Unprobed,
+    /// The kernel segments for us.
     Available,
+    /// Refused once; sends go one datagram each from then on.
     Unavailable,
 }
 
@@ -58,6 +61,7 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// A sender with nothing queued.
     pub fn new() -> Sender {
         Sender::default()
     }
@@ -82,10 +86,12 @@ impl Sender {
         self.queue.len()
     }
 
+    /// What is known of UDP GSO on this socket.
     pub fn gso(&self) -> Gso {
         self.gso
     }
 
+    /// Whether IP_RECVERR is on, so that a failed send is retried once after its ICMP error.
     pub fn recv_err(&self) -> bool {
         self.recv_err
     }
@@ -153,10 +159,10 @@ impl Sender {
         sock: &DgramSocket,
         data: &[u8],
         dest: Option<SockAddr>,
-        opts: crate::meta::SendOptions,
+        opts: crate::send_control::SendOptions,
     ) -> Outcome {
         if self.queue.is_empty() {
-            match crate::meta::send_with(sock, data, dest.as_ref(), &opts) {
+            match crate::send_control::send_with(sock, data, dest.as_ref(), &opts) {
                 Ok(n) => return Outcome::Sent(n),
                 Err(e) if e.is_would_block() => {}
                 Err(e) => return Outcome::Failed(e),

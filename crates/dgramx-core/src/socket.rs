@@ -13,12 +13,16 @@ use crate::error::{SysError, SysResult, Syscall};
 /// The three socket types of the dgram API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// UDP over IPv4.
     Udp4,
+    /// UDP over IPv6 (dual-stack unless `ipv6_only`).
     Udp6,
+    /// Unix-domain datagrams (AF_UNIX, SOCK_DGRAM).
     Unix,
 }
 
 impl Kind {
+    /// The kind for node's type name (`udp4`, `udp6`, `unix_dgram`).
     pub fn parse(name: &str) -> Option<Kind> {
         match name {
             "udp4" => Some(Kind::Udp4),
@@ -28,6 +32,7 @@ impl Kind {
         }
     }
 
+    /// Whether this is a UDP kind.
     pub fn is_udp(self) -> bool {
         self != Kind::Unix
     }
@@ -36,16 +41,23 @@ impl Kind {
 /// Options applied at bind time, with node:dgram's meaning.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BindFlags {
+    /// SO_REUSEADDR before bind.
     pub reuse_addr: bool,
+    /// IPV6_V6ONLY before bind.
     pub ipv6_only: bool,
+    /// SO_REUSEPORT before bind (ENOTSUP where the platform has none).
     pub reuse_port: bool,
 }
 
 impl BindFlags {
+    /// Bit for `reuse_addr`.
     pub const REUSE_ADDR: u32 = 1;
+    /// Bit for `ipv6_only`.
     pub const IPV6_ONLY: u32 = 2;
+    /// Bit for `reuse_port`.
     pub const REUSE_PORT: u32 = 4;
 
+    /// The flags from the binding's bit set.
     pub fn from_bits(bits: u32) -> BindFlags {
         BindFlags {
             reuse_addr: bits & Self::REUSE_ADDR != 0,
@@ -55,6 +67,7 @@ impl BindFlags {
     }
 }
 
+/// One non-blocking datagram socket of a [`Kind`].
 #[derive(Debug)]
 pub struct DgramSocket {
     sock: OsSocket,
@@ -99,6 +112,7 @@ impl DgramSocket {
         }
     }
 
+    /// Its kind.
     pub fn kind(&self) -> Kind {
         self.kind
     }
@@ -125,6 +139,7 @@ impl DgramSocket {
         self.sock.as_raw_fd()
     }
 
+    /// No Unix descriptor here: -1.
     #[cfg(not(unix))]
     pub fn raw_fd(&self) -> i32 {
         -1
@@ -179,16 +194,19 @@ impl DgramSocket {
         self.socket().bind(&addr).syscall(SYSCALL)
     }
 
+    /// Connects to an IP literal and port.
     pub fn connect_ip(&self, ip: &str, port: u16) -> SysResult<()> {
         let addr = self.ip_sockaddr(ip, port, "connect")?;
         self.socket().connect(&addr).syscall("connect")
     }
 
+    /// Binds to a Unix path (or an abstract name, first byte NUL).
     pub fn bind_unix(&self, name: &[u8]) -> SysResult<()> {
         let addr = crate::addr::unix_sockaddr(name, "bind")?;
         self.socket().bind(&addr).syscall("bind")
     }
 
+    /// Connects to a Unix path (or an abstract name).
     pub fn connect_unix(&self, name: &[u8]) -> SysResult<()> {
         let addr = crate::addr::unix_sockaddr(name, "connect")?;
         self.socket().connect(&addr).syscall("connect")
@@ -212,11 +230,13 @@ impl DgramSocket {
         }
     }
 
+    /// The address it is bound to.
     pub fn local_endpoint(&self) -> SysResult<Endpoint> {
         let a = self.socket().local_addr().syscall("getsockname")?;
         Ok(Endpoint::from_sockaddr(&a))
     }
 
+    /// The address it is connected to.
     pub fn peer_endpoint(&self) -> SysResult<Endpoint> {
         let a = self.socket().peer_addr().syscall("getpeername")?;
         Ok(Endpoint::from_sockaddr(&a))
@@ -241,7 +261,7 @@ impl DgramSocket {
     /// One non-blocking send. `WouldBlock` comes back as an EAGAIN `SysError`.
     pub fn send_to(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
         let first = self.send_to_once(data, dest);
-        crate::meta::retry_after_icmp(self, first, || self.send_to_once(data, dest))
+        crate::icmp::retry_after_icmp(self, first, || self.send_to_once(data, dest))
     }
 
     fn send_to_once(&self, data: &[u8], dest: Option<&SockAddr>) -> SysResult<usize> {
@@ -272,27 +292,11 @@ impl DgramSocket {
             iov_base: data.as_ptr() as *mut libc::c_void,
             iov_len: data.len(),
         };
-        // SAFETY: msghdr is plain old data; every pointer set below outlives the call.
-        let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
-        if let Some(d) = dest {
-            hdr.msg_name = d.as_ptr() as *mut libc::c_void;
-            hdr.msg_namelen = d.len();
-        }
-        hdr.msg_iov = &mut iov;
-        hdr.msg_iovlen = 1;
-        hdr.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-        hdr.msg_controllen = (control.len() * 8) as _;
-        loop {
-            // SAFETY: hdr describes valid memory for the duration of the call.
-            let rc = unsafe { libc::sendmsg(self.raw_fd(), &hdr, send_flags()) };
-            if rc >= 0 {
-                return Ok(rc as usize);
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EINTR) {
-                return Err(SysError::from_io(&err, "send"));
-            }
-        }
+        let hdr = crate::sys::msghdr(crate::sys::name_of(dest), &mut iov, &mut control);
+        // SAFETY: hdr borrows data, dest and control, all alive for the call.
+        crate::sys::retry_eintr("send", || unsafe {
+            libc::sendmsg(self.raw_fd(), &hdr, send_flags())
+        })
     }
 
     /// Asks the kernel to attach the sender's credentials to every datagram received (Linux).
@@ -301,20 +305,20 @@ impl DgramSocket {
         self.socket().set_passcred(on).syscall("setsockopt")
     }
 
+    /// SO_PASSCRED is Linux-only: ERR_FEATURE_UNAVAILABLE_ON_PLATFORM.
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub fn set_pass_credentials(&self, _on: bool) -> SysResult<()> {
-        Err(SysError::coded(
-            "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-            "setsockopt",
-        ))
+        Err(SysError::unavailable("setsockopt"))
     }
 
     // ---- options ----------------------------------------------------------------------------
 
+    /// SO_BROADCAST.
     pub fn set_broadcast(&self, on: bool) -> SysResult<()> {
         self.socket().set_broadcast(on).syscall("setBroadcast")
     }
 
+    /// Whether SO_BROADCAST is on.
     pub fn broadcast(&self) -> SysResult<bool> {
         self.socket().broadcast().syscall("getsockopt")
     }
@@ -333,6 +337,7 @@ impl DgramSocket {
         .syscall(SYSCALL)
     }
 
+    /// The unicast TTL / hop limit.
     pub fn ttl(&self) -> SysResult<u32> {
         match self.kind {
             Kind::Udp4 => self.socket().ttl_v4(),
@@ -341,6 +346,7 @@ impl DgramSocket {
         .syscall("getsockopt")
     }
 
+    /// The multicast TTL / hop limit.
     pub fn set_multicast_ttl(&self, ttl: i64) -> SysResult<()> {
         const SYSCALL: &str = "setMulticastTTL";
         if !(0..=255).contains(&ttl) {
@@ -353,6 +359,7 @@ impl DgramSocket {
         .syscall(SYSCALL)
     }
 
+    /// The multicast TTL / hop limit in force.
     pub fn multicast_ttl(&self) -> SysResult<u32> {
         match self.kind {
             Kind::Udp4 => self.socket().multicast_ttl_v4(),
@@ -361,6 +368,7 @@ impl DgramSocket {
         .syscall("getsockopt")
     }
 
+    /// Whether multicast sent here loops back to this host.
     pub fn set_multicast_loop(&self, on: bool) -> SysResult<()> {
         match self.kind {
             Kind::Udp4 => self.socket().set_multicast_loop_v4(on),
@@ -369,6 +377,7 @@ impl DgramSocket {
         .syscall("setMulticastLoopback")
     }
 
+    /// Whether multicast loopback is on.
     pub fn multicast_loop(&self) -> SysResult<bool> {
         match self.kind {
             Kind::Udp4 => self.socket().multicast_loop_v4(),
@@ -470,22 +479,26 @@ impl DgramSocket {
         }
     }
 
+    /// SO_RCVBUF (the kernel may double or clamp it).
     pub fn set_recv_buffer_size(&self, size: usize) -> SysResult<()> {
         self.socket()
             .set_recv_buffer_size(size)
             .syscall("setsockopt")
     }
 
+    /// SO_RCVBUF as the kernel reports it.
     pub fn recv_buffer_size(&self) -> SysResult<usize> {
         self.socket().recv_buffer_size().syscall("getsockopt")
     }
 
+    /// SO_SNDBUF (the kernel may double or clamp it).
     pub fn set_send_buffer_size(&self, size: usize) -> SysResult<()> {
         self.socket()
             .set_send_buffer_size(size)
             .syscall("setsockopt")
     }
 
+    /// SO_SNDBUF as the kernel reports it.
     pub fn send_buffer_size(&self) -> SysResult<usize> {
         self.socket().send_buffer_size().syscall("getsockopt")
     }

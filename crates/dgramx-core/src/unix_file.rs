@@ -23,7 +23,9 @@ use crate::socket::DgramSocket;
 /// The identity of the socket file a bind created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketFile {
+    /// Device of the file.
     pub dev: u64,
+    /// Inode of the file.
     pub ino: u64,
 }
 
@@ -55,6 +57,7 @@ pub fn bind(sock: &DgramSocket, name: &[u8], mode: Option<u32>) -> SysResult<Opt
     platform::settle(&path, mode).map(Some)
 }
 
+/// Binds the name; without Unix file modes there is no file to settle.
 #[cfg(not(unix))]
 pub fn bind(sock: &DgramSocket, name: &[u8], _mode: Option<u32>) -> SysResult<Option<SocketFile>> {
     sock.bind_unix(name).map(|()| None)

@@ -361,7 +361,8 @@ fn credentials_and_descriptors_arrive_only_when_asked_for() {
 #[cfg(target_os = "linux")]
 #[test]
 fn metadata_reports_destination_ttl_tos_and_timestamp() {
-    use dgramx_core::meta::{send_with, set_recv_meta, MetaFlags, SendOptions};
+    use dgramx_core::meta::{set_recv_meta, MetaFlags};
+    use dgramx_core::send_control::{send_with, SendOptions};
     let mut rx = DgramSocket::new(Kind::Udp4).unwrap();
     rx.bind_ip("0.0.0.0", 0, BindFlags::default()).unwrap();
     set_recv_meta(&rx, MetaFlags(15)).unwrap();
@@ -474,7 +475,7 @@ fn gso_send_arrives_as_separate_datagrams_and_gro_reports_segments() {
 #[cfg(target_os = "linux")]
 #[test]
 fn port_unreachable_lands_in_the_error_queue() {
-    use dgramx_core::meta::{read_error_queue, set_recv_err};
+    use dgramx_core::icmp::{read_error_queue, set_recv_err};
     let closed_port = {
         let s = DgramSocket::new(Kind::Udp4).unwrap();
         s.bind_ip("127.0.0.1", 0, BindFlags::default()).unwrap();

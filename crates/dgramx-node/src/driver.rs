@@ -497,7 +497,7 @@ fn drain_error_queue(
     out: &mut Vec<js::Value>,
 ) {
     for _ in 0..ICMP_BUDGET {
-        match dgramx_core::meta::read_error_queue(sock) {
+        match dgramx_core::icmp::read_error_queue(sock) {
             Ok(Some(e)) => out.push(js::icmp_error(env, &e)),
             _ => break,
         }

@@ -202,7 +202,7 @@ pub fn ancillary(env: sys::napi_env, mut anc: dgramx_core::cmsg::Ancillary) -> V
 
 /// One error-queue entry as `{ code, errno, origin, icmpType, icmpCode, mtu?, address?, port?,
 /// offender? }`.
-pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::meta::IcmpError) -> Value {
+pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::icmp::IcmpError) -> Value {
     let mut obj = ptr::null_mut();
     // SAFETY: plain value creation on the env's thread.
     unsafe { sys::napi_create_object(env, &mut obj) };

@@ -4,10 +4,10 @@
 use std::ptr;
 use std::rc::Rc;
 
-use dgramx_core::meta;
 use dgramx_core::offload::{gso_supported, set_gro};
 use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
 use dgramx_core::unix_file;
+use dgramx_core::{icmp, meta, send_control};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -444,7 +444,7 @@ impl NativeSocket {
     /// Report ICMP errors (port/host unreachable, fragmentation needed) as Icmp events.
     #[napi(catch_unwind)]
     pub fn set_recv_errors(&self, on: bool) -> Result<(), Code> {
-        self.with("setsockopt", |s| meta::set_recv_err(s, on))?;
+        self.with("setsockopt", |s| icmp::set_recv_err(s, on))?;
         self.cell.borrow_mut().sender.set_recv_err(on);
         Ok(())
     }
@@ -475,7 +475,7 @@ impl NativeSocket {
         tos: Option<u32>,
     ) -> Result<i64, Code> {
         let dest = self.ip_dest(address, port)?;
-        let opts = meta::SendOptions {
+        let opts = send_control::SendOptions {
             source: match source {
                 Some(s) => Some(dgramx_core::addr::parse_ip(&s, "send").js()?),
                 None => None,

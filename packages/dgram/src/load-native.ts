@@ -6,7 +6,7 @@
 //     (or the reverse) would load the other libc's binary. There this module requires the
 //     local build and the platform package itself, the same two candidates in the same order;
 //   - a version check: the binary must report the facade's own version (it bakes the crate
-//     version, which CI keeps equal to the package version: scripts/check-versions.mjs);
+//     version, which CI keeps equal to the package version: scripts/versions.mjs);
 //   - one coded error when nothing fits, naming the detected platform, each thing tried with
 //     its cause, and what to do about it. Never a bare "Cannot find module".
 //

@@ -3,7 +3,7 @@
 // The binding only performs syscalls. Everything node:dgram users can observe — argument
 // validation, DNS, the bind/connect states, the pre-bind queue, which tick an event fires on,
 // where an error goes and what it looks like — is decided here, following
-// node-dgram-behaviour.md. Read top to bottom: construction, bind, connect, send, receive,
+// node:dgram (lib/dgram.js of Node 20 and 24; DIFFERENCES.md lists where we part). Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
 import type { NonSharedBuffer } from 'node:buffer'

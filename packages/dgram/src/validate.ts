@@ -1,4 +1,4 @@
-// Argument checks with node's exact rules and messages (see node-dgram-behaviour.md §2).
+// Argument checks with node's exact rules and messages (lib/internal/validators.js and lib/dgram.js).
 
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,

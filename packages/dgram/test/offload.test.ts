@@ -2,9 +2,12 @@
 // for runs of equal-sized datagrams, createSocket({ gro: true }) receives coalesced reads that
 // are split back into the datagrams as sent. Either way the receiver must see exactly what a
 // plain sender would have produced: same datagrams, same sizes, same order.
+import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSocket, kNative, type BatchSocket } from '../src/index'
+import { builtPackage } from './child'
 import { once, until } from './harness'
+import { lacks } from './lacks'
 
 const opened: BatchSocket[] = []
 afterEach(() => {
@@ -85,5 +88,48 @@ describe('offload probing', () => {
     expect(typeof s[kNative]!.gsoSupported()).toBe('boolean')
     expect(() => createSocket({ type: 'unix_dgram', gso: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
     expect(() => createSocket({ type: 'unix_dgram', gro: true } as never)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' }))
+  })
+})
+
+// Delivery alone cannot tell GSO from its fallback (the first refusal turns GSO off for good
+// and sendMany goes on with sendmmsg), so the syscalls are counted: 100 equal datagrams with
+// gso must leave as two sendmsg calls (a run of 64 segments, the kernel's most, and one of 36),
+// without it as sendmmsg.
+describe('gso at the syscall level', () => {
+  const script = (gso: boolean): string => `
+const dgram = require(${JSON.stringify(builtPackage)})
+const rx = dgram.createSocket('udp4')
+rx.bind(0, '127.0.0.1', () => {
+  const tx = dgram.createSocket({ type: 'udp4', gso: ${gso} })
+  tx.bind(0, '127.0.0.1', () => {
+    const sent = Array.from({ length: 100 }, (_, i) => Buffer.alloc(64, i))
+    tx.sendMany(sent, rx.address().port, '127.0.0.1', (err) => {
+      if (err) { console.error(err); process.exit(1) }
+      tx.close(); rx.close()
+    })
+  })
+})
+`
+  const count = (gso: boolean): Record<string, number> => {
+    const r = spawnSync('strace', ['-f', '-c', '-e', 'trace=sendto,sendmsg,sendmmsg', process.execPath, '-e', script(gso)], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect(r.status, r.stderr).toBe(0)
+    const calls = (name: string): number => {
+      const line = r.stderr.split('\n').find((l) => l.trim().endsWith(` ${name}`))
+      return line === undefined ? 0 : Number(line.trim().split(/\s+/)[3])
+    }
+    return { sendmsg: calls('sendmsg'), sendmmsg: calls('sendmmsg'), sendto: calls('sendto') }
+  }
+
+  it.skipIf(lacks('strace'))('gso: 100 datagrams of 64 B leave as 2 sendmsg calls (64 + 36 segments)', () => {
+    expect(count(true)).toEqual({ sendmsg: 2, sendmmsg: 0, sendto: 0 })
+  })
+
+  it.skipIf(lacks('strace'))('without gso: the same 100 leave through sendmmsg, not one call each', () => {
+    const c = count(false)
+    expect(c.sendmmsg).toBeGreaterThan(0)
+    expect(c.sendmsg + c.sendto + c.sendmmsg).toBeLessThanOrEqual(4)
   })
 })

@@ -3,7 +3,6 @@
 // dropped without close(). After each one the socket (or the process) must still be sound.
 
 import { spawn } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
 import { createSocket, type Socket } from '@dgramx/dgram'
 import { afterAll, describe, expect, it } from 'vitest'
