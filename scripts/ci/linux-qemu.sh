@@ -15,6 +15,8 @@
 # and armv7 builds of esbuild and rollup (supportedArchitectures); the facade is built there once
 # by the host's Node. With `all`, the two arches run side by side (QEMU is single-threaded per
 # guest thread; the two emulations share the cores better than one after the other).
+# A small C probe (scripts/ci/qemu/recverr-offender.c, built with build-target.sh's zig) first
+# shows, outside of Node and dgramx, what each emulator does with the ICMP error queue.
 # Ends with one line per arch: `<arch> (Node vX): vitest "Test Files ..." / "Tests ..."`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -136,7 +138,8 @@ stamp "copy ready"
 #   ENOPROTOOPT or EFAULT, for node:dgram as much as for us. That is metadata.test.ts,
 #   netns.test.ts (pktinfo, sendWith, path MTU) and the multicast / bindToDevice cases.
 # - qemu-user carries out a guest's sendmmsg as one host sendmsg per message, so strace on the
-#   emulator cannot count sendmmsg calls (tick-batch.test.ts, "at the syscall level").
+#   emulator cannot count sendmmsg calls (tick-batch.test.ts and offload.test.ts, "at the
+#   syscall level").
 # - types.test.ts and unix-types.test.ts run tsc on the type declarations: nothing in them
 #   depends on the architecture, .ci/run runs them natively, and emulated they exceed their
 #   timeouts.
@@ -145,6 +148,10 @@ stamp "copy ready"
 # name. Not yet re-checked one by one: netns.test.ts, the multicast cases, and all on armv7.
 # - docs/beyond-node-dgram.md's blocks (docs-snippets.test.ts) show receive metadata, per-send
 #   control and ICMP errors: the same untranslated IP options as metadata.test.ts.
+# Not left out, but checked differently where the probe above shows QEMU at fault (armv7): the
+# 'icmp' event's offender address (icmp.test.ts; DGRAMX_TEST_ICMP_OFFENDER_UNWRITTEN).
+# Node 20.11 (armv7) differs from later Node here and there; the tests compare with the node:dgram
+# they run on and say where (create-socket.test.ts: buffer sizes; promises.test.ts: highWaterMark).
 excludes=(
   --exclude test/metadata.test.ts --exclude test/netns.test.ts
   --exclude test/types.test.ts --exclude test/unix-types.test.ts
