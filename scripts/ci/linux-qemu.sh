@@ -2,7 +2,9 @@
 # The facade's test suite on the Linux arm release binaries, run here on x86_64 under QEMU user
 # mode: linux-arm64-gnu with an arm64 Node, linux-arm-gnueabihf (armv7) with an armv7l Node.
 #
-#   bash scripts/ci/linux-qemu.sh <arm64|armv7|all>
+#   bash scripts/ci/linux-qemu.sh <arm64|armv7|all> [vitest filters...]
+#
+# Filters (test files or parts of their paths) run only those files, e.g. while working on one.
 #
 # Binaries: target/release-targets/<suffix>/dgram.<suffix>.node, as scripts/build-target.sh
 # leaves them (the release build: cargo-zigbuild, glibc 2.17 floor); what is missing is built
@@ -26,8 +28,10 @@ case "${1:-}" in
   arm64) arches=(arm64) ;;
   armv7) arches=(armv7) ;;
   all) arches=(arm64 armv7) ;;
-  *) echo "usage: $0 <arm64|armv7|all>" >&2; exit 2 ;;
+  *) echo "usage: $0 <arm64|armv7|all> [vitest filters...]" >&2; exit 2 ;;
 esac
+shift
+filters=("$@")
 
 # Per arch: Rust target, napi suffix, Debian's multiarch triple, npm Node package and version,
 # the binfmt_misc ELF magic/mask (e_ident + e_type + e_machine).
@@ -175,7 +179,7 @@ run_suite() {
   # withTimeout) and vitest's per-test limit are stretched, not the behaviour they check.
   DGRAMX_DIST_BUILT=1 DGRAMX_TEST_TIME_SCALE="${DGRAMX_TEST_TIME_SCALE:-6}" \
     "$node" node_modules/vitest/vitest.mjs run --config vitest.config.mts \
-    --testTimeout 120000 --hookTimeout 120000 "${excludes[@]}"
+    --testTimeout 120000 --hookTimeout 120000 "${excludes[@]}" "${filters[@]}"
   stamp "suite on $a: done"
 }
 
