@@ -32,10 +32,49 @@ impl Endpoint {
     /// The address as JavaScript shows it: an IP string, or the unix name (lossy UTF-8).
     pub fn address_string(&self) -> String {
         match self {
-            Endpoint::Ip(sa) => sa.ip().to_string(),
+            Endpoint::Ip(sa) => ip_string(sa),
             Endpoint::Unix(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         }
     }
+}
+
+/// An IP endpoint's address as node:dgram reports it: a link-local IPv6 address (fe80::/10)
+/// carries its zone, `fe80::1%eth0`, because without it a reply to `rinfo.address` cannot
+/// leave (the kernel needs the interface). Node appends libuv's `uv_if_indextoiid`: the
+/// interface name on Unix, the index on Windows.
+pub fn ip_string(sa: &SocketAddr) -> String {
+    match sa {
+        SocketAddr::V6(v6) if is_link_local(v6.ip()) && v6.scope_id() > 0 => {
+            format!("{}%{}", v6.ip(), zone_id(v6.scope_id()))
+        }
+        _ => sa.ip().to_string(),
+    }
+}
+
+/// fe80::/10, the test libuv's callers make with IN6_IS_ADDR_LINKLOCAL.
+fn is_link_local(ip: &std::net::Ipv6Addr) -> bool {
+    ip.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// The interface's name; its index when it has none any more (node would throw from
+/// `address()` there, which helps nobody: the index is still a valid zone for a reply).
+#[cfg(unix)]
+fn zone_id(index: u32) -> String {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: buf has the IF_NAMESIZE bytes if_indextoname may write, NUL included.
+    let name = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if name.is_null() {
+        return index.to_string();
+    }
+    // SAFETY: on success if_indextoname wrote a NUL-terminated string into buf.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(not(unix))]
+fn zone_id(index: u32) -> String {
+    index.to_string()
 }
 
 #[cfg(unix)]
@@ -191,5 +230,32 @@ mod tests {
         assert!(parse_ip("::1", "send").is_ok());
         assert!(parse_ip("fe80::1%1", "send").is_ok());
         assert_eq!(parse_ip("localhost", "send").unwrap_err().code, "EINVAL");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn link_local_addresses_carry_their_zone() {
+        use std::net::SocketAddrV6;
+        // SAFETY: a NUL-terminated literal.
+        let lo = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+        assert!(lo > 0);
+        let ll: std::net::Ipv6Addr = "fe80::fc:ff:fe00:1".parse().unwrap();
+        let scoped = SocketAddr::V6(SocketAddrV6::new(ll, 9, 0, lo));
+        assert_eq!(ip_string(&scoped), "fe80::fc:ff:fe00:1%lo");
+        // No scope id, or not link-local: no zone, as with node.
+        assert_eq!(
+            ip_string(&SocketAddr::V6(SocketAddrV6::new(ll, 9, 0, 0))),
+            "fe80::fc:ff:fe00:1"
+        );
+        let global: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+        assert_eq!(
+            ip_string(&SocketAddr::V6(SocketAddrV6::new(global, 9, 0, lo))),
+            "2001:db8::1"
+        );
+        // An index no interface has: the number stands in for the name.
+        assert_eq!(
+            ip_string(&SocketAddr::V6(SocketAddrV6::new(ll, 9, 0, 999_999))),
+            "fe80::fc:ff:fe00:1%999999"
+        );
     }
 }

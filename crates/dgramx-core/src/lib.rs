@@ -17,6 +17,8 @@ pub mod meta;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod mmsg;
 pub mod offload;
+#[cfg(unix)]
+pub mod pair;
 pub mod reactor;
 pub mod recv;
 pub mod send_control;

@@ -3,15 +3,16 @@
 //!
 //! Every send request gets its own outcome: sent (bytes), failed (its error), or queued under a
 //! [`RequestId`] that its [`Completion`] carries later. Callers match completions to requests by
-//! that id, never by position. "Something is queued, so queue behind it" is decided here only,
-//! so datagrams leave in the order they were sent.
+//! that id, never by position. "Something is queued for this destination, so queue behind it"
+//! is decided here only, so datagrams to one destination leave in the order they were sent, and
+//! a destination that cannot take more holds up only itself (see [`crate::send_queue`]).
 
 use socket2::SockAddr;
 
 use crate::error::{SysError, SysResult};
 use crate::offload::{gso_run, gso_supported, gso_unavailable, send_gso_run, send_many, Outgoing};
 use crate::send_queue::SendQueue;
-pub use crate::send_queue::{Completion, RequestId};
+pub use crate::send_queue::{Completion, Limit, QueueFull, QueueLimits, RequestId, Scope};
 use crate::socket::DgramSocket;
 
 /// What became of one send request.
@@ -23,6 +24,8 @@ pub enum Outcome {
     Queued(RequestId),
     /// It failed on its own (the socket stays usable).
     Failed(SysError),
+    /// It had to wait, but waiting would take the queue past a bound: nothing was queued.
+    Refused(QueueFull),
 }
 
 /// What became of a request of several datagrams to one destination (sendMany, GSO segments).
@@ -53,6 +56,7 @@ pub enum Gso {
 #[derive(Default)]
 pub struct Sender {
     queue: SendQueue,
+    limits: QueueLimits,
     gso: Gso,
     last_id: RequestId,
     /// IP_RECVERR is on: each send must retry past a reported ICMP error, which only the
@@ -74,6 +78,22 @@ impl Sender {
     /// Whether anything waits for the socket to turn writable.
     pub fn has_queued(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    /// Bounds what may wait (checked for each datagram about to be queued by send, send_fds
+    /// and send_with; the multi-datagram requests queue their rest whole).
+    pub fn set_limits(&mut self, limits: QueueLimits) {
+        self.limits = limits;
+    }
+
+    /// The bounds in force.
+    pub fn limits(&self) -> QueueLimits {
+        self.limits
+    }
+
+    /// Destinations with datagrams waiting.
+    pub fn queued_destinations(&self) -> usize {
+        self.queue.destinations()
     }
 
     /// Bytes waiting (64-bit: a queue may exceed 4 GiB).
@@ -115,12 +135,15 @@ impl Sender {
 
     /// Sends one datagram now, or queues it behind earlier sends or a full buffer.
     pub fn send(&mut self, sock: &DgramSocket, data: &[u8], dest: Option<SockAddr>) -> Outcome {
-        if self.queue.is_empty() {
+        if !self.queue.has_waiting(dest.as_ref()) {
             match sock.send_to(data, dest.as_ref()) {
                 Ok(n) => return Outcome::Sent(n),
                 Err(e) if e.is_would_block() => {}
                 Err(e) => return Outcome::Failed(e),
             }
+        }
+        if let Err(full) = self.queue.admit(dest.as_ref(), data.len(), &self.limits) {
+            return Outcome::Refused(full);
         }
         let id = self.next_id();
         self.queue.push(id, data.to_vec(), dest);
@@ -137,12 +160,15 @@ impl Sender {
         dest: Option<SockAddr>,
         fds: &[i32],
     ) -> Outcome {
-        if self.queue.is_empty() {
+        if !self.queue.has_waiting(dest.as_ref()) {
             match sock.send_with_fds(data, dest.as_ref(), fds) {
                 Ok(n) => return Outcome::Sent(n),
                 Err(e) if e.is_would_block() => {}
                 Err(e) => return Outcome::Failed(e),
             }
+        }
+        if let Err(full) = self.queue.admit(dest.as_ref(), data.len(), &self.limits) {
+            return Outcome::Refused(full);
         }
         let owned = match dup_all(fds) {
             Ok(owned) => owned,
@@ -161,7 +187,7 @@ impl Sender {
         dest: Option<SockAddr>,
         opts: crate::send_control::SendOptions,
     ) -> Outcome {
-        if self.queue.is_empty() {
+        if !self.queue.has_waiting(dest.as_ref()) {
             match crate::send_control::send_with(sock, data, dest.as_ref(), &opts) {
                 Ok(n) => return Outcome::Sent(n),
                 Err(e) if e.is_would_block() => {}
@@ -170,6 +196,9 @@ impl Sender {
         }
         #[cfg(unix)]
         {
+            if let Err(full) = self.queue.admit(dest.as_ref(), data.len(), &self.limits) {
+                return Outcome::Refused(full);
+            }
             let id = self.next_id();
             self.queue.push_with_options(id, data.to_vec(), dest, opts);
             Outcome::Queued(id)
@@ -195,7 +224,7 @@ impl Sender {
         if segment == 0 {
             return Err(SysError::einval("send"));
         }
-        if self.queue.is_empty() {
+        if !self.queue.has_waiting(dest.as_ref()) {
             match crate::offload::send_segments(sock, data, segment, dest.as_ref()) {
                 Ok(n) => {
                     return Ok(ManyOutcome {
@@ -237,7 +266,7 @@ impl Sender {
             .collect();
         let mut use_gso = gso && self.gso_available(sock);
         let mut sent = 0usize;
-        if self.queue.is_empty() {
+        if !self.queue.has_waiting(dest.as_ref()) {
             while sent < items.len() {
                 let run = if use_gso { gso_run(&items[sent..]) } else { 0 };
                 let result = if run > 1 {
@@ -290,6 +319,8 @@ impl Sender {
         // Filled strictly in order: `outcomes.len()` is the next datagram to decide.
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(n);
         let one_by_one = n == 1 || self.recv_err;
+        // IP destinations only (the caller is UDP's tick batch): they share one lane, so
+        // "anything queued" is "queued for them".
         while outcomes.len() < n && self.queue.is_empty() {
             let next = outcomes.len();
             let dest = match &dests[next] {
@@ -337,8 +368,9 @@ impl Sender {
         outcomes
     }
 
-    /// Sends what the kernel will take now, appending one completion per finished request.
-    /// Returns true once nothing is left waiting.
+    /// Sends what the kernel will take now, appending one completion per finished request;
+    /// destinations take turns, and one the kernel refuses waits for the next flush while the
+    /// others go on. Returns true once nothing is left waiting.
     pub fn flush(&mut self, sock: &DgramSocket, out: &mut Vec<Completion>) -> bool {
         self.queue.flush(sock, out)
     }

@@ -145,6 +145,13 @@ impl DgramSocket {
         -1
     }
 
+    /// Gives the descriptor up (e.g. to adopt it elsewhere): the caller owns it from now on.
+    #[cfg(unix)]
+    pub fn into_raw_fd(self) -> i32 {
+        use std::os::fd::IntoRawFd;
+        self.sock.into_raw_fd()
+    }
+
     /// Registers, re-registers or deregisters this socket with `registry` so that it reports
     /// exactly `want`; `was` is what it reported before (None if not registered).
     pub fn set_interest(

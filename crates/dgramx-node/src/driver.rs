@@ -29,6 +29,9 @@ const EV_ICMP: f64 = 4.0;
 const EV_NEXT_MESSAGE: f64 = 5.0;
 /// A batch the facade delivers at its own pace (thread mode, see deliver_messages).
 const EV_MESSAGES_PACED: f64 = 6.0;
+/// A whole batch for the facade's 'messages' event, delivered in one callback; its metadata
+/// is column by column (offsets, then lengths, ports, real sizes), so each column is a view.
+const EV_BATCH: f64 = 7.0;
 /// Error-queue entries read per wake-up (the rest wait for the next one).
 const ICMP_BUDGET: usize = 64;
 /// Receives retried per wake-up after a pending ICMP error failed one (IP_RECVERR on).
@@ -272,11 +275,13 @@ impl Driver {
         let mut last_from: Option<(dgramx_core::SockAddr, js::Value)> = None;
         let mut failure: Option<SysError> = None;
         let mut exhausted = false;
+        let whole_batch;
         let callback = {
             let st = cell.borrow();
             let Some(sock) = st.receiving_socket() else {
                 return;
             };
+            whole_batch = st.batch;
             let with_ancillary = st.unix_ancillary || st.meta;
             let with_control = with_ancillary || st.gro;
             if st.sender.recv_err() {
@@ -395,16 +400,23 @@ impl Driver {
             };
             // In thread mode this runs inside the threadsafe function's callback scope, where a
             // nested callback drains nothing: the facade paces the batch itself.
-            let native_paced = self.wake.mode() == Mode::UvPoll;
-            let event = if native_paced {
+            let native_paced = self.wake.mode() == Mode::UvPoll && !whole_batch;
+            let event = if whole_batch {
+                EV_BATCH
+            } else if native_paced {
                 EV_MESSAGES
             } else {
                 EV_MESSAGES_PACED
             };
+            let meta_value = if whole_batch {
+                js::int32_array(env, &columns(&meta))
+            } else {
+                js::int32_array(env, &meta)
+            };
             let mut args = vec![
                 js::number(env, event),
                 js::buffer(env, bytes),
-                js::int32_array(env, &meta),
+                meta_value,
                 senders,
             ];
             if !extras.is_empty() {
@@ -488,6 +500,18 @@ impl Driver {
         }
         self.wake.shut_down(&self.registrar)
     }
+}
+
+/// Rows of four (offset, length, port, real size) to four columns.
+fn columns(meta: &[i32]) -> Vec<i32> {
+    let n = meta.len() / 4;
+    let mut out = vec![0; meta.len()];
+    for (i, row) in meta.chunks_exact(4).enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            out[c * n + i] = *v;
+        }
+    }
+    out
 }
 
 /// Reads queued ICMP errors; they count against the receive buffer, so they must not pile up.
@@ -633,6 +657,13 @@ pub fn handle_closed() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_metadata_goes_column_by_column() {
+        let rows = [0, 3, 53, 0, 3, 5, 54, 0, 8, 1, 55, 9];
+        assert_eq!(columns(&rows), [0, 3, 8, 3, 5, 1, 53, 54, 55, 0, 0, 9]);
+        assert!(columns(&[]).is_empty());
+    }
 
     #[test]
     fn a_token_carries_its_index_and_generation_back() {

@@ -220,7 +220,7 @@ pub fn icmp_error(env: sys::napi_env, e: &dgramx_core::icmp::IcmpError) -> Value
         set("mtu", number(env, m as f64));
     }
     if let Some(d) = e.destination {
-        set("address", string(env, &d.ip().to_string()));
+        set("address", string(env, &dgramx_core::addr::ip_string(&d)));
         set("port", number(env, d.port() as f64));
     }
     if let Some(o) = e.offender {

@@ -30,3 +30,21 @@ pub fn driver_mode() -> String {
 pub fn set_host_lacks_libuv(lacks: bool) {
     wake::set_host_lacks_libuv(lacks);
 }
+
+/// `socketpair()`: two connected unix_dgram descriptors (close-on-exec, non-blocking) for the
+/// facade to adopt, one per socket. Returned as numbers because adopting is what `bind({ fd })`
+/// already does, checks included.
+#[napi(catch_unwind)]
+pub fn unix_socketpair() -> napi::Result<Vec<i32>, error::Code> {
+    #[cfg(unix)]
+    {
+        let (a, b) = dgramx_core::DgramSocket::unix_pair().map_err(error::to_js)?;
+        Ok(vec![a.into_raw_fd(), b.into_raw_fd()])
+    }
+    #[cfg(not(unix))]
+    {
+        Err(error::to_js(dgramx_core::SysError::unavailable(
+            "socketpair",
+        )))
+    }
+}

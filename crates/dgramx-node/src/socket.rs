@@ -5,7 +5,7 @@ use std::ptr;
 use std::rc::Rc;
 
 use dgramx_core::offload::{gso_supported, set_gro};
-use dgramx_core::sender::{ManyOutcome, Outcome, Sender};
+use dgramx_core::sender::{Limit, ManyOutcome, Outcome, QueueFull, QueueLimits, Scope, Sender};
 use dgramx_core::unix_file;
 use dgramx_core::{icmp, meta, send_control};
 use dgramx_core::{BindFlags, DgramSocket, Endpoint, Kind, SockAddr, SysError};
@@ -69,7 +69,7 @@ impl From<Endpoint> for NativeAddress {
     fn from(e: Endpoint) -> Self {
         match e {
             Endpoint::Ip(sa) => NativeAddress {
-                address: sa.ip().to_string(),
+                address: dgramx_core::addr::ip_string(&sa),
                 family: Some(if sa.is_ipv4() { "IPv4" } else { "IPv6" }.to_string()),
                 port: Some(sa.port() as u32),
             },
@@ -175,6 +175,9 @@ impl NativeSocket {
         }
         let mut state = SocketState::new(sock, env.raw(), callback, async_context);
         state.resource = resource_ref;
+        if kind == Kind::Unix {
+            state.sender.set_limits(QueueLimits::UNIX_DEFAULT);
+        }
         let cell = Rc::new(SocketCell::new(state));
         let token = driver.insert(&cell).js()?;
         cell.borrow_mut().token = token;
@@ -332,6 +335,10 @@ impl NativeSocket {
                     codes.push(e.code.to_string());
                     BATCH_FAILED
                 }
+                Outcome::Refused(_) => {
+                    codes.push(QUEUE_FULL.to_string());
+                    BATCH_FAILED
+                }
             })
             .collect();
         Ok(BatchResult {
@@ -374,6 +381,18 @@ impl NativeSocket {
     pub fn set_gro(&self, on: bool) -> Result<(), Code> {
         self.with("setsockopt", |s| set_gro(s, on))?;
         self.cell.borrow_mut().gro = on;
+        Ok(())
+    }
+
+    /// Whole batches to the facade (its 'messages' event): one callback per receive batch, its
+    /// per-datagram fields laid out column by column (see driver::EV_BATCH).
+    #[napi(catch_unwind)]
+    pub fn set_batch_delivery(&self, on: bool) -> Result<(), Code> {
+        let mut st = self.cell.borrow_mut();
+        if st.sock.is_none() {
+            return Err(closed("setBatchDelivery"));
+        }
+        st.batch = on;
         Ok(())
     }
 
@@ -539,24 +558,45 @@ impl NativeSocket {
 
     /// Replaces this still-unused socket's descriptor with `fd` and owns it from now on
     /// (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+    /// refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+    /// the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+    /// worker's socket shares the descriptor of a handle that node's cluster closes itself).
     #[napi(catch_unwind)]
-    pub fn adopt(&self, fd: i32) -> Result<(), Code> {
+    pub fn adopt(&self, fd: i32, copy: Option<bool>) -> Result<(), Code> {
         #[cfg(unix)]
-        return self.adopt_fd(fd);
+        return if copy == Some(true) {
+            self.adopt_copy(fd)
+        } else {
+            self.adopt_fd(fd)
+        };
         #[cfg(not(unix))]
         {
             // Windows sockets are handles, not small integers: there is nothing to adopt.
-            let _ = fd;
-            Err(to_js(SysError::coded(
-                "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-                "open",
-            )))
+            let _ = (fd, copy);
+            Err(to_js(SysError::unavailable("open")))
         }
     }
 }
 
 impl NativeSocket {
+    #[cfg(unix)]
+    fn adopt_copy(&self, fd: i32) -> Result<(), Code> {
+        // SAFETY: fcntl on any integer is safe; a bad fd only yields -1.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if copy < 0 {
+            return Err(to_js(SysError::from_io(
+                &std::io::Error::last_os_error(),
+                "open",
+            )));
+        }
+        let result = self.adopt_fd(copy);
+        if result.is_err() {
+            // SAFETY: `copy` is ours and was not adopted.
+            unsafe { libc::close(copy) };
+        }
+        result
+    }
+
     #[cfg(unix)]
     fn adopt_fd(&self, fd: i32) -> Result<(), Code> {
         use dgramx_core::adopt::AdoptError;
@@ -575,6 +615,15 @@ impl NativeSocket {
         };
         match DgramSocket::adopt(self.kind, fd) {
             Ok(sock) => {
+                // SO_PASSCRED lives on the descriptor being replaced (createSocket's
+                // passCredentials): the adopted one gets it too. On failure the descriptor is
+                // handed back open, as for any refused adoption.
+                if st.pass_credentials {
+                    if let Err(e) = sock.set_pass_credentials(true) {
+                        let _ = sock.into_raw_fd();
+                        return Err(to_js(e));
+                    }
+                }
                 // Not registered with the reactor (not receiving, nothing queued): just drop it.
                 st.sock = Some(sock);
                 Ok(())
@@ -720,6 +769,34 @@ impl NativeSocket {
     pub fn get_send_queue_count(&self) -> f64 {
         self.cell.borrow().sender.queued_count() as f64
     }
+
+    /// Bounds the send queue (validated by the facade: integers >= 0 or Infinity). Each bound
+    /// left undefined keeps the socket type's default (unix_dgram: QueueLimits::UNIX_DEFAULT).
+    #[napi(catch_unwind)]
+    pub fn set_send_queue_limit(
+        &self,
+        per_destination_datagrams: Option<f64>,
+        per_destination_bytes: Option<f64>,
+        total_datagrams: Option<f64>,
+        total_bytes: Option<f64>,
+    ) {
+        let base = if self.kind == Kind::Unix {
+            QueueLimits::UNIX_DEFAULT
+        } else {
+            QueueLimits::UNBOUNDED
+        };
+        let limits = QueueLimits {
+            per_destination: Limit {
+                datagrams: limit_value(per_destination_datagrams, base.per_destination.datagrams),
+                bytes: limit_value(per_destination_bytes, base.per_destination.bytes),
+            },
+            total: Limit {
+                datagrams: limit_value(total_datagrams, base.total.datagrams),
+                bytes: limit_value(total_bytes, base.total.bytes),
+            },
+        };
+        self.cell.borrow_mut().sender.set_limits(limits);
+    }
 }
 
 /// JS numbers become option values; out-of-range ones must fail the range check, not wrap.
@@ -747,6 +824,43 @@ fn single(outcome: Outcome) -> Result<i64, Code> {
         Outcome::Sent(n) => Ok(n as i64),
         Outcome::Queued(id) => Ok(-(id as i64)),
         Outcome::Failed(e) => Err(to_js(e)),
+        Outcome::Refused(full) => Err(napi::Error::new(
+            Code(QUEUE_FULL),
+            queue_full_message(&full),
+        )),
+    }
+}
+
+const QUEUE_FULL: &str = "ERR_SOCKET_DGRAM_QUEUE_FULL";
+
+/// The refusal's Node-style text; the facade passes it on as the error's message.
+fn queue_full_message(full: &QueueFull) -> String {
+    let mut limit = Vec::new();
+    if full.limit.datagrams != u64::MAX {
+        limit.push(format!("{} datagrams", full.limit.datagrams));
+    }
+    if full.limit.bytes != u64::MAX {
+        limit.push(format!("{} bytes", full.limit.bytes));
+    }
+    let whose = match full.scope {
+        Scope::Destination => "for this destination",
+        Scope::Socket => "of this socket",
+    };
+    format!(
+        "The send queue {whose} is full ({} datagrams, {} bytes waiting; limit {}); wait for 'drain'",
+        full.datagrams,
+        full.bytes,
+        limit.join(", ")
+    )
+}
+
+/// A limit from JavaScript: undefined keeps `default`, Infinity (or anything at or past
+/// 2**64) lifts it.
+fn limit_value(v: Option<f64>, default: u64) -> u64 {
+    match v {
+        None => default,
+        Some(n) if n >= u64::MAX as f64 => u64::MAX,
+        Some(n) => n as u64,
     }
 }
 

@@ -26,6 +26,9 @@ pub struct SocketState {
     pub meta: bool,
     /// UDP GRO is on: received buffers may hold several datagrams to split.
     pub gro: bool,
+    /// The facade takes whole batches ('messages' listeners): one callback per recvmmsg batch
+    /// instead of one per datagram.
+    pub batch: bool,
     /// The receive buffer size last set; sizes the receive slots of unix sockets.
     pub recv_slot: usize,
     /// Every send goes through here (queue, batching, GSO, outcomes by request id).
@@ -67,6 +70,7 @@ impl SocketState {
             receive_fds: false,
             meta: false,
             gro: false,
+            batch: false,
             recv_slot: 0,
             sender: Sender::new(),
             interest: None,

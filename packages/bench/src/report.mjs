@@ -26,6 +26,7 @@ export function rows(r) {
         const others = udp ? [] : PEERS.map((p) => [p, g(p)]).filter(([, v]) => v)
         if (setting === 'recv') {
           out.push({ setting, kind, size, what: "'message' per datagram", unit: 'rate', ours: g('ours'), node: g('node'), ceiling: g('ceiling'), ceilingName: 'recvmmsg', others: [['recvfrom ceiling', g('ceiling-recvfrom')], ...others] })
+          out.push({ setting, kind, size, what: "'messages' batches", unit: 'rate', ours: g('ours-batch'), node: g('node'), ceiling: g('ceiling'), ceilingName: 'recvmmsg', others: [] })
         } else if (setting === 'send') {
           out.push({ setting, kind, size, what: 'send() per datagram', unit: 'rate', ours: g('ours'), node: g('node'), ceiling: g('ceiling-sendto'), ceilingName: 'sendto', others })
           if (udp) {
@@ -36,6 +37,9 @@ export function rows(r) {
           }
         } else {
           out.push({ setting, kind, size, what: udp ? 'sendMany() → message' : 'send() → message', unit: 'rate', ours: g('ours'), node: g('node'), ceiling: g('ceiling'), ceilingName: 'sendmmsg→recvmmsg', others: udp ? [['ours send()', g('ours-send')]] : others })
+          if (!udp && (g('ours-window') || g('unix-dgram-window'))) {
+            out.push({ setting, kind, size, what: 'send() with 32 callbacks in flight', unit: 'rate', ours: g('ours-window'), node: undefined, ceiling: g('ceiling'), ceilingName: 'sendmmsg→recvmmsg', others: [['unix-dgram', g('unix-dgram-window')]] })
+          }
           if (udp) out.push({ setting, kind, size, what: 'GSO → GRO, split', unit: 'rate', ours: g('ours-gso'), node: g('node'), ceiling: g('ceiling-gso'), ceilingName: 'GSO→GRO', others: [] })
         }
       }
@@ -65,6 +69,42 @@ function rowCells(row) {
   ]
 }
 
+const RECEIVERS = [
+  ['ceiling', 'recvmmsg ceiling'],
+  ['ceiling-recvfrom', 'recvfrom ceiling'],
+  ['ours', "ours 'message'"],
+  ['ours-batch', "ours 'messages'"],
+  ['node', 'node:dgram'],
+  ...PEERS.map((p) => [p, p]),
+]
+const fmtPct = (v) => (v === undefined || Number.isNaN(v) ? '–' : `${(v * 100).toFixed(0)} %`)
+
+/** Every receive-capacity measurement with what makes it one: offered, loss, CPU. */
+export function saturationRows(r) {
+  const out = []
+  const sizes = (kind) => (kind === 'unix_dgram' ? [64, 1400, 8192] : [64, 1400])
+  for (const kind of ['udp4', 'udp6', 'unix_dgram']) {
+    for (const size of sizes(kind)) {
+      for (const [impl, name] of RECEIVERS) {
+        const x = get(r, 'recv', kind, size, impl)
+        if (!x) continue
+        out.push([
+          kind,
+          size === 8192 ? '8 KiB' : `${size} B`,
+          name,
+          fmtRate(x.rate),
+          fmtRate(x.offered),
+          fmtPct(x.loss),
+          fmtPct(x.cpuShare),
+          fmtRate(x.perCpu).replace('/s', '/CPU-s'),
+          x.saturated === undefined ? '–' : x.saturated ? 'yes' : 'no: not saturated, not a capacity figure',
+        ])
+      }
+    }
+  }
+  return out
+}
+
 function rttRows(r) {
   return ['udp4', 'udp6', 'unix_dgram'].map((kind) => {
     const g = (impl) => get(r, 'rtt', kind, 64, impl)
@@ -73,7 +113,7 @@ function rttRows(r) {
   })
 }
 
-/** The goals of issue 6, evaluated on this run. */
+/** The goals of issues 6 and 18, evaluated on this run. */
 export function goals(r) {
   const list = []
   const goal = (name, value, target, cmp = '>=', note = '') => {
@@ -98,6 +138,27 @@ export function goals(r) {
   goal('unix_dgram 64 B end to end: ours / ceiling', ratio(e2e, rate(g('e2e', 'unix_dgram', 64, 'ceiling'))), 0.9)
   const m = r.memory?.ours
   goal(`RSS growth over ${m?.received ? (m.received / 1e6).toFixed(1) + ' M' : '?'} received datagrams (MB)`, m?.before ? (m.after - m.before) / 2 ** 20 : undefined, 5, '<=')
+  // Issue 18: receive at saturation, compared per receiver CPU-second.
+  const recv = (impl) => g('recv', 'udp4', 64, impl)
+  const perCpu = (impl) => recv(impl)?.perCpu
+  const unsaturated = (...impls) => {
+    const not = impls.filter((i) => recv(i) && recv(i).saturated === false)
+    return not.length ? `not saturated: ${not.join(', ')}` : ''
+  }
+  goal("#18 udp4 64 B receive, 'message', per receiver CPU-second: ours / recvmmsg ceiling", ratio(perCpu('ours'), perCpu('ceiling')), 0.9, '>=', unsaturated('ours', 'ceiling'))
+  goal("#18 udp4 64 B receive, 'message', per receiver CPU-second: ours / node:dgram", ratio(perCpu('ours'), perCpu('node')), 2.5, '>=', unsaturated('ours', 'node'))
+  goal("#18 udp4 64 B receive, 'messages' batches, per receiver CPU-second: ours / recvmmsg ceiling", ratio(perCpu('ours-batch'), perCpu('ceiling')), 1.0, '>=', unsaturated('ours-batch', 'ceiling'))
+  goal('#18 unix_dgram 64 B end to end, no send callbacks: ours / unix-dgram', ratio(e2e, rate(g('e2e', 'unix_dgram', 64, 'unix-dgram'))), 1.5)
+  goal('#18 unix_dgram 64 B end to end, 32 send callbacks in flight: ours / unix-dgram', ratio(rate(g('e2e', 'unix_dgram', 64, 'ours-window')), rate(g('e2e', 'unix_dgram', 64, 'unix-dgram-window'))), 1.5)
+  goal('#18 unix_dgram 64 B end to end: ours / C sendmmsg→recvmmsg', ratio(e2e, rate(g('e2e', 'unix_dgram', 64, 'ceiling'))), 0.9)
+  goal('#18 udp4 1400 B GSO bytes/s: ours / GSO ceiling', ratio(g('send', 'udp4', 1400, 'ours-gso')?.bytesRate, g('send', 'udp4', 1400, 'ceiling-gso')?.bytesRate), 0.8)
+  goal('#18 udp4 RTT p50: ours / node:dgram', ratio(g('rtt', 'udp4', 64, 'ours')?.p50, g('rtt', 'udp4', 64, 'node')?.p50), 1, '<=')
+  goal('#18 udp4 RTT p99: ours / node:dgram', ratio(g('rtt', 'udp4', 64, 'ours')?.p99, g('rtt', 'udp4', 64, 'node')?.p99), 1, '<=')
+  goal(`#18 RSS growth over ${m?.received ? (m.received / 1e6).toFixed(1) + ' M' : '?'} received datagrams (MB)`, m?.before ? (m.after - m.before) / 2 ** 20 : undefined, 5, '<=', m?.received && m.received < 10e6 ? 'fewer than the 10 M the goal names (quick run)' : '')
+  for (const kind of ['udp4', 'unix_dgram']) {
+    const idle = r.memory?.idle?.[`ours|${kind}`]?.perSocket
+    goal(`#18 memory per idle ${kind} socket (KB)`, idle === undefined ? undefined : idle / 1024, 10, '<=', 'RSS growth per bound idle socket')
+  }
   return list
 }
 
@@ -105,7 +166,7 @@ function goalLines(r) {
   return r.goals.map((g) => {
     // Two decimals, or three where two would round a miss onto the target.
     const digits = g.value !== undefined && g.met === false && Number(g.value.toFixed(2)) === g.target ? 3 : 2
-    const v = g.value === undefined || Number.isNaN(g.value) ? '–' : g.name.includes('MB') ? g.value.toFixed(2) : `${g.value.toFixed(digits)}×`
+    const v = g.value === undefined || Number.isNaN(g.value) ? '–' : /\((MB|KB)\)/.test(g.name) ? g.value.toFixed(2) : `${g.value.toFixed(digits)}×`
     const status = g.met === null ? 'not measured' : g.met ? 'met' : 'MISSED'
     return [g.name, v, `${g.cmp} ${g.target}`, status, g.note]
   })
@@ -137,6 +198,7 @@ function table(header, body, md) {
 const THROUGHPUT = ['setting', 'kind', 'size', 'what', 'ours', 'node:dgram', 'ceiling', 'ours/node', 'ours/ceiling', 'others']
 const RTT = ['kind', 'ours p50 / p99', 'node:dgram p50 / p99', 'ceiling p50 / p99', 'others']
 const GOALS = ['goal', 'this run', 'target', 'status', 'note']
+const SATURATION = ['kind', 'size', 'receiver', 'received', 'offered', 'loss', 'receiver CPU', 'per receiver CPU-second', 'capacity figure?']
 const MEM = ['library', 'datagrams', 'RSS before', 'RSS after', 'growth']
 
 function machineLine(r) {
@@ -150,6 +212,9 @@ export function textTable(r) {
     'Throughput (datagrams/s, median of interleaved repetitions)',
     table(THROUGHPUT, rows(r).map(rowCells), false),
     '',
+    'Receive at saturation (receiver pinned to its own core; GSO feed for UDP)',
+    table(SATURATION, saturationRows(r), false),
+    '',
     'Round trip, 64 B, one in flight, against the ceiling echo server',
     table(RTT, rttRows(r), false),
     '',
@@ -157,7 +222,7 @@ export function textTable(r) {
     table(MEM, mem.lines, false),
     `RSS per idle bound socket: ${mem.idle.join('; ')}`,
     '',
-    'Goals (issue 6)',
+    'Goals (issues 6 and 18; #18 marks the latter)',
     table(GOALS, goalLines(r), false),
     '',
     `Machine: ${machineLine(r)}`,
@@ -172,9 +237,13 @@ export function markdownReport(r, { chart = 'chart.png', short = false } = {}) {
     '',
     `![benchmark chart](${chart})`,
     '',
-    '**Goals** (issue 6)',
+    '**Goals** (issues 6 and 18; #18 marks the latter)',
     '',
     table(GOALS, goalLines(r), true),
+    '',
+    '**Receive at saturation** (receiver pinned to its own core, fed by a GSO blaster for UDP; a receiver that neither dropped ≥ 5 % nor used ≥ 90 % of its core was not saturated)',
+    '',
+    table(SATURATION, saturationRows(r), true),
   ]
   if (short) return head.join('\n')
   return [

@@ -3,8 +3,15 @@
 // One invocation, interleaved repetitions: @dgramx/dgram ("ours"), node:dgram and the syscall
 // ceiling (crates/dgramx-ceiling), plus the npm unix_dgram packages where they load, over udp4,
 // udp6 and unix_dgram, in four settings:
-//   recv  receive capacity: the ceiling blasts with sendmmsg from core 0, the receiver runs
-//         alone on core 1 and counts datagrams (one listener call each) over a fixed window;
+//   recv  receive capacity at saturation: the ceiling blasts from core 0 with GSO
+//         (UDP_SEGMENT, 64 datagrams a syscall: far more than any receiver takes; unix_dgram,
+//         which has no GSO and blocks its sender instead of dropping, with sendmmsg), the
+//         receiver runs alone on core 1 and counts datagrams over a fixed window ('message'
+//         per datagram, or our 'messages' batches), with its own CPU time over that window.
+//         Each row shows the offered rate, the loss and the receiver's CPU share; a receiver
+//         that neither dropped (>= 5 % lost) nor used >= 90 % of its core was not saturated,
+//         and its row is not a capacity figure. Datagrams per receiver CPU-second is the
+//         figure that survives a busy machine;
 //   send  send-only: the sender on core 0 sends to a sink on core 1 (UDP: a socket nobody
 //         reads; unix: a recvmmsg drain, since a unix sender blocks on a full peer);
 //   e2e   end to end: sender (core 0) and receiver (core 1) of the same library;
@@ -184,26 +191,40 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer))
 }
 
-/** A receiver (ceiling mode or JS impl) fed by `sender(target)`; returns the receiver's result. */
+/**
+ * A receiver (ceiling mode or JS impl) fed by `sender(target)`; returns the receiver's result
+ * plus `offered`, the sender's own rate over its run (which spans the receiver's window).
+ */
 async function receiveRun(kind, receiver, sender) {
   const rpath = kind === 'unix_dgram' ? sockPath() : undefined
   const r = receiver.ceiling
     ? ceiling(RECEIVER, 'recv', ckind(kind), receiver.ceiling, cfg.warmupMs, cfg.ms, ...(rpath ? [rpath] : []))
-    : js(RECEIVER, { role: 'recv', impl: receiver.impl, kind, warmupMs: cfg.warmupMs, ms: cfg.ms, path: rpath, gro: receiver.gro })
+    : js(RECEIVER, { role: 'recv', impl: receiver.impl, kind, warmupMs: cfg.warmupMs, ms: cfg.ms, path: rpath, gro: receiver.gro, batch: receiver.batch })
   let s
   try {
     const ready = await withTimeout(r.ready, 10000, 'receiver start')
     s = sender(target(ready))
-    return await withTimeout(r.result, cfg.warmupMs + cfg.ms + 10000, 'receiver result')
+    const result = await withTimeout(r.result, cfg.warmupMs + cfg.ms + 10000, 'receiver result')
+    // The feed stops on its own shortly after the window; a receiver that closed first can
+    // stall a unix sender, so its count is waited for only briefly.
+    const sent = await withTimeout(s.result, FEED_MARGIN_MS + 5000, 'sender result').catch(() => null)
+    // Over the sender's active span (see the senders): JS senders count their failures in
+    // `count`, the ceiling counts only what the kernel took.
+    const span = sent?.activeSecs ?? sent?.secs
+    const took = sent?.activeCount ?? sent?.count
+    if (span > 0) result.offered = took / span
+    return result
   } finally {
     await r.stop()
     await s?.stop()
   }
 }
 
-// Feeding a receiver, a sender runs until stopped (bounded by FEED_MS); for send-only runs its
-// own count over cfg.ms is the result.
-const FEED_MS = 20000
+// Feeding a receiver, a sender runs for the receiver's warm-up and window plus a margin for
+// start-up, then reports its count (the offered rate); for send-only runs its own count over
+// cfg.ms is the result.
+const FEED_MARGIN_MS = 1500
+const FEED_MS = cfg.warmupMs + cfg.ms + FEED_MARGIN_MS
 const blast = (kind, mode, size, ms = FEED_MS) => (t) => ceiling(SENDER, 'send', ckind(kind), mode, size, ms, t)
 const jsSender = (kind, impl, mode, size, ms = FEED_MS) => (t) => js(SENDER, { role: 'send', impl, kind, mode, size, ms, target: t })
 
@@ -252,11 +273,12 @@ function scenarios(peers) {
   for (const kind of ['udp4', 'udp6', 'unix_dgram']) {
     const udp = kind !== 'unix_dgram'
     for (const size of sizes(kind)) {
-      // receive capacity
-      const feed = blast(kind, 'mmsg', size)
+      // receive capacity, at saturation
+      const feed = blast(kind, udp ? 'gso' : 'mmsg', size)
       add('recv', kind, size, 'ceiling', () => receiveRun(kind, { ceiling: 'mmsg' }, feed))
       add('recv', kind, size, 'ceiling-recvfrom', () => receiveRun(kind, { ceiling: 'plain' }, feed))
       add('recv', kind, size, 'ours', () => receiveRun(kind, { impl: 'ours' }, feed))
+      add('recv', kind, size, 'ours-batch', () => receiveRun(kind, { impl: 'ours', batch: true }, feed))
       if (udp) add('recv', kind, size, 'node', () => receiveRun(kind, { impl: 'node' }, feed))
       else for (const peer of unixPeers) add('recv', kind, size, peer, () => receiveRun(kind, { impl: peer }, feed))
       // send-only
@@ -281,6 +303,11 @@ function scenarios(peers) {
         add('e2e', kind, size, 'node', () => receiveRun(kind, { impl: 'node' }, jsSender(kind, 'node', 'send', size)))
       } else {
         for (const peer of unixPeers) add('e2e', kind, size, peer, () => receiveRun(kind, { impl: peer }, jsSender(kind, peer, 'send', size)))
+        // With send callbacks: 32 in flight.
+        if (size === 64) {
+          add('e2e', kind, size, 'ours-window', () => receiveRun(kind, { impl: 'ours' }, jsSender(kind, 'ours', 'window', size)))
+          if (peers['unix-dgram']?.ok) add('e2e', kind, size, 'unix-dgram-window', () => receiveRun(kind, { impl: 'unix-dgram' }, jsSender(kind, 'unix-dgram', 'window', size)))
+        }
       }
     }
     // round trip: latency moves with whatever else the machine runs, so each pass takes
@@ -333,6 +360,18 @@ async function memoryProfile() {
 
 // ---- main -----------------------------------------------------------------------------------
 
+/** The share of what the feed offered that the receiver did not take. */
+const lossOf = (r) => (r.offered > 0 && r.secs > 0 ? Math.max(0, 1 - r.count / r.secs / r.offered) : undefined)
+/** Saturated: the kernel dropped for it (UDP), or it used (nearly) its whole core. */
+const saturated = (x) => (x.loss ?? 0) >= 0.05 || (x.cpuShare ?? 0) >= 0.9
+
+function receiveDetail(r) {
+  if (r.cpu === undefined) return ''
+  const loss = lossOf(r)
+  const sat = saturated({ loss, cpuShare: r.cpu / r.secs })
+  return ` offered ${r.offered ? (r.offered / 1e6).toFixed(3) + ' M/s' : '?'} loss ${loss === undefined ? '?' : (loss * 100).toFixed(0) + '%'} cpu ${((r.cpu / r.secs) * 100).toFixed(0)}%${sat ? '' : ' (not saturated)'}`
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN
@@ -383,7 +422,7 @@ async function main() {
       try {
         const r = await sc.run()
         ;(samples[sc.id] ??= []).push(r)
-        const shown = sc.setting === 'rtt' ? `p50 ${r.p50.toFixed(1)} us p99 ${r.p99.toFixed(1)} us` : `${(r.count / r.secs / 1e6).toFixed(3)} M/s`
+        const shown = sc.setting === 'rtt' ? `p50 ${r.p50.toFixed(1)} us p99 ${r.p99.toFixed(1)} us` : `${(r.count / r.secs / 1e6).toFixed(3)} M/s${receiveDetail(r)}`
         log(`  [${rep + 1}/${cfg.reps}] ${sc.id.padEnd(40)} ${shown.padEnd(36)} (${((Date.now() - began) / 1000).toFixed(1)} s)`)
       } catch (err) {
         errors[sc.id] = String(err.message ?? err)
@@ -401,6 +440,17 @@ async function main() {
         rate: median(rs.map((r) => (r.secs > 0 ? ok(r) / r.secs : 0))),
         bytesRate: median(rs.map((r) => (r.secs > 0 ? (r.bytes * ok(r)) / Math.max(r.count, 1) / r.secs : 0))),
         reps: rs.length,
+      }
+      // Receivers report their CPU time over the window, and their feed its offered rate.
+      if (rs.every((r) => r.cpu !== undefined)) {
+        const x = results[id]
+        x.cpuShare = median(rs.map((r) => (r.secs > 0 ? r.cpu / r.secs : 0)))
+        x.perCpu = median(rs.map((r) => (r.cpu > 0 ? r.count / r.cpu : 0)))
+        if (rs.every((r) => r.offered > 0)) {
+          x.offered = median(rs.map((r) => r.offered))
+          x.loss = median(rs.map((r) => lossOf(r)))
+        }
+        x.saturated = saturated(x)
       }
     }
   }

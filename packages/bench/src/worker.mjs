@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module'
 import nodeDgram from 'node:dgram'
+import { pathToFileURL } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const p = JSON.parse(process.argv[2])
@@ -14,21 +15,25 @@ const say = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 const now = () => Number(process.hrtime.bigint()) / 1e9
 const loopback = (kind) => (kind === 'udp6' ? '::1' : '127.0.0.1')
 
+// DGRAMX_BENCH_OURS=<package dir> measures another build of ours (e.g. a baseline checkout)
+// under the same harness.
 async function loadOurs() {
-  return (await import('@dgramx/dgram')).default
+  const other = process.env.DGRAMX_BENCH_OURS
+  return (await import(other ? pathToFileURL(`${other}/dist/index.mjs`).href : '@dgramx/dgram')).default
 }
 
 /**
  * A uniform face over the four libraries: open(onMessage) → { ready, send(buf, cb?),
  * sendMany?(bufs, cb), close() }. `target` is the peer's port (UDP) or path (unix).
  */
-async function open(impl, kind, onMessage, { bindPath, target, gso, gro, connect } = {}) {
+async function open(impl, kind, onMessage, { bindPath, target, gso, gro, connect, onBatch } = {}) {
   if (impl === 'ours' || impl === 'node') {
     const dgram = impl === 'ours' ? await loadOurs() : nodeDgram
     if (kind === 'unix_dgram') {
       if (impl === 'node') throw new Error('node:dgram has no unix_dgram')
       const s = dgram.createSocket('unix_dgram')
-      if (onMessage) s.on('message', onMessage)
+      if (onBatch) s.on('messages', onBatch)
+      else if (onMessage) s.on('message', onMessage)
       if (bindPath) await new Promise((res, rej) => { s.once('error', rej); s.bind(bindPath, res) })
       // A sender connects: only a connected unix sender learns (by a writable wake-up) when a
       // full peer has room again; an unconnected one can only retry on a timer.
@@ -40,7 +45,8 @@ async function open(impl, kind, onMessage, { bindPath, target, gso, gro, connect
       }
     }
     const s = dgram.createSocket(gso || gro ? { type: kind, gso: !!gso, gro: !!gro } : kind)
-    if (onMessage) s.on('message', onMessage)
+    if (onBatch) s.on('messages', onBatch)
+    else if (onMessage) s.on('message', onMessage)
     await new Promise((res) => s.bind(0, loopback(kind), res))
     const host = loopback(kind)
     return {
@@ -96,14 +102,30 @@ async function open(impl, kind, onMessage, { bindPath, target, gso, gro, connect
   throw new Error(`unknown implementation ${impl}`)
 }
 
-/** Receive capacity: one listener call per datagram, counted over `ms` after a warm-up. */
+/** CPU seconds (user + system, every thread) this process has used so far. */
+const cpuSecs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+/**
+ * Receive capacity: one listener call per datagram ('message'), or per receive batch with
+ * `batch` ('messages', our batch API), counted over `ms` after a warm-up, with the CPU time the
+ * receiver used over the same window.
+ */
 async function recv() {
   let count = 0
   let bytes = 0
+  const onBatch = p.batch
+    ? (b) => {
+        count += b.count
+        bytes += b.data.length
+      }
+    : undefined
   const s = await open(p.impl, p.kind, (msg) => {
     count++
     bytes += msg.length
-  }, { bindPath: p.path, gro: p.gro })
+  }, { bindPath: p.path, gro: p.gro, onBatch })
   say({ ready: s.ready })
   const started = now()
   // Wait for the first datagram (at most 5 s), then warm up, then measure.
@@ -113,17 +135,17 @@ async function recv() {
     return exit(s)
   }
   await sleep(p.warmupMs)
-  const c0 = count, b0 = bytes, t0 = now()
+  const c0 = count, b0 = bytes, t0 = now(), cpu0 = cpuSecs()
   await sleep(p.ms)
-  const t1 = now()
-  say({ result: { count: count - c0, bytes: bytes - b0, secs: t1 - t0 } })
+  const t1 = now(), cpu1 = cpuSecs()
+  say({ result: { count: count - c0, bytes: bytes - b0, secs: t1 - t0, cpu: cpu1 - cpu0 } })
   exit(s)
 }
 
 /**
  * Sender: `send` is one send() per datagram, in bursts of 256 with a callback on the last;
  * `many` is sendMany() with 64 datagrams per call; `gso` is sendMany() on a socket created
- * with { gso: true }.
+ * with { gso: true }; `window` keeps 32 send() calls with callbacks in flight.
  */
 async function send() {
   const s = await open(p.impl, p.kind, null, { target: p.target, gso: p.mode === 'gso', connect: p.kind === 'unix_dgram' })
@@ -135,8 +157,33 @@ async function send() {
   const onErr = (err) => { if (err) errors++ }
   const deadline = now() + p.ms / 1000
   const t0 = now()
+  let lastOk = t0
+  let okCount = 0
   while (now() < deadline) {
-    if (p.mode === 'send') {
+    const errorsBefore = errors
+    if (p.mode === 'window') {
+      // Each completion starts the next send: 32 callbacks outstanding at any time.
+      await new Promise((res) => {
+        let left = 256
+        let inFlight = 0
+        const one = () => {
+          inFlight++
+          s.send(buf, (err) => {
+            onErr(err)
+            inFlight--
+            if (left > 0) {
+              left--
+              one()
+            } else if (inFlight === 0) res()
+          })
+        }
+        for (let i = 0; i < 32; i++) {
+          left--
+          one()
+        }
+      })
+      count += 256
+    } else if (p.mode === 'send') {
       await new Promise((res) => {
         for (let i = 0; i < 255; i++) s.send(buf)
         s.send(buf, (err) => { onErr(err); res() })
@@ -150,9 +197,15 @@ async function send() {
       })
       count += 256
     }
+    if (errors === errorsBefore) {
+      lastOk = now()
+      okCount = count - errors
+    }
   }
   const secs = now() - t0
-  say({ result: { count, bytes: count * p.size, secs, errors } })
+  // Up to the last burst without a failure: a receiver that stops first (a unix peer then
+  // refuses everything) must not make the rate look lower than what was sent.
+  say({ result: { count, bytes: count * p.size, secs, activeSecs: lastOk - t0, activeCount: okCount, errors } })
   exit(s)
 }
 

@@ -839,3 +839,4 @@ module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.driverMode = nativeBinding.driverMode
 module.exports.nativeVersion = nativeBinding.nativeVersion
 module.exports.setHostLacksLibuv = nativeBinding.setHostLacksLibuv
+module.exports.unixSocketpair = nativeBinding.unixSocketpair

@@ -50,6 +50,11 @@ export declare class NativeSocket {
   sendSegments(data: Buffer, segment: number, address: string | undefined | null, port: number): SendManyResult
   /** UDP GRO on receive: fewer, larger reads; datagrams are still delivered one by one. */
   setGro(on: boolean): void
+  /**
+   * Whole batches to the facade (its 'messages' event): one callback per receive batch, its
+   * per-datagram fields laid out column by column (see driver::EV_BATCH).
+   */
+  setBatchDelivery(on: boolean): void
   /** Linux: attach the sender's pid/uid/gid to every datagram received (SO_PASSCRED). */
   setPassCredentials(on: boolean): void
   /** Accept descriptors (SCM_RIGHTS) with received datagrams; without it the kernel drops them. */
@@ -83,9 +88,11 @@ export declare class NativeSocket {
   /**
    * Replaces this still-unused socket's descriptor with `fd` and owns it from now on
    * (`bind({ fd })`, e.g. systemd socket activation). A descriptor of the wrong kind is
-   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's.
+   * refused with node:dgram's `ERR_INVALID_FD_TYPE` and stays the caller's. With `copy`,
+   * the socket owns a duplicate and `fd` stays the caller's in every case (a cluster
+   * worker's socket shares the descriptor of a handle that node's cluster closes itself).
    */
-  adopt(fd: number): void
+  adopt(fd: number, copy?: boolean | undefined | null): void
   kind(): string
   setBroadcast(on: boolean): void
   getBroadcast(): boolean
@@ -106,6 +113,11 @@ export declare class NativeSocket {
   getSendBufferSize(): number
   getSendQueueSize(): number
   getSendQueueCount(): number
+  /**
+   * Bounds the send queue (validated by the facade: integers >= 0 or Infinity). Each bound
+   * left undefined keeps the socket type's default (unix_dgram: QueueLimits::UNIX_DEFAULT).
+   */
+  setSendQueueLimit(perDestinationDatagrams?: number | undefined | null, perDestinationBytes?: number | undefined | null, totalDatagrams?: number | undefined | null, totalBytes?: number | undefined | null): void
 }
 
 /**
@@ -152,3 +164,10 @@ export interface SendManyResult {
  * usable libuv: the default driver is then the reactor thread. `DGRAMX_DRIVER` still wins.
  */
 export declare function setHostLacksLibuv(lacks: boolean): void
+
+/**
+ * `socketpair()`: two connected unix_dgram descriptors (close-on-exec, non-blocking) for the
+ * facade to adopt, one per socket. Returned as numbers because adopting is what `bind({ fd })`
+ * already does, checks included.
+ */
+export declare function unixSocketpair(): Array<number>

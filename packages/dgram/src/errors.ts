@@ -163,13 +163,11 @@ export const ERR_INVALID_FD_TYPE = (type: string): CodedError => codedError(Type
 export const ERR_FEATURE_UNAVAILABLE = (what: string): CodedError =>
   codedError(TypeError, 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', `The feature ${what} is unavailable on the current platform, which is being used to run Node.js`)
 
-/** A send refused because the socket's send queue is at its `sendQueueLimit`. */
-export const ERR_SOCKET_DGRAM_QUEUE_FULL = (bytes: number, datagrams: number, limit: string): CodedError =>
-  codedError(
-    Error,
-    'ERR_SOCKET_DGRAM_QUEUE_FULL',
-    `The send queue is full (${datagrams} datagrams, ${bytes} bytes waiting; limit ${limit}); wait for 'drain'`,
-  )
+/**
+ * A send refused because a send queue is at its `sendQueueLimit`. The core decides and writes
+ * the text (which bound, how much waits); it is passed on unchanged.
+ */
+export const ERR_SOCKET_DGRAM_QUEUE_FULL = (message: string): CodedError => codedError(Error, 'ERR_SOCKET_DGRAM_QUEUE_FULL', message)
 
 export const ipBlocked = (ip: string): CodedError => codedError(Error, 'ERR_IP_BLOCKED', `IP(${ip}) is blocked by net.BlockList`)
 

@@ -5,7 +5,7 @@
 import { errnoOf } from './errors'
 import type { NativeIcmpError } from './native-types'
 
-export type IcmpErrorKind =
+export type IcmpReportKind =
   | 'port-unreachable'
   | 'host-unreachable'
   | 'net-unreachable'
@@ -19,9 +19,12 @@ export type IcmpErrorKind =
   | 'local'
   | 'other'
 
-/** One queued error, as the 'icmp' event hands it over. */
-export interface IcmpError {
-  kind: IcmpErrorKind
+/**
+ * One queued error, as the 'icmp' event hands it over: a plain object describing what the
+ * kernel reported (not an Error: nothing was thrown, and it carries no stack).
+ */
+export interface IcmpReport {
+  kind: IcmpReportKind
   /** The errno the kernel maps it to: 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EMSGSIZE', ... */
   code: string
   /** Node's (negative) errno number for `code`, as on system errors. */
@@ -40,9 +43,9 @@ export interface IcmpError {
   offender?: string
 }
 
-const ORIGINS: Record<number, IcmpError['origin']> = { 0: 'none', 1: 'local', 2: 'icmp', 3: 'icmp6' }
+const ORIGINS: Record<number, IcmpReport['origin']> = { 0: 'none', 1: 'local', 2: 'icmp', 3: 'icmp6' }
 
-function classify(e: NativeIcmpError): IcmpErrorKind {
+function classify(e: NativeIcmpError): IcmpReportKind {
   if (e.origin === 2) {
     if (e.icmpType === 3) {
       switch (e.icmpCode) {
@@ -89,8 +92,8 @@ function classify(e: NativeIcmpError): IcmpErrorKind {
   return 'other'
 }
 
-export function toIcmpError(e: NativeIcmpError): IcmpError {
-  const out: IcmpError = {
+export function toIcmpReport(e: NativeIcmpError): IcmpReport {
+  const out: IcmpReport = {
     kind: classify(e),
     code: e.code,
     errno: errnoOf(e.code),
@@ -107,3 +110,8 @@ export function toIcmpError(e: NativeIcmpError): IcmpError {
   if (e.offender !== undefined) out.offender = e.offender
   return out
 }
+
+/** @deprecated Renamed IcmpReport: it is a plain object, not an Error. */
+export type IcmpError = IcmpReport
+/** @deprecated Renamed IcmpReportKind. */
+export type IcmpErrorKind = IcmpReportKind

@@ -6,6 +6,7 @@
 import dns from 'node:dns'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { ERR_INVALID_ARG_TYPE } from './errors'
 
 export type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family?: number) => void
 export type LookupFunction = (hostname: string, family: number, callback: LookupCallback) => void
@@ -13,7 +14,13 @@ export type LookupFunction = (hostname: string, family: number, callback: Lookup
 /** The lookup a socket uses: the option when given, else dns.lookup as it is at creation. */
 export function chooseLookup(option: unknown): LookupFunction {
   if (option !== undefined) return option as LookupFunction
-  return dns.lookup as unknown as LookupFunction
+  const lookup = dns.lookup as unknown as LookupFunction
+  // node's dns.lookup refuses a non-string name first thing; Bun's refuses it with an error of
+  // another shape, so node's check is made here and the error is node's under every runtime.
+  return (hostname, family, callback) => {
+    if (hostname && typeof hostname !== 'string') throw ERR_INVALID_ARG_TYPE('hostname', 'string', hostname)
+    lookup(hostname, family, callback)
+  }
 }
 
 /** Resolves `address` (or the loopback of the family when empty) with the socket's lookup. */

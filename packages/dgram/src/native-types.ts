@@ -49,6 +49,12 @@ export const enum NativeEvent {
    * thread driver, whose callbacks nest in a scope that drains nothing).
    */
   MessagesPaced = 6,
+  /**
+   * A whole batch in one callback (after setBatchDelivery(true)): onEvent(7, slab, columns,
+   * addresses[, ancillary]) as Messages, but `columns` holds the four fields column by column
+   * (all offsets, then all lengths, ports, truncated sizes) and no NextMessage follows.
+   */
+  Batch = 7,
 }
 
 /** Bit flags for NativeSocket.bind. */
@@ -169,6 +175,8 @@ export interface NativeSocket {
    * id (and one SendsDone result) each.
    */
   sendSegments(data: Buffer, segment: number, address: string | null, port: number): { sent: number; bytes: number; queued: number[] }
+  /** Deliver receive batches whole (Batch events) instead of datagram by datagram. */
+  setBatchDelivery(on: boolean): void
   /** UDP GRO on receive (Linux): fewer, larger reads; Messages still carry one datagram each. */
   setGro(on: boolean): void
   /** Per-datagram metadata (MetaFlags bits; 0 = off and free). Linux. */
@@ -203,7 +211,7 @@ export interface NativeSocket {
    * ERR_INVALID_FD_TYPE ("Unsupported fd type: FILE" etc., libuv's handle names) for a
    * descriptor of the wrong kind or family, which then stays the caller's.
    */
-  adopt(fd: number): void
+  adopt(fd: number, copy?: boolean): void
   recvStart(): void
   recvStop(): void
   /** A receiving socket keeps the event loop alive unless unref()'d. */
@@ -236,6 +244,8 @@ export interface NativeSocket {
   /** Bytes and datagrams waiting in the native send queue. */
   getSendQueueSize(): number
   getSendQueueCount(): number
+  /** Bounds the send queue (per destination, then in all); undefined keeps the default. */
+  setSendQueueLimit(perDestinationDatagrams?: number, perDestinationBytes?: number, totalDatagrams?: number, totalBytes?: number): void
   /** The OS descriptor, or -1 once closed. */
   fd(): number
 }

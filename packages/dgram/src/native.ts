@@ -12,6 +12,7 @@ interface Binding extends NativeBindingShape {
   nativeVersion(): string
   setHostLacksLibuv?(lacks: boolean): void
   driverMode(): string
+  unixSocketpair(): number[]
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -56,3 +57,5 @@ export const nativeVersion = (): string => binding.nativeVersion()
 export const driverMode = (): string => binding.driverMode()
 /** Tells the binding the host has no usable libuv (tests use it to stand in for Bun/Deno). */
 export const setHostLacksLibuv = (lacks: boolean): void => binding.setHostLacksLibuv?.(lacks)
+/** Two connected unix_dgram descriptors (close-on-exec), for socketpair() to adopt. */
+export const unixSocketpair = (): number[] => binding.unixSocketpair()

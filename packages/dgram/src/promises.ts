@@ -10,49 +10,50 @@
 // socket closes or the signal aborts, and fails with the socket's 'error'.
 
 import { once as onceEvent } from 'node:events'
-import { Socket, kNative } from './socket'
-import type { RemoteInfo, UnixRemoteInfo } from './types'
+import { Socket, kNative, type UnixSocket } from './socket'
+import type { BindOptions, Datagram, NonSharedBuffer, RemoteInfo, SendMessage, UnixBindOptions, UnixRemoteInfo } from './types'
 import { closeFds } from './unix'
-import { validateInteger } from './validate'
+import { validateAbortSignal, validateInteger } from './validate'
 
-/** A UDP or unix_dgram socket of ours (or any node:dgram-shaped socket). */
-export type AnySocket = {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  on(event: string, listener: (...args: any[]) => void): unknown
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  off(event: string, listener: (...args: any[]) => void): unknown
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  once(event: string, listener: (...args: any[]) => void): unknown
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  send(...args: any[]): void
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  bind(...args: any[]): unknown
-}
+export type { Datagram }
+
+/** A socket of ours or of node:dgram (node's Socket is assignable to ours). */
+export type AnySocket = Socket | UnixSocket
+
+/** The rinfo a socket's 'message' carries: UnixRemoteInfo for unix_dgram, RemoteInfo for UDP. */
+export type RemoteInfoOf<S> = S extends UnixSocket ? UnixRemoteInfo : S extends Socket ? RemoteInfo : RemoteInfo | UnixRemoteInfo
 
 /** `socket.send(...)` resolving with the bytes sent, rejecting with the send error. */
+export function send(socket: UnixSocket, msg: SendMessage, path?: string | Buffer): Promise<number>
+export function send(socket: UnixSocket, msg: string | NodeJS.ArrayBufferView, offset: number, length: number, path?: string | Buffer): Promise<number>
+export function send(socket: Socket, msg: SendMessage, port?: number, address?: string): Promise<number>
+export function send(socket: Socket, msg: string | NodeJS.ArrayBufferView, offset: number, length: number, port?: number, address?: string): Promise<number>
 export function send(socket: AnySocket, ...args: unknown[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const callback = (err: Error | null, bytes: number): void => (err ? reject(err) : resolve(bytes))
-    ;(socket.send as (...a: unknown[]) => void)(...args, callback)
+    // Trailing undefineds would be read as the destination; send() treats them as absent too.
+    while (args.length > 1 && args[args.length - 1] === undefined) args.pop()
+    ;(socket.send as (...a: unknown[]) => void).call(socket, ...args, callback)
   })
 }
 
 /** `socket.bind(...)` resolving once 'listening' fired, rejecting with the bind error. */
+export function bind(socket: UnixSocket, path?: string | Buffer | UnixBindOptions): Promise<void>
+export function bind(socket: Socket, port?: number, address?: string): Promise<void>
+export function bind(socket: Socket, options: BindOptions): Promise<void>
 export async function bind(socket: AnySocket, ...args: unknown[]): Promise<void> {
   const listening = onceEvent(socket as unknown as NodeJS.EventEmitter, 'listening')
-  ;(socket.bind as (...a: unknown[]) => void)(...args)
+  ;(socket.bind as (...a: unknown[]) => void).call(socket, ...args)
   await listening
-}
-
-export interface Datagram<R = RemoteInfo | UnixRemoteInfo> {
-  msg: Buffer
-  rinfo: R
 }
 
 export interface MessagesOptions {
   /** Datagrams buffered before reading from the kernel pauses (default 1024). */
   highWaterMark?: number
-  /** Ends the iteration (with an AbortError) when aborted; the socket stays open. */
+  /**
+   * Ends the iteration when aborted, the socket staying open: the pending (or next) step
+   * rejects with an AbortError like events.on's (`code: 'ABORT_ERR'`, `cause`: the reason).
+   */
   signal?: AbortSignal
 }
 
@@ -61,10 +62,23 @@ interface Native {
   recvStop(): void
 }
 
+/** node's internal AbortError, as events.on rejects with it. */
+class AbortError extends Error {
+  readonly code = 'ABORT_ERR'
+  constructor(options?: { cause: unknown }) {
+    super('The operation was aborted', options)
+    this.name = 'AbortError'
+  }
+}
+
 /** Received datagrams as an async iterator; see the module comment for its rules. */
-export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, options: MessagesOptions = {}): AsyncIterableIterator<Datagram<R>> {
+export function messages<S extends AnySocket>(socket: S, options?: MessagesOptions): AsyncIterableIterator<Datagram<RemoteInfoOf<S>>>
+/** @deprecated The rinfo type follows from the socket; an explicit one is not checked. */
+export function messages<R extends RemoteInfo | UnixRemoteInfo>(socket: AnySocket, options?: MessagesOptions): AsyncIterableIterator<Datagram<R>>
+export function messages<R>(socket: AnySocket, options: MessagesOptions = {}): AsyncIterableIterator<Datagram<R>> {
   // As events.on() validates it: NaN, fractions and values below 1 would never pause.
   if (options.highWaterMark !== undefined) validateInteger(options.highWaterMark, 'options.highWaterMark', 1)
+  if (options.signal !== undefined) validateAbortSignal(options.signal, 'options.signal')
   const highWaterMark = options.highWaterMark ?? 1024
   const signal = options.signal
   const buffered: Datagram<R>[] = []
@@ -72,9 +86,16 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
   let ended = false
   let failure: unknown = null
   let paused = false
+  // Our sockets pause themselves (flow.ts); a node:dgram socket has no pause(), so its handle
+  // cannot be paused and the buffer grows instead.
+  const flowing = socket as unknown as { pause?: () => void; resume?: () => void }
   const native = (): Native | null => (socket as unknown as Record<symbol, Native | null>)[kNative] ?? null
+  const stop = (): void => {
+    if (typeof flowing.pause === 'function') flowing.pause()
+    else native()?.recvStop()
+  }
 
-  const onMessage = (msg: Buffer, rinfo: R): void => {
+  const onMessage = (msg: NonSharedBuffer, rinfo: R): void => {
     if (waiting) {
       const w = waiting
       waiting = null
@@ -84,7 +105,7 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
     buffered.push({ msg, rinfo })
     if (!paused && buffered.length >= highWaterMark) {
       paused = true
-      native()?.recvStop()
+      stop()
     }
   }
   const finish = (err: unknown): void => {
@@ -101,7 +122,7 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
   }
   const onClose = (): void => finish(null)
   const onError = (err: Error): void => finish(err)
-  const onAbort = (): void => finish(signal?.reason ?? new DOMException('The operation was aborted', 'AbortError'))
+  const onAbort = (): void => finish(new AbortError({ cause: signal?.reason }))
   const cleanup = (): void => {
     socket.off('message', onMessage as never)
     socket.off('close', onClose)
@@ -112,7 +133,8 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
   const resume = (): void => {
     paused = false
     try {
-      native()?.recvStart()
+      if (typeof flowing.resume === 'function') flowing.resume()
+      else native()?.recvStart()
     } catch {
       // Closed meanwhile: nothing to resume.
     }
@@ -157,9 +179,9 @@ export function messages<R = RemoteInfo | UnixRemoteInfo>(socket: AnySocket, opt
   return iterator
 }
 
-// `for await (const { msg, rinfo } of socket)` in JavaScript. Kept off the class type (as
-// kNative is) so that Socket stays interchangeable with @types/node's; TypeScript code uses
-// `promises.messages(socket)`, which also takes options.
+// `for await (const { msg, rinfo } of socket)`. Kept off the class type (as kNative is) so that
+// Socket stays interchangeable with @types/node's; typed on UdpSocket and UnixSocket, which
+// createSocket() returns. `promises.messages(socket)` also takes options.
 Object.defineProperty(Socket.prototype, Symbol.asyncIterator, {
   value: function (this: Socket) {
     return messages(this)

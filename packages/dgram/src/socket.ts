@@ -6,7 +6,6 @@
 // node:dgram (lib/dgram.js of Node 20 and 24; DIFFERENCES.md lists where we part). Read top to bottom: construction, bind, connect, send, receive,
 // close, then addressing, options and lifetime.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import { EventEmitter } from 'node:events'
 import { AsyncResource } from 'node:async_hooks'
 import { BlockList, isIP } from 'node:net'
@@ -24,7 +23,6 @@ import {
   ERR_SOCKET_DGRAM_NOT_CONNECTED,
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   ERR_INVALID_FD_TYPE,
-  ERR_SOCKET_DGRAM_QUEUE_FULL,
   ERR_FEATURE_UNAVAILABLE,
   ERR_OUT_OF_RANGE,
   errnoException,
@@ -38,14 +36,17 @@ import {
 import { recordIfQueued, takeCancelled, takeFinished, type PendingSend, type PendingSends } from './send'
 import { NameCache, chooseLookup, literalAddress, resolveAddress, type LookupFunction } from './lookup'
 import { NativeSocket } from './native'
+import { MessageBatch, selectColumns, toColumns, toRows } from './batch'
 import type { NativeAncillary, NativeIcmpError, NativeSocket as NativeHandle, NativeKind } from './native-types'
 import * as advanced from './advanced'
 import type { MtuDiscoverMode, SendWithOptions } from './advanced'
 import { applyMetadata, type RecvMetadataOptions } from './metadata'
-import { toIcmpError, type IcmpError } from './icmp'
+import { toIcmpReport, type IcmpReport } from './icmp'
 import type {
   AddressInfo,
   BindOptions,
+  Datagram,
+  NonSharedBuffer,
   SendMany,
   MessageListener,
   RemoteInfo,
@@ -84,9 +85,12 @@ import {
   validateString,
   validateUint32,
 } from './validate'
-import { nodeAtLeast } from './version'
+import { BIND_CLEANUP_ON_ERROR_MONITOR, nodeHas, SYNC_API } from './version'
 import { assertUnixDgramSupported } from './platform'
-import { TickBatch, addToBatch, flushBatch } from './tick-batch'
+import { enqueueSend, enqueueWork, flushOwner, seal } from './tick-queue'
+import { defineDep0112 } from './dep0112'
+import * as flow from './flow'
+import { clusterFlags, requestShared, sharesThroughPrimary, type SharedHandle } from './cluster'
 
 const enum BindState {
   Unbound,
@@ -108,6 +112,7 @@ const EV_ERROR = 3
 const EV_ICMP = 4
 const EV_NEXT_MESSAGE = 5
 const EV_MESSAGES_PACED = 6
+const EV_BATCH = 7
 const BIND_REUSE_ADDR = 1
 const BIND_IPV6_ONLY = 2
 const BIND_REUSE_PORT = 4
@@ -118,15 +123,14 @@ interface UnixState {
   unlinkOnClose: boolean
   /** The socket file this socket created, once bound to a path. */
   boundFile: BoundFile | undefined
-  /** sendQueueLimit: Infinity when unbounded. */
-  limitBytes: number
-  limitDatagrams: number
   /** Received descriptors are handed out (otherwise any that arrive are closed at once). */
   receiveFds: boolean
 }
 
 interface State {
   native: NativeHandle | null
+  /** In a cluster worker: the primary's handle our descriptor duplicates, and its release. */
+  shared: { handle: SharedHandle; release: (this: SharedHandle) => void } | undefined
   /** Present on unix_dgram sockets only. */
   unix: UnixState | undefined
   kind: SocketType
@@ -147,6 +151,8 @@ interface State {
    */
   hasFd: boolean
   reuseAddr: boolean
+  /** createSocket's `reuseAddr` as given (what node:dgram's `_reuseAddr` reads). */
+  reuseAddrOption: unknown
   ipv6Only: boolean
   reusePort: boolean
   recvBufferSize: number | undefined
@@ -158,10 +164,8 @@ interface State {
   /** createSocket({ gso: true }): sendMany() uses UDP GSO where the kernel can. */
   gso: boolean
   pending: PendingSends
-  /** UDP sends of this tick, sent together on the next (see tick-batch.ts). */
-  batch: TickBatch
-  /** `eventGeneration` at this socket's last unbatched send (see sendResolved). */
-  sendGeneration: number
+  /** This socket's unconnected UDP sends waiting for their turn (see tick-queue.ts). */
+  queued: number
   receiveBlockList: BlockList | undefined
   sendBlockList: BlockList | undefined
   /**
@@ -175,11 +179,20 @@ interface State {
 export const kNative: unique symbol = Symbol('dgramx.native')
 const kState = Symbol('dgramx.state')
 
-// node 24.21 moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
+// Newer node moved the bind callback's cleanup to errorMonitor, so bind errors are no longer
 // swallowed when the only listener is that cleanup.
-const bindCleanupEvent: string | symbol = nodeAtLeast(24, 21, 0) ? EventEmitter.errorMonitor : 'error'
-const hasBlockLists = typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function'
+const bindCleanupEvent: string | symbol = nodeHas(BIND_CLEANUP_ON_ERROR_MONITOR) ? EventEmitter.errorMonitor : 'error'
+// Bun's N-API accepts napi_async_init but its callbacks do not enter that context, so
+// AsyncLocalStorage would see none in 'message': there the context is entered from JavaScript.
+const contextFromJs = typeof (process.versions as Record<string, string | undefined>).bun === 'string'
+// node:dgram 22.13+ takes net.BlockList options; on older Node we honour them all the same
+// (like reusePort), recognising a BlockList by class where BlockList.isBlockList is missing.
+const isBlockList: (value: unknown) => boolean =
+  (BlockList as unknown as { isBlockList?: (value: unknown) => boolean }).isBlockList ?? ((value) => value instanceof BlockList)
 const udpSocketChannel = diagnosticsChannel.channel('udp.socket')
+
+/** EventEmitter's constructor options, however this @types/node version names them. */
+type EventEmitterOptions = ConstructorParameters<typeof EventEmitter>[0]
 
 /** The socket's private state (kept off the public type so sockets stay assignable). */
 function stateOf(socket: Socket): State {
@@ -195,8 +208,16 @@ export class Socket extends EventEmitter {
    */
   declare sendMany?: SendMany
 
-  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener) {
+  constructor(type: SocketType | SocketOptions | UnixSocketOptions, listener?: MessageListener | UnixMessageListener)
+  /**
+   * @types/node's signature (EventEmitter's), declared so that the class, and with it the
+   * module, is assignable to node:dgram's. Without a socket type it throws
+   * ERR_SOCKET_BAD_TYPE, as node:dgram does.
+   */
+  constructor(options?: EventEmitterOptions)
+  constructor(typeArg?: SocketType | SocketOptions | UnixSocketOptions | EventEmitterOptions, listener?: MessageListener | UnixMessageListener) {
     super()
+    const type = typeArg as SocketType | SocketOptions | UnixSocketOptions
     // Read as the union of every option; a unix socket refuses the UDP-only ones below.
     let options: (Omit<SocketOptions, 'type'> & Omit<UnixSocketOptions, 'type'> & { type?: unknown }) | undefined
     let kind: unknown = type
@@ -213,10 +234,8 @@ export class Socket extends EventEmitter {
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize')
       recvBufferSize = options.recvBufferSize
       sendBufferSize = options.sendBufferSize
-      if (hasBlockLists) {
-        receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
-        sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
-      }
+      receiveBlockList = checkBlockList(options.receiveBlockList, 'options.receiveBlockList')
+      sendBlockList = checkBlockList(options.sendBlockList, 'options.sendBlockList')
     }
     if (lookupOption !== undefined) validateFunction(lookupOption, 'lookup')
     if (kind !== 'udp4' && kind !== 'udp6' && kind !== 'unix_dgram') throw ERR_SOCKET_BAD_TYPE()
@@ -227,13 +246,20 @@ export class Socket extends EventEmitter {
     const signal = options?.signal
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
 
+    // Read once, before the descriptor exists: a bad value throws with nothing to close.
+    const limits = kind === 'unix_dgram' ? queueLimit((options as UnixSocketOptions | undefined)?.sendQueueLimit) : undefined
     // 'message' runs in the async context of the socket's creation, as with node:dgram: the
     // binding makes that context (napi_async_init on `resource`, named UDPWRAP) and enters it
     // natively for every event, which costs less than entering it from JavaScript.
     const resource = {}
-    const onEvent = (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
-      dispatchNativeEvent(this, event, a, b, c, d)
-    }
+    const scope = contextFromJs ? new AsyncResource('UDPWRAP') : undefined
+    const onEvent = scope
+      ? (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          scope.runInAsyncScope(dispatchNativeEvent, undefined, this, event, a, b, c, d)
+        }
+      : (event: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void => {
+          dispatchNativeEvent(this, event, a, b, c, d)
+        }
     // The descriptor and every option that needs it; run again later when it is deferred.
     const open = (): NativeHandle => {
       let fresh: NativeHandle
@@ -253,7 +279,7 @@ export class Socket extends EventEmitter {
             // Not supported here (non-Linux or an old kernel): fall back silently.
           }
         }
-        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined)
+        if (kind === 'unix_dgram') configureUnix(fresh, options as UnixSocketOptions | undefined, limits!)
       } catch (e) {
         fresh.close()
         throw e
@@ -292,6 +318,7 @@ export class Socket extends EventEmitter {
     Object.defineProperty(this, kState, {
       value: {
         native,
+        shared: undefined,
         unix,
         kind,
         family: kind === 'udp6' ? 6 : 4,
@@ -304,6 +331,7 @@ export class Socket extends EventEmitter {
         // unix_dgram has no node:dgram precedent to mimic: its options work from the start.
         hasFd: kind === 'unix_dgram',
         reuseAddr: !!options?.reuseAddr,
+        reuseAddrOption: options?.reuseAddr,
         ipv6Only: !!options?.ipv6Only,
         reusePort: !!options?.reusePort,
         recvBufferSize,
@@ -313,8 +341,7 @@ export class Socket extends EventEmitter {
         names: undefined,
         gso: !!options?.gso && kind !== 'unix_dgram',
         pending: new Map(),
-        batch: new TickBatch(),
-        sendGeneration: -1,
+        queued: 0,
         receiveBlockList,
         sendBlockList,
         onEvent,
@@ -357,6 +384,7 @@ export class Socket extends EventEmitter {
       const request = unixBindRequest(port_)
       state.bindState = BindState.Binding
       addBindCallback(this, arguments)
+      seal()
       process.nextTick(bindUnixNow, this, request)
       return this
     }
@@ -375,16 +403,20 @@ export class Socket extends EventEmitter {
 
     let port = port_
     let address: unknown
+    let exclusive = false
     if (port !== null && typeof port === 'object') {
       const opts = port as BindOptions
       address = opts.address || ''
+      exclusive = !!opts.exclusive
       port = opts.port
     } else {
       address = typeof address_ === 'function' ? '' : address_
     }
     if (!address) address = state.family === 4 ? '0.0.0.0' : '::'
+    // Sends made after this bind() leave after it is bound, as with node:dgram.
+    seal()
     try {
-      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port))
+      resolveAddress(state.lookup, state.family, address, (err, ip) => bindResolved(this, err, ip, port, exclusive))
     } catch (e) {
       // node:dgram stays "binding" for good after a lookup that throws (a non-string address),
       // so close() would wait forever and leak the socket; we roll back (DIFFERENCES.md).
@@ -507,13 +539,19 @@ export class Socket extends EventEmitter {
       return this
     }
     healthCheck(state)
-    // This tick's sends still leave (see DIFFERENCES.md); only their callbacks are dropped.
-    flushBatch(state, true, sendError)
+    // Sends still waiting for their turn leave now (see DIFFERENCES.md); only their callbacks
+    // are dropped.
+    flushOwner(state)
     const native = state.native!
     state.receiving = false
     state.native = null
     const dropped = native.close()
     dropInbox(state)
+    if (state.shared !== undefined) {
+      const { handle, release } = state.shared
+      state.shared = undefined
+      release.call(handle)
+    }
     const boundFile = state.unix?.boundFile
     if (boundFile !== undefined && state.unix!.unlinkOnClose) unlinkBoundFile(boundFile)
     const cancelled = takeCancelled(state.pending, dropped)
@@ -726,20 +764,58 @@ Object.defineProperties(Socket.prototype, {
     configurable: true,
   },
   setPassCredentials: {
-    value: function setPassCredentials(this: Socket, flag: boolean): void {
+    value: function setPassCredentials(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setPassCredentials on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setPassCredentials(!!flag))
+      return this
     },
     writable: true,
     configurable: true,
   },
   setReceiveFds: {
-    value: function setReceiveFds(this: Socket, flag: boolean): void {
+    value: function setReceiveFds(this: Socket, flag: boolean): Socket {
       const state = stateOf(this)
       if (state.kind !== 'unix_dgram') throw ERR_FEATURE_UNAVAILABLE('setReceiveFds on udp sockets')
       setOption(state, 'setsockopt', (n) => n.setReceiveFds(!!flag))
       state.unix!.receiveFds = !!flag
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+})
+
+// Flow control (flow.ts) and the descriptor, on every socket; typed on UdpSocket / UnixSocket.
+Object.defineProperties(Socket.prototype, {
+  pause: {
+    value: function pause(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.pause(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  resume: {
+    value: function resume(this: Socket): Socket {
+      const state = stateOf(this)
+      flow.resume(this, state.native, state.receiving)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  isPaused: {
+    value: function isPaused(this: Socket): boolean {
+      return flow.isPaused(this)
+    },
+    writable: true,
+    configurable: true,
+  },
+  fileno: {
+    value: function fileno(this: Socket): number {
+      return openHandle(stateOf(this)).fd()
     },
     writable: true,
     configurable: true,
@@ -778,13 +854,26 @@ export interface SocketExtensions {
    * port and address.
    */
   sendWith(msg: SendMessage, options: SendWithOptions, callback?: SendCallback): void
+  /**
+   * Stops reading from the kernel until resume(): what `events.on(socket, 'message', {
+   * highWaterMark })` calls for backpressure. At most the rest of one receive batch still
+   * arrives; later datagrams wait in the kernel's receive buffer (where UDP may drop them).
+   */
+  pause(): this
+  /** Reads again after pause(). */
+  resume(): this
+  isPaused(): boolean
+  /** The socket's descriptor (-1 on Windows). It stays the socket's: do not close it. */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<RemoteInfo>>
   /** ICMP errors, after setRecvErrors(true) / the recvErrors option. */
-  addListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  on(event: 'icmp', listener: (error: IcmpError) => void): this
-  once(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  prependOnceListener(event: 'icmp', listener: (error: IcmpError) => void): this
-  emit(event: 'icmp', error: IcmpError): boolean
+  addListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  on(event: 'icmp', listener: (report: IcmpReport) => void): this
+  once(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  prependOnceListener(event: 'icmp', listener: (report: IcmpReport) => void): this
+  emit(event: 'icmp', report: IcmpReport): boolean
 }
 
 /** A udp4/udp6 socket as createSocket() returns it: node:dgram's Socket plus SocketExtensions. */
@@ -870,7 +959,10 @@ const extensionMethods = {
       return
     }
     if (connected) sendWithResolved(this, null, null, list, opts, callback)
-    else resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+    else {
+      seal()
+      resolveAddress(state.lookup, state.family, opts.address, (ex, ip) => sendWithResolved(this, ex, ip, list, opts, callback))
+    }
   },
 
 }
@@ -892,9 +984,58 @@ for (const name of advanced.UDP_ONLY_METHODS) {
   Object.defineProperty(Socket.prototype, name, { value: guarded, writable: true, configurable: true })
 }
 
-// bindSync / connectSync exist from node 24.19 on; like node:dgram we offer them only there.
+// DEP0112: node:dgram's deprecated private members, where the running node:dgram has them.
+defineDep0112(Socket.prototype, {
+  get(socket, field) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        return state.native
+      case '_receiving':
+        return state.receiving
+      case '_bindState':
+        return state.bindState
+      case '_queue':
+        return state.queue
+      case '_reuseAddr':
+        return state.reuseAddrOption
+    }
+  },
+  set(socket, field, value) {
+    const state = stateOf(socket)
+    switch (field) {
+      case '_handle':
+        state.native = value as NativeHandle | null
+        break
+      case '_receiving':
+        state.receiving = value as boolean
+        break
+      case '_bindState':
+        state.bindState = value as BindState
+        break
+      case '_queue':
+        state.queue = value as (() => void)[] | undefined
+        break
+      case '_reuseAddr':
+        state.reuseAddrOption = value
+        state.reuseAddr = !!value
+        break
+    }
+  },
+  healthCheck(socket) {
+    healthCheck(stateOf(socket))
+  },
+  stopReceiving(socket) {
+    const state = stateOf(socket)
+    if (!state.receiving) return
+    state.native!.recvStop()
+    state.receiving = false
+  },
+})
+
+// bindSync / connectSync exist only in some releases; like node:dgram we offer them only there.
 // They take numeric addresses only (no DNS), so the bind or connect happens inside the call.
-if (nodeAtLeast(24, 19, 0)) {
+if (nodeHas(SYNC_API)) {
   Object.defineProperty(Socket.prototype, 'bindSync', {
     value: function bindSync(this: Socket, options?: unknown): AddressInfo {
       const state = stateOf(this)
@@ -934,6 +1075,7 @@ if (nodeAtLeast(24, 19, 0)) {
       if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
       if (state.bindState === BindState.Unbound) bindNow(this, state.family === 4 ? '0.0.0.0' : '::', 0)
       const ip = (address as string) || (state.family === 4 ? '127.0.0.1' : '::1')
+      if (state.sendBlockList?.check(ip, ipFamily(ip))) throw ipBlocked(ip)
       try {
         state.native!.connect(ip, validPort)
       } catch (e) {
@@ -961,7 +1103,7 @@ function bindNow(socket: Socket, address: string, port: number): void {
     throw exceptionWithHostPort(bindCode(e), 'bind', address, port)
   }
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
@@ -979,36 +1121,47 @@ export interface Socket {
   addListener(event: 'error', listener: (err: Error) => void): this
   addListener(event: 'listening', listener: () => void): this
   addListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  addListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
   emit(event: 'close'): boolean
   emit(event: 'connect'): boolean
   emit(event: 'error', err: Error): boolean
   emit(event: 'listening'): boolean
   emit(event: 'message', msg: NonSharedBuffer, rinfo: RemoteInfo): boolean
+  emit(event: 'messages', batch: MessageBatch<RemoteInfo>): boolean
   on(event: string | symbol, listener: (...args: any[]) => void): this
   on(event: 'close', listener: () => void): this
   on(event: 'connect', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'listening', listener: () => void): this
   on(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  on(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close', listener: () => void): this
   once(event: 'connect', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'listening', listener: () => void): this
   once(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  once(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'close', listener: () => void): this
   prependListener(event: 'connect', listener: () => void): this
   prependListener(event: 'error', listener: (err: Error) => void): this
   prependListener(event: 'listening', listener: () => void): this
   prependListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'close', listener: () => void): this
   prependOnceListener(event: 'connect', listener: () => void): this
   prependOnceListener(event: 'error', listener: (err: Error) => void): this
   prependOnceListener(event: 'listening', listener: () => void): this
   prependOnceListener(event: 'message', listener: (msg: NonSharedBuffer, rinfo: RemoteInfo) => void): this
+  /** Beyond node:dgram: whole receive batches instead of 'message' events (see MessageBatch). */
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<RemoteInfo>) => void): this
 }
 
 type EventMethod = 'addListener' | 'on' | 'once' | 'prependListener' | 'prependOnceListener' | 'emit'
@@ -1044,9 +1197,20 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   /** On a connected socket. */
   sendWithFds(msg: SendMessage, fds: readonly number[], callback?: SendCallback): void
   /** Linux: `rinfo.pid/uid/gid` on every datagram received (SO_PASSCRED). */
-  setPassCredentials(flag: boolean): void
+  setPassCredentials(flag: boolean): this
   /** Receive descriptors sent with datagrams as `rinfo.fds` (otherwise they are closed). */
-  setReceiveFds(flag: boolean): void
+  setReceiveFds(flag: boolean): this
+  /** Stops reading until resume() (see SocketExtensions.pause); a unix_dgram sender then waits in its send queue. */
+  pause(): this
+  resume(): this
+  isPaused(): boolean
+  /**
+   * The descriptor, e.g. to hand a socketpair() end to a child process through
+   * child_process's `stdio`. It stays this socket's: close the socket (not the fd) when done.
+   */
+  fileno(): number
+  /** `for await (const { msg, rinfo } of socket)`: promises.messages(socket) with its defaults. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram<UnixRemoteInfo>>
   /** The address: a path, an abstract name ('\0name'), or '' when unnamed. */
   /** Each element as its own datagram, to a path (or the connected peer); one callback. */
   sendMany(messages: readonly (string | NodeJS.ArrayBufferView)[], path: string | Buffer, callback?: SendCallback): void
@@ -1058,19 +1222,24 @@ export interface UnixSocket extends Omit<Socket, UnixOverridden> {
   close(callback?: () => void): this
   addListener(event: string | symbol, listener: (...args: any[]) => void): this
   addListener(event: 'message', listener: UnixMessageListener): this
+  addListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
   /** 'drain': the send queue, non-empty before, has emptied. */
   on(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'message', listener: UnixMessageListener): this
+  on(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   once(event: string | symbol, listener: (...args: any[]) => void): this
   once(event: 'close' | 'connect' | 'listening' | 'drain', listener: () => void): this
   once(event: 'error', listener: (err: Error) => void): this
   once(event: 'message', listener: UnixMessageListener): this
+  once(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependListener(event: 'message', listener: UnixMessageListener): this
+  prependListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this
   prependOnceListener(event: 'message', listener: UnixMessageListener): this
+  prependOnceListener(event: 'messages', listener: (batch: MessageBatch<UnixRemoteInfo>) => void): this
   emit(event: string | symbol, ...args: any[]): boolean
 }
 
@@ -1091,7 +1260,7 @@ function openHandle(state: State): NativeHandle {
 
 function checkBlockList(value: unknown, name: string): BlockList | undefined {
   if (!value) return undefined
-  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+  if (!isBlockList(value)) {
     throw ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value)
   }
   return value as BlockList
@@ -1134,13 +1303,37 @@ function addBindCallback(socket: Socket, args: IArguments): () => void {
   return () => removeListeners.call(socket)
 }
 
-function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown): void {
+function bindResolved(socket: Socket, err: Error | null, ip: string, port: unknown, exclusive: boolean): void {
   const state = stateOf(socket)
   // Closed while resolving: node drops the bind silently.
   if (state.native === null) return
   if (err) {
     state.bindState = BindState.Unbound
     socket.emit('error', err)
+    return
+  }
+  // reusePort makes a bind exclusive, as in node:dgram: each worker gets its own socket.
+  if (sharesThroughPrimary(exclusive || state.reusePort)) {
+    const options = { address: ip, port: port as number, addressType: state.kind, flags: clusterFlags(state.reuseAddr, state.ipv6Only) }
+    requestShared(socket, options, (failure, handle) => {
+      if (failure !== null) {
+        // Closed meanwhile: node:dgram reports nothing.
+        if (state.native === null) return
+        state.bindState = BindState.Unbound
+        const ex = exceptionWithHostPort(failure.code, 'bind', ip, port)
+        ex.errno = failure.errno
+        socket.emit('error', ex)
+        return
+      }
+      if (handle === null || handle === undefined || !(handle.fd >= 0)) {
+        // Bun's primary answers without a handle (its cluster shares no UDP socket): the
+        // worker binds by itself, as on Windows.
+        bindResolved(socket, null, ip, port, true)
+        return
+      }
+      if (state.native === null) handle.close()
+      else adoptShared(socket, handle, ip, port)
+    })
     return
   }
   state.hasFd = true
@@ -1151,6 +1344,30 @@ function bindResolved(socket: Socket, err: Error | null, ip: string, port: unkno
     socket.emit('error', exceptionWithHostPort(bindCode(e), 'bind', ip, port))
     return
   }
+  startListening(socket)
+}
+
+/**
+ * A cluster worker's bind: the socket receives on a duplicate of the primary's descriptor.
+ * When the cluster disconnects it closes every shared handle; with node:dgram that handle is
+ * the socket's own, so the socket closes with it ('close' included), and so does ours.
+ */
+function adoptShared(socket: Socket, handle: SharedHandle, ip: string, port: unknown): void {
+  const state = stateOf(socket)
+  try {
+    state.native!.adopt(handle.fd, true)
+  } catch (e) {
+    handle.close()
+    state.bindState = BindState.Unbound
+    socket.emit('error', exceptionWithHostPort(nativeCode(e), 'bind', ip, port))
+    return
+  }
+  const release = handle.close
+  handle.close = function (this: SharedHandle, callback?: () => void): void {
+    if (state.native !== null && state.shared?.handle === handle) socket.close(callback)
+    else release.call(handle, callback)
+  }
+  state.shared = { handle, release }
   startListening(socket)
 }
 
@@ -1178,22 +1395,38 @@ function adoptFd(socket: Socket, fd: number, args: IArguments): void {
     }
     throw errnoException(code, 'open')
   }
+  // A unix descriptor that already has a peer (a socketpair() end, handed to a child): sends
+  // without a path go to that peer, as after connect().
+  if (state.kind === 'unix_dgram' && hasPeer(state.native!)) state.connectState = ConnectState.Connected
   state.bindState = BindState.Binding
   addBindCallback(socket, args)
   startListening(socket)
 }
 
+function hasPeer(native: NativeHandle): boolean {
+  try {
+    native.remoteAddress()
+    return true
+  } catch {
+    return false
+  }
+}
+
 function startListening(socket: Socket): void {
+  startReceiving(socket)
+  socket.emit('listening')
+}
+
+function startReceiving(socket: Socket): void {
   const state = stateOf(socket)
   const native = state.native!
-  native.recvStart()
+  flow.startReading(socket, native)
   state.receiving = true
   state.bindState = BindState.Bound
   state.hasFd = true
   // Failures here escape uncaught, exactly as with node:dgram.
   if (state.recvBufferSize) bufferSize(state, state.recvBufferSize, true)
   if (state.sendBufferSize) bufferSize(state, state.sendBufferSize, false)
-  socket.emit('listening')
 }
 
 // ---- the pre-bind queue ---------------------------------------------------------------------
@@ -1243,20 +1476,18 @@ class DescriptorUnavailable extends Error {
 
 /** createSocket's unix_dgram options, as the socket's state. */
 function unixState(options: UnixSocketOptions | undefined): UnixState {
-  const [limitBytes, limitDatagrams] = queueLimit(options?.sendQueueLimit)
   return {
     // Like net.Server: the file a path bind creates goes away on close unless asked to stay.
     unlinkOnClose: options?.unlinkOnClose === undefined ? true : !!options.unlinkOnClose,
     boundFile: undefined,
-    limitBytes,
-    limitDatagrams,
     receiveFds: !!options?.receiveFds,
   }
 }
 
 /** createSocket's unix_dgram options that the descriptor carries. */
-function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined): void {
+function configureUnix(native: NativeHandle, options: UnixSocketOptions | undefined, limits: NativeLimits): void {
   try {
+    native.setSendQueueLimit(...limits)
     if (options?.passCredentials) native.setPassCredentials(true)
     if (options?.receiveFds) native.setReceiveFds(true)
   } catch (e) {
@@ -1299,18 +1530,31 @@ function deferredNative(open: () => NativeHandle): NativeHandle {
   })
 }
 
-function queueLimit(value: unknown): [number, number] {
-  if (value === undefined || value === null) return [Infinity, Infinity]
-  if (typeof value === 'number') return [limitValue(value, 'options.sendQueueLimit'), Infinity]
+/** sendQueueLimit as the binding takes it: per destination (datagrams, bytes), then in all. */
+type NativeLimits = [number | undefined, number | undefined, number | undefined, number | undefined]
+
+/** Validates sendQueueLimit, reading each field once; undefined fields keep the core's default. */
+function queueLimit(value: unknown): NativeLimits {
+  if (value === undefined || value === null) return [undefined, undefined, undefined, undefined]
+  if (typeof value === 'number') return [undefined, undefined, undefined, limitValue(value, 'options.sendQueueLimit')]
   if (typeof value !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit', ['number', 'Object'], value)
-  const { bytes, datagrams } = value as SendQueueLimit
+  const { bytes, datagrams, perDestination } = value as SendQueueLimit
+  let one: { bytes?: unknown; datagrams?: unknown } = {}
+  if (perDestination !== undefined) {
+    if (perDestination === null || typeof perDestination !== 'object') throw ERR_INVALID_ARG_TYPE('options.sendQueueLimit.perDestination', 'Object', perDestination)
+    const { bytes, datagrams } = perDestination
+    one = { bytes, datagrams }
+  }
   return [
-    bytes === undefined ? Infinity : limitValue(bytes, 'options.sendQueueLimit.bytes'),
-    datagrams === undefined ? Infinity : limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(one.datagrams, 'options.sendQueueLimit.perDestination.datagrams'),
+    limitValue(one.bytes, 'options.sendQueueLimit.perDestination.bytes'),
+    limitValue(datagrams, 'options.sendQueueLimit.datagrams'),
+    limitValue(bytes, 'options.sendQueueLimit.bytes'),
   ]
 }
 
-function limitValue(n: unknown, name: string): number {
+function limitValue(n: unknown, name: string): number | undefined {
+  if (n === undefined) return undefined
   validateNumber(n, name)
   if (n === Infinity) return n
   if (!Number.isInteger(n) || n < 0) throw ERR_OUT_OF_RANGE(name, 'a non-negative integer or Infinity', n)
@@ -1371,8 +1615,15 @@ function socketIsLive(path: UnixPath): boolean {
 }
 
 function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
+  if (stateOf(socket).native === null) return
+  const err = bindUnixCore(socket, request)
+  if (err !== null) socket.emit('error', err)
+  else socket.emit('listening')
+}
+
+/** Binds at once and starts receiving; a failure is returned (the state already says it). */
+function bindUnixCore(socket: Socket, request: UnixBindRequest): Error | null {
   const state = stateOf(socket)
-  if (state.native === null) return
   state.hasFd = true
   const { path } = request
   const file = path !== null && !isAbstract(path) ? path : null
@@ -1381,23 +1632,22 @@ function bindUnixNow(socket: Socket, request: UnixBindRequest): void {
   const where = file !== null ? absoluteUnixPath(file) : null
   const unix = state.unix!
   try {
-    const created = state.native.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
+    const created = state.native!.bindUnix(path === null ? Buffer.alloc(0) : pathBytes(path), request.mode)
     if (where !== null && created !== null) unix.boundFile = { path: where, dev: created.dev, ino: created.ino }
   } catch (e) {
     if (!(isNativeFailure(e) && e.message === 'chmod')) {
       state.bindState = BindState.Unbound
-      socket.emit('error', unixSocketError(e, 'bind', path))
-      return
+      return unixSocketError(e, 'bind', path)
     }
     // The name is bound (a socket cannot unbind) but could not be given its mode, or was
     // replaced before it could be checked: the caller should close the socket.
     state.bindState = BindState.Bound
     state.receiving = false
-    socket.emit('error', exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined))
-    return
+    return exceptionWithHostPort(e.code, 'chmod', pathString(file!), undefined)
   }
   if (request.unlinkOnClose !== undefined) unix.unlinkOnClose = request.unlinkOnClose
-  startListening(socket)
+  startReceiving(socket)
+  return null
 }
 
 function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
@@ -1434,6 +1684,69 @@ function connectUnix(socket: Socket, path: unknown, callback: unknown): void {
   })
 }
 
+// ---- synchronous unix_dgram primitives (for @dgramx/unix-dgram) -------------------------------
+
+/**
+ * unix_dgram bind, connect and send that act inside the call and report by return or throw,
+ * emitting nothing: the API of the npm package unix-dgram is synchronous, and
+ * @dgramx/unix-dgram builds it on these. Not part of the node:dgram API.
+ */
+export const unixSync = {
+  /** Binds `path` now and starts receiving. Throws the bind's error (a Node-style SystemError). */
+  bind(socket: Socket | UnixSocket, path: unknown, options: { unlinkExisting?: boolean | 'stale'; unlinkOnClose?: boolean } = {}): void {
+    const state = unixSyncState(socket, 'bind')
+    if (state.bindState !== BindState.Unbound) throw ERR_SOCKET_ALREADY_BOUND()
+    const request = unixBindRequest({ path, ...options })
+    state.bindState = BindState.Binding
+    const err = bindUnixCore(socket as Socket, request)
+    if (err !== null) throw err
+  },
+
+  /** Connects to `path` now. Throws the connect's error. */
+  connect(socket: Socket | UnixSocket, path: unknown): void {
+    const state = unixSyncState(socket, 'connect')
+    validateUnixDestination(path, 'path')
+    if (state.connectState !== ConnectState.Disconnected) throw ERR_SOCKET_DGRAM_IS_CONNECTED()
+    if (state.bindState === BindState.Binding) throw ERR_SOCKET_ALREADY_BOUND()
+    state.hasFd = true
+    try {
+      state.native!.connectUnix(pathBytes(path as UnixPath))
+    } catch (e) {
+      throw unixSocketError(e, 'connect', path)
+    }
+    state.connectState = ConnectState.Connected
+  },
+
+  /**
+   * Sends `data` to `path` (null: the connected peer) now. Returns true when the kernel took it;
+   * false when it waits behind a full buffer, and then `whenQueuedDone` hears its outcome (or
+   * ECANCELED on close). Throws an immediate failure.
+   */
+  send(socket: Socket | UnixSocket, data: Buffer, path: unknown, whenQueuedDone: (err: Error | null) => void): boolean {
+    const state = unixSyncState(socket, 'send')
+    if (path !== null) validateUnixDestination(path, 'path')
+    let sent: number
+    try {
+      sent = state.native!.sendUnix(data, path === null ? null : pathBytes(path as UnixPath), null)
+    } catch (e) {
+      throw unixSocketError(e, 'send', path)
+    }
+    return !recordIfQueued(state.pending, sent, {
+      callback: AsyncResource.bind((err: Error | null) => whenQueuedDone(err)),
+      address: path === null ? undefined : pathString(path as UnixPath),
+      port: undefined,
+      emitWithoutCallback: false,
+    })
+  },
+}
+
+function unixSyncState(socket: Socket | UnixSocket, method: string): State {
+  const state = stateOf(socket as Socket)
+  if (state.kind !== 'unix_dgram') throw advanced.unsupportedOnType(state.kind, `unixSync.${method}`)
+  healthCheck(state)
+  return state
+}
+
 // ---- UDP connect ------------------------------------------------------------------------------
 
 function startConnect(socket: Socket, port: number, address: string, callback: (() => void) | undefined): void {
@@ -1441,6 +1754,7 @@ function startConnect(socket: Socket, port: number, address: string, callback: (
   // node:dgram crashes here with a TypeError when the socket was closed; we report it properly.
   healthCheck(state)
   if (callback) socket.once('connect', callback)
+  seal()
   resolveAddress(state.lookup, state.family, address, (ex, ip) => {
     if (state.native === null) return
     let err: Error | null = ex
@@ -1486,11 +1800,9 @@ type Resolved<T> = (socket: Socket, ex: Error | null, ip: string | null, data: T
 /**
  * Resolves an unconnected send's destination, then runs `then`. A user `lookup` is called
  * every time, as in node:dgram. With the default lookup, an IP literal (and the empty address)
- * needs no dns.lookup — node:dgram's would only answer it on the next tick — and a name's
- * answer is reused for NAME_CACHE_MS; such a send goes to the kernel at once (`now`), which
- * saves the tick on the round trip. Its callback still runs when node:dgram's would: one tick
- * for the lookup, one for the completion, and never if the socket closed before the lookup
- * tick (see DIFFERENCES.md).
+ * needs no dns.lookup, whose only effect would be to answer on the next tick, and a name's
+ * answer is reused for NAME_CACHE_MS: such a send (`now`) takes its turn in the tick queue
+ * instead (tick-queue.ts), so it leaves exactly when node:dgram's would.
  */
 function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Resolved<T>, data: T, port: unknown, cb: SendCallback | undefined): void {
   if (state.defaultLookup) {
@@ -1499,28 +1811,20 @@ function resolveThen<T>(socket: Socket, state: State, address: unknown, then: Re
       then(socket, null, ip, data, address, port, cb, true)
       return
     }
+    seal()
     resolveAddress(state.lookup, state.family, address, (ex, ip) => {
       if (!ex) (state.names ??= new NameCache()).set(address as string, ip)
       then(socket, ex, ip, data, address, port, cb)
     })
     return
   }
+  // A user lookup may answer on the next tick like dns.lookup: sends after this one follow it.
+  seal()
   resolveAddress(state.lookup, state.family, address, (ex, ip) => then(socket, ex, ip, data, address, port, cb))
 }
 
-/**
- * A send's immediate outcome goes to its callback on the next tick; a send made `now` (see
- * resolveThen) waits one tick more, as node's lookup would have, and is dropped if the socket
- * closed during the tick node spends on the lookup.
- */
-function later(state: State, now: boolean, callback: SendCallback, err: Error | null, bytes?: number): void {
-  if (now) process.nextTick(afterLookupTick, state, callback, err, bytes)
-  else if (bytes === undefined) process.nextTick(callback, err)
-  else process.nextTick(callback, err, bytes)
-}
-
-function afterLookupTick(state: State, callback: SendCallback, err: Error | null, bytes?: number): void {
-  if (state.native === null) return
+/** A send's immediate outcome, on the next tick as node:dgram reports it. */
+function settle(callback: SendCallback, err: Error | null, bytes?: number): void {
   if (bytes === undefined) process.nextTick(callback, err)
   else process.nextTick(callback, err, bytes)
 }
@@ -1530,15 +1834,7 @@ function afterLookupTick(state: State, callback: SendCallback, err: Error | null
  * closed meanwhile drops the send, and a blocked destination fails it. Returns the handle to
  * send on, or null when the send is already settled.
  */
-function readyToSend(
-  socket: Socket,
-  state: State,
-  ex: Error | null,
-  ip: string | null,
-  port: unknown,
-  callback: SendCallback | undefined,
-  now: boolean,
-): NativeHandle | null {
+function readyToSend(socket: Socket, state: State, ex: Error | null, ip: string | null, port: unknown, callback: SendCallback | undefined): NativeHandle | null {
   if (ex) {
     if (callback) process.nextTick(callback, ex)
     else process.nextTick(emitError, socket, ex)
@@ -1546,16 +1842,10 @@ function readyToSend(
   }
   if (state.native === null) return null
   if (port && state.sendBlockList?.check(ip!, ipFamily(ip!))) {
-    if (callback) later(state, now, callback, ipBlocked(ip!))
+    if (callback) settle(callback, ipBlocked(ip!))
     return null
   }
-  // Earlier sends of this tick go first.
-  if (state.batch.length > 0) flushBatch(state, false, sendError)
   return state.native
-}
-
-function sendError(code: string, address: unknown, port: unknown): Error {
-  return exceptionWithHostPort(code, 'send', address, port)
 }
 
 function sendManyResolved(
@@ -1569,18 +1859,23 @@ function sendManyResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  const native = readyToSend(socket, state, ex, ip, port, callback, now)
+  if (now) {
+    // At its turn, like a send() made now (the callback is dropped if close() sends it early).
+    enqueueWork(state, (closing) => sendManyResolved(socket, null, ip, datagrams, address, port, closing ? undefined : callback))
+    return
+  }
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let result: { sent: number; bytes: number; queued: number[] }
   try {
     result = native.sendMany(datagrams, ip, port as number, state.gso)
   } catch (e) {
-    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) settle(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   let bytes = result.bytes
   if (result.queued.length === 0) {
-    if (callback) later(state, now, callback, null, bytes)
+    if (callback) settle(callback, null, bytes)
     return
   }
   // The queued rest completes datagram by datagram; the callback runs after the last one.
@@ -1629,30 +1924,25 @@ function sendResolved(
   now = false,
 ): void {
   const state = stateOf(socket)
-  // The hot path: an unconnected UDP send to an IP literal (or a cached name) joins this tick's
-  // batch, to leave on the tick node:dgram's own lookup would have taken.
-  if (now && ex === null && port && state.native !== null && state.kind !== 'unix_dgram' && state.sendBlockList === undefined) {
-    // The first such send since the last event this process delivered goes straight out (a
-    // reply costs no extra tick); a second one before the next event is a burst, and it and
-    // the rest of the burst wait for the batch.
-    if (state.batch.length > 0 || state.sendGeneration === eventGeneration) {
-      addToBatch(state, joinParts(list), ip!, port as number, address, callback, sendError)
-      return
-    }
-    state.sendGeneration = eventGeneration
+  if (now) {
+    // The hot path: an unconnected send to an IP literal (or a cached name) waits for the turn
+    // node:dgram's lookup would give it, together with the other sends of that turn.
+    if (state.sendBlockList === undefined) enqueueSend(state, joinParts(list), ip!, port as number, address, callback)
+    else enqueueWork(state, (closing) => sendResolved(socket, null, ip, list, address, port, closing ? undefined : callback))
+    return
   }
-  const native = readyToSend(socket, state, ex, ip, port, callback, now)
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let sent: number
   try {
     sent = port ? native.send(joinParts(list), ip, port as number) : native.send(joinParts(list), null, 0)
   } catch (e) {
     // Send failures go to the callback only; without one they are dropped, as in node:dgram.
-    if (callback) later(state, now, callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
+    if (callback) settle(callback, exceptionWithHostPort(nativeCode(e), 'send', address, port))
     return
   }
   if (!recordIfQueued(state.pending, sent, { callback: callback && AsyncResource.bind(callback), address, port, emitWithoutCallback: false })) {
-    if (callback) later(state, now, callback, null, sent)
+    if (callback) settle(callback, null, sent)
   }
 }
 
@@ -1667,7 +1957,7 @@ function sendWithResolved(
 ): void {
   const state = stateOf(socket)
   const { port, address } = opts
-  const native = readyToSend(socket, state, ex, ip, port, callback, false)
+  const native = readyToSend(socket, state, ex, ip, port, callback)
   if (native === null) return
   let sent: number
   try {
@@ -1767,24 +2057,9 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
     return
   }
   const data = joinParts(list)
-  const unix = state.unix!
   const native = state.native!
-  // Past the queue's bound the send fails at once instead of growing memory. An empty queue
-  // always takes the datagram (the kernel usually does, and one datagram is the least a queue
-  // can hold), so the queue never exceeds its limit by more than that one datagram.
-  if (state.pending.size > 0 && (unix.limitBytes !== Infinity || unix.limitDatagrams !== Infinity)) {
-    const bytes = native.getSendQueueSize()
-    const count = native.getSendQueueCount()
-    if (bytes + data.length > unix.limitBytes || count + 1 > unix.limitDatagrams) {
-      const limit = [unix.limitBytes !== Infinity ? `${unix.limitBytes} bytes` : '', unix.limitDatagrams !== Infinity ? `${unix.limitDatagrams} datagrams` : '']
-        .filter(Boolean)
-        .join(', ')
-      const err = ERR_SOCKET_DGRAM_QUEUE_FULL(bytes, count, limit)
-      if (cb) process.nextTick(cb, err)
-      else process.nextTick(emitError, socket, err)
-      return
-    }
-  }
+  // The core bounds the queue (per destination and in all; see SendQueueLimit) and refuses a
+  // send that would have to wait past a bound: ERR_SOCKET_DGRAM_QUEUE_FULL, nothing sent.
   let sent: number
   try {
     sent = native.sendUnix(data, dest === null ? null : pathBytes(dest), fds ?? null)
@@ -1805,15 +2080,12 @@ function sendUnixParts(socket: Socket, list: Buffer[], dest: UnixPath | null, cb
 
 // ---- native events ------------------------------------------------------------------------------
 
-/** Counts events delivered by the binding; sends between two of them form one burst. */
-let eventGeneration = 0
-
 function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-  eventGeneration++
   switch (event) {
     case EV_MESSAGES:
     case EV_MESSAGES_PACED:
-      receiveBatch(socket, event === EV_MESSAGES_PACED, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
+    case EV_BATCH:
+      receive(socket, event, a as Buffer, b as Int32Array, c as string[] | string, d as NativeAncillary[] | undefined)
       break
     case EV_NEXT_MESSAGE:
       deliverNext(socket)
@@ -1828,6 +2100,63 @@ function dispatchNativeEvent(socket: Socket, event: number, a: unknown, b: unkno
       emitIcmp(socket, a as NativeIcmpError[])
       break
   }
+}
+
+/**
+ * One native batch, as 'message' events or, with a 'messages' listener, as one MessageBatch
+ * (batch.ts). The binding is re-aimed whenever the form it used is not the one wanted, so only
+ * the batch that crossed a switch is converted here.
+ */
+function receive(socket: Socket, event: number, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const wantBatch = socket.listenerCount('messages') > 0
+  const isBatch = event === EV_BATCH
+  if (wantBatch !== isBatch) {
+    try {
+      stateOf(socket).native?.setBatchDelivery(wantBatch)
+    } catch {
+      // Closed meanwhile: nothing more arrives anyway.
+    }
+  }
+  if (wantBatch) emitBatch(socket, slab, isBatch ? meta : toColumns(meta), addresses, ancillary)
+  // Datagrams the binding did not pace itself: the facade paces them, as for the thread driver.
+  else if (isBatch) receiveBatch(socket, true, slab, toRows(meta), addresses, ancillary)
+  else receiveBatch(socket, event === EV_MESSAGES_PACED, slab, meta, addresses, ancillary)
+}
+
+/** A whole batch as one 'messages' event. */
+function emitBatch(socket: Socket, slab: Buffer, columns: Int32Array, addresses: string[] | string, ancillary: NativeAncillary[] | undefined): void {
+  const state = stateOf(socket)
+  // Datagrams of an earlier batch still being paced as 'message' events go first.
+  while (state.inboxes.length > 0 && state.receiving) deliverNext(socket)
+  const unix = state.kind === 'unix_dgram'
+  let anc: (NativeAncillary | undefined)[] | undefined = ancillary
+  if (!state.receiving) {
+    if (unix && anc !== undefined) for (const a of anc) if (a !== undefined) closeFds(a.fds)
+    return
+  }
+  const n = columns.length >> 2
+  let senders: string[] = typeof addresses === 'string' ? new Array<string>(n).fill(addresses) : addresses
+  if (unix && anc !== undefined && !state.unix!.receiveFds) {
+    // Descriptors nobody asked for are closed, as on the 'message' path.
+    anc = anc.map((a) => {
+      if (a === undefined || a.fds.length === 0) return a
+      closeFds(a.fds)
+      return { ...a, fds: [] }
+    })
+  }
+  const blockList = state.receiveBlockList
+  if (blockList !== undefined && !unix) {
+    const type = state.family === 6 ? 'ipv6' : 'ipv4'
+    const picked = selectColumns(columns, senders, anc, (i) => !blockList.check(senders[i], type))
+    if (picked !== null) {
+      if (picked.addresses.length === 0) return
+      columns = picked.columns
+      senders = picked.addresses
+      anc = picked.ancillary
+    }
+  }
+  const family = unix ? undefined : state.family === 6 ? 'IPv6' : 'IPv4'
+  socket.emit('messages', new MessageBatch(slab, columns, senders, family, anc))
 }
 
 /**
@@ -1855,26 +2184,47 @@ interface Inbox {
 function receiveBatch(socket: Socket, paced: boolean, slab: Buffer, meta: Int32Array, addresses: string[] | string, ancillary?: NativeAncillary[]): void {
   const state = stateOf(socket)
   const inbox: Inbox = { slab, meta, addresses, ancillary, count: meta.length >> 2, next: 0 }
-  // Behind a batch still being paced, this one waits its turn: every datagram an immediate.
   const waits = state.inboxes.push(inbox) > 1
-  if (paced) for (let k = waits ? 0 : 1; k < inbox.count; k++) setImmediate(deliverNext, socket)
-  if (!waits) deliverNext(socket)
+  if (!paced) {
+    if (!waits) deliverNext(socket)
+    return
+  }
+  // Behind any datagram still being paced, of this socket or another, every datagram of this
+  // batch waits its turn: libuv reads one socket's datagrams before it polls the next, so a
+  // reply that arrives meanwhile on another socket must not come first.
+  const now = pacedTurns.length === 0 && !waits
+  for (let k = now ? 1 : 0; k < inbox.count; k++) {
+    pacedTurns.push(socket)
+    setImmediate(pacedTurn)
+  }
+  if (now) deliverNext(socket)
 }
 
-/** Delivers the inbox's next datagram as one 'message', a view into the batch's slab. */
-function deliverNext(socket: Socket): void {
+/** The sockets whose paced datagrams wait, one entry per datagram, in arrival order. */
+const pacedTurns: Socket[] = []
+
+/** One paced datagram per immediate; a closed socket's turns are passed over. */
+function pacedTurn(): void {
+  while (pacedTurns.length > 0) if (deliverNext(pacedTurns.shift()!)) return
+}
+
+/**
+ * Delivers the inbox's next datagram as one 'message', a view into the batch's slab. False when
+ * there was none to deliver (the socket closed meanwhile).
+ */
+function deliverNext(socket: Socket): boolean {
   const state = stateOf(socket)
   const inbox = state.inboxes[0]
-  if (inbox === undefined) return
+  if (inbox === undefined) return false
   const i = inbox.next++
   if (inbox.next >= inbox.count) state.inboxes.shift()
-  if (i >= inbox.count) return
+  if (i >= inbox.count) return false
   const { slab, meta, addresses, ancillary } = inbox
   const unix = state.kind === 'unix_dgram'
   // Closed meanwhile (inside a listener, or in a tick between two datagrams).
   if (!state.receiving) {
     if (unix && ancillary?.[i] !== undefined) closeFds(ancillary[i].fds)
-    return
+    return false
   }
   const m = i << 2
   const offset = meta[m]
@@ -1883,7 +2233,7 @@ function deliverNext(socket: Socket): void {
   const address = typeof addresses === 'string' ? addresses : addresses[i]
   const family = state.family === 6 ? 'IPv6' : 'IPv4'
   const blockList = state.receiveBlockList
-  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return
+  if (blockList !== undefined && !unix && blockList.check(address, family === 'IPv6' ? 'ipv6' : 'ipv4')) return true
   let rinfo: RemoteInfo | UnixRemoteInfo
   if (unix) rinfo = { address, size: length }
   else rinfo = { address, family, port: meta[m + 2], size: length }
@@ -1903,6 +2253,7 @@ function deliverNext(socket: Socket): void {
   // A lone datagram is the whole slab: no view to make. A throwing listener's exception is
   // uncaught at once, as with node:dgram; the binding goes on with the next datagram.
   socket.emit('message', inbox.count === 1 && length === slab.length ? slab : slab.subarray(offset, offset + length), rinfo)
+  return true
 }
 
 /** The rest of the undelivered batches: nobody will take their descriptors now, so close them. */
@@ -1936,7 +2287,7 @@ function emitIcmp(socket: Socket, errors: NativeIcmpError[]): void {
   for (const e of errors) {
     if (state.native === null) return
     try {
-      socket.emit('icmp', toIcmpError(e))
+      socket.emit('icmp', toIcmpReport(e))
     } catch (err) {
       process.nextTick(rethrow, err)
     }

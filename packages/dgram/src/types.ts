@@ -1,12 +1,19 @@
 // Public types. Where they overlap with @types/node's `dgram` they have the same shape, so a
 // TypeScript project can swap the import; the unix_dgram additions are separate types.
 
-import type { NonSharedBuffer } from 'node:buffer'
 import type { AddressInfo, BlockList } from 'node:net'
 import type { Abortable } from 'node:events'
 import type { LookupOneOptions } from 'node:dns'
 import type { AdvancedSocketOptions, UdpOnlyOption } from './advanced'
 import type { DatagramMetadata } from './metadata'
+
+/**
+ * What Buffer.alloc() returns, and what 'message' hands over: @types/node's `NonSharedBuffer`
+ * (`Buffer<ArrayBuffer>`) where Buffer is generic, plain `Buffer` in older @types/node. Derived
+ * rather than imported so that the types work with every @types/node from 20.0 on (importing
+ * NonSharedBuffer fails before 20.19.x, and under skipLibCheck silently turns into `any`).
+ */
+export type NonSharedBuffer = ReturnType<typeof Buffer.alloc>
 
 export type UdpSocketType = 'udp4' | 'udp6'
 export type SocketType = UdpSocketType | 'unix_dgram'
@@ -79,12 +86,17 @@ export interface UnixBindOptions {
   fd?: number | undefined
 }
 
-/** A bound on the send queue: sends that would exceed it fail with ERR_SOCKET_DGRAM_QUEUE_FULL. */
+/**
+ * Bounds on the send queue: a send that would have to wait past one fails with
+ * ERR_SOCKET_DGRAM_QUEUE_FULL. A bound left out keeps its default; `Infinity` lifts it.
+ */
 export interface SendQueueLimit {
-  /** Bytes waiting in the queue. */
+  /** Bytes waiting for all destinations together (default 64 MiB). */
   bytes?: number | undefined
-  /** Datagrams waiting in the queue. */
+  /** Datagrams waiting for all destinations together (default 65,536). */
   datagrams?: number | undefined
+  /** The same for each destination's own queue (default 16,384 datagrams or 16 MiB). */
+  perDestination?: { bytes?: number | undefined; datagrams?: number | undefined } | undefined
 }
 
 /** The address of a bound unix_dgram socket ('' when unnamed). */
@@ -142,9 +154,11 @@ export interface UnixSocketOptions extends Omit<SocketOptions, 'type' | UdpOnlyO
   /** Remove the bound socket file on close (default `true`; `bind({ unlinkOnClose })` wins). */
   unlinkOnClose?: boolean | undefined
   /**
-   * Bound the queue of sends waiting for the peer (a number = bytes). Unbounded by default,
-   * like node:dgram. A send that would go past it fails at once with
-   * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when the queue has emptied.
+   * Bound the sends waiting for peers that cannot take them yet (a number = total bytes).
+   * Each destination waits in its own queue, so a peer that stops reading holds up only its
+   * own datagrams. Bounded by default: 16,384 datagrams or 16 MiB per destination, 65,536
+   * datagrams or 64 MiB in all. A send that would go past a bound fails at once with
+   * ERR_SOCKET_DGRAM_QUEUE_FULL and is not sent; 'drain' tells when every queue has emptied.
    */
   sendQueueLimit?: number | SendQueueLimit | undefined
   /** Linux: receive the sender's pid/uid/gid with every datagram (SO_PASSCRED). */
@@ -157,5 +171,11 @@ export type MessageListener = (msg: NonSharedBuffer, rinfo: RemoteInfo) => void
 export type UnixMessageListener = (msg: NonSharedBuffer, rinfo: UnixRemoteInfo) => void
 export type SendCallback = (error: Error | null, bytes: number) => void
 export type SendMessage = string | NodeJS.ArrayBufferView | readonly unknown[]
+
+/** One received datagram, as `promises.messages()` and `for await (... of socket)` yield it. */
+export interface Datagram<R = RemoteInfo | UnixRemoteInfo> {
+  msg: NonSharedBuffer
+  rinfo: R
+}
 
 export type { AddressInfo }

@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import nodePath from 'node:path'
 import { inspect } from 'node:util'
 import { isUint8Array } from 'node:util/types'
-import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
+import { codedError, ERR_FEATURE_UNAVAILABLE, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SOCKET_DGRAM_QUEUE_FULL, exceptionWithHostPort, isNativeFailure, nativeCode, type CodedError } from './errors'
 
 export type UnixPath = string | Buffer
 
@@ -70,6 +70,8 @@ export function unixSocketError(e: unknown, syscall: string, path: UnixPath | nu
     return pathTooLong(path as UnixPath, len, len - 1)
   }
   if (isNativeFailure(e) && e.code === 'ERR_INVALID_ARG_VALUE') return ERR_INVALID_ARG_VALUE('path', path, 'is not a valid unix socket address')
+  // The core refused to queue past a sendQueueLimit bound; its message says which and how much.
+  if (isNativeFailure(e) && e.code === 'ERR_SOCKET_DGRAM_QUEUE_FULL') return ERR_SOCKET_DGRAM_QUEUE_FULL(e.message)
   return exceptionWithHostPort(nativeCode(e), syscall, shown, undefined)
 }
 

@@ -7,7 +7,7 @@ import {
   ERR_OUT_OF_RANGE,
   ERR_SOCKET_BAD_PORT,
 } from './errors'
-import { nodeAtLeast } from './version'
+import { nodeHas, STRING_ZERO_REFUSED } from './version'
 
 export function validateString(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string') throw ERR_INVALID_ARG_TYPE(name, 'string', value)
@@ -40,8 +40,7 @@ export function validateAbortSignal(signal: unknown, name: string): void {
   }
 }
 
-// Node 24.19 stopped accepting the string '0' where port 0 is not allowed.
-const rejectsStringZero = nodeAtLeast(24, 19, 0)
+const rejectsStringZero = nodeHas(STRING_ZERO_REFUSED)
 
 /** node's validatePort(port, 'Port', false) as used by send() and connect(): returns port|0. */
 export function validatePort(port: unknown, name = 'Port', allowZero = false): number {

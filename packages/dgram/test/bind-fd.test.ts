@@ -1,7 +1,8 @@
 // bind({ fd }): adopting a descriptor another process opened, the way systemd socket
 // activation hands one over. A python3 launcher opens and binds the socket, puts it on fd 3
-// and execs Node, which adopts it; the same scenario runs against node:dgram where node:dgram
-// supports it (UDP) and the observations are compared.
+// and execs Node (or the runtime under test for ours; node:dgram always runs under real Node,
+// see childExecutable), which adopts it; the same scenario runs against node:dgram where
+// node:dgram supports it (UDP) and the observations are compared.
 
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,9 +10,9 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { builtPackage } from './child'
+import { builtPackage, childExecutable } from './child'
 import { createSocket, kNative } from '../src/index'
-import { both, errorShape, once, outcome } from './harness'
+import { dgramx, type Dgram, errorShape, onNode, once, outcome } from './harness'
 import { timeScale } from './time-scale'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-fd-'))
@@ -70,7 +71,7 @@ async function launch(type: 'udp4' | 'udp6' | 'unix_dgram', impl: 'node' | 'dgra
   const script = path.join(tmp, 'child.cjs')
   fs.writeFileSync(script, CHILD)
   const family = type === 'unix_dgram' ? 'unix' : type
-  const child = spawn('python3', ['-c', LAUNCHER, family, address, process.execPath, script, impl], {
+  const child = spawn('python3', ['-c', LAUNCHER, family, address, childExecutable(impl), script, impl], {
     env: { ...process.env, DGX_TYPE: type },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -118,18 +119,20 @@ describe('bind({ fd }) adopts a descriptor handed over by another process', () =
   })
 })
 
+function bindOutcome(d: Dgram, fd: number): Record<string, unknown> {
+  const s = d.createSocket('udp4')
+  const result = outcome(() => s.bind({ fd }))
+  s.close()
+  return result
+}
+
 describe('bind({ fd }) refuses descriptors of the wrong kind', () => {
-  it('a regular file: ERR_INVALID_FD_TYPE "Unsupported fd type: FILE", as node:dgram', () => {
+  it('a regular file: ERR_INVALID_FD_TYPE "Unsupported fd type: FILE", as node:dgram', async () => {
     const file = path.join(tmp, 'plain-file')
     fs.writeFileSync(file, 'x')
     const fd = fs.openSync(file, 'r')
     try {
-      const shapes = both.map(([, d]) => {
-        const s = d.createSocket('udp4')
-        const result = outcome(() => s.bind({ fd }))
-        s.close()
-        return result
-      })
+      const shapes = [await onNode((d) => bindOutcome(d, fd)), bindOutcome(dgramx, fd)]
       expect(shapes[1]).toEqual(shapes[0])
       expect(shapes[1].threw).toMatchObject({ code: 'ERR_INVALID_FD_TYPE', isTypeError: true, message: 'Unsupported fd type: FILE' })
       // The descriptor still belongs to its owner.
@@ -144,12 +147,7 @@ describe('bind({ fd }) refuses descriptors of the wrong kind', () => {
     await once(server, 'listening')
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd
     expect(fd).toBeGreaterThan(0)
-    const shapes = both.map(([, d]) => {
-      const s = d.createSocket('udp4')
-      const result = outcome(() => s.bind({ fd }))
-      s.close()
-      return result
-    })
+    const shapes = [await onNode((d) => bindOutcome(d, fd)), bindOutcome(dgramx, fd)]
     expect(shapes[1]).toEqual(shapes[0])
     expect(shapes[1].threw).toMatchObject({ code: 'ERR_INVALID_FD_TYPE', message: 'Unsupported fd type: TCP' })
     server.close()

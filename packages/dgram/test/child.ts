@@ -16,11 +16,28 @@ export interface ChildResult {
   killed: boolean
 }
 
+/** Bun or Deno (whose own node:dgram is not the reference). */
+const foreignRuntime =
+  typeof (process.versions as Record<string, string | undefined>).bun === 'string' ||
+  typeof (globalThis as { Deno?: unknown }).Deno === 'object'
+
+/**
+ * The executable for a child: ours runs under the runtime being tested; node:dgram, the
+ * reference, under real Node — under Bun or Deno the Node release they claim to be, which
+ * scripts/ci/runtimes.sh installs and names in DGRAMX_REFERENCE_NODE.
+ */
+export function childExecutable(impl: 'node' | 'dgramx'): string {
+  if (impl === 'dgramx' || !foreignRuntime) return process.execPath
+  const reference = process.env.DGRAMX_REFERENCE_NODE
+  if (!reference) throw new Error('under Bun or Deno, DGRAMX_REFERENCE_NODE must name the Node binary that runs node:dgram')
+  return reference
+}
+
 export function runScript(source: string, impl: 'node' | 'dgramx', options: { timeoutMs?: number; args?: string[] } = {}): Promise<ChildResult> {
   const modulePath = impl === 'node' ? 'node:dgram' : builtPackage
   const prelude = `const dgram = require(${JSON.stringify(modulePath)});\n`
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.args ?? []), '-e', prelude + source], {
+    const child = spawn(childExecutable(impl), [...(options.args ?? []), '-e', prelude + source], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

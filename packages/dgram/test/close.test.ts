@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Socket as NodeSocket } from 'node:dgram'
 import { createSocket, kNative } from '../src/index'
-import { errorShape, once, outcome, sameAsNode, withTimeout } from './harness'
+import { errorShape, onNode, once, outcome, sameAsNode, withTimeout } from './harness'
 
 describe('close (differential)', () => {
   it('emits close exactly once, on the next tick; the callback is a close listener; returns this', async () => {
@@ -102,11 +102,12 @@ describe('calls after close where node:dgram crashes with an uncoded TypeError',
     ['getSendQueueCount', (s) => s.getSendQueueCount()],
   ]
   it.each(cases)('%s', async (_name, call) => {
-    const theirs = createClosed('node')
-    const mine = createClosed('dgramx')
-    const [a, b] = await Promise.all([theirs, mine])
-    const nodeOutcome = outcome(() => call(a))
-    const ourOutcome = outcome(() => call(b))
+    const nodeOutcome = await onNode(async () => {
+      const closed = await createClosed('node')
+      return outcome(() => call(closed))
+    })
+    const mine = await createClosed('dgramx')
+    const ourOutcome = outcome(() => call(mine))
     expect((nodeOutcome.threw as Record<string, unknown>).class).toBe('TypeError')
     expect((nodeOutcome.threw as Record<string, unknown>).code).toBeUndefined()
     expect(ourOutcome.threw).toMatchObject({ class: 'Error', code: 'ERR_SOCKET_DGRAM_NOT_RUNNING', message: 'Not running' })

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createSocket, Socket } from '../src/index'
 import { runScript } from './child'
-import { dgramx, errorShape, node, once, outcome, sameAsNode } from './harness'
+import { dgramx, errorShape, node, onNode, once, outcome, sameAsNode } from './harness'
 
 // Every case is run through node:dgram and through us; the outcomes must be identical.
 const badOptions: [string, unknown][] = [
@@ -37,8 +37,8 @@ function nodeValidatesBufferSizes(): boolean {
 }
 
 describe('createSocket argument validation (differential)', () => {
-  it.each(badOptions)('%s', (_name, options) => {
-    const expected = outcome(() => node.createSocket(options as never))
+  it.each(badOptions)('%s', async (_name, options) => {
+    const expected = await onNode((d) => outcome(() => d.createSocket(options as never)))
     const actual = outcome(() => dgramx.createSocket(options as never))
     expect(actual).toEqual(expected)
     expect(actual.threw).toBeDefined()
@@ -81,8 +81,8 @@ describe('createSocket argument validation (differential)', () => {
 
 describe('ERR_SOCKET_BAD_TYPE', () => {
   const badTypes: unknown[] = ['udp5', 'UDP4', '', undefined, null, 4, 'unix', 'unix_stream', {}, { type: null }, { type: {} }, { type: 'tcp' }]
-  it.each(badTypes.map((t) => [JSON.stringify(t) ?? String(t), t]))('type %s', (_label, type) => {
-    const theirs = outcome(() => node.createSocket(type as never)).threw as Record<string, unknown>
+  it.each(badTypes.map((t) => [JSON.stringify(t) ?? String(t), t]))('type %s', async (_label, type) => {
+    const theirs = (await onNode((d) => outcome(() => d.createSocket(type as never)))).threw as Record<string, unknown>
     let ourError: unknown
     try {
       createSocket(type as never)

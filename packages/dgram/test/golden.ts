@@ -26,21 +26,54 @@ export function nextKey(): string {
 function store(): { file: string; data: Record<string, unknown> } {
   const file = path.join(dir, `${path.basename(expect.getState().testPath ?? 'unknown')}.json`)
   if (cache?.file !== file) {
-    cache = { file, data: fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {} }
+    cache = { file, data: fs.existsSync(file) ? (decode(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {} }
   }
   return cache
 }
 
-export function load(key: string): unknown[] {
-  const data = store().data
-  if (!(key in data)) throw new Error(`no recorded node:dgram observation for ${key}: run the Node recording first`)
-  return data[key] as unknown[]
+// JSON has no undefined, NaN, infinities, -0 or bigint, and observations hold them (a send()
+// returns undefined): each is stored as a tagged object so the replay sees the same value.
+const TAG = '\u0000golden'
+
+export function encode(value: unknown): string {
+  return JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+    // `v` has already been through toJSON; -0 must be read from the holder.
+    const raw = key === '' ? value : (this as Record<string, unknown>)[key]
+    if (raw === undefined) return { [TAG]: 'undefined' }
+    if (typeof raw === 'bigint') return { [TAG]: 'bigint', v: raw.toString() }
+    if (typeof raw === 'number' && !Number.isFinite(raw)) return { [TAG]: String(raw) }
+    if (Object.is(raw, -0)) return { [TAG]: '-0' }
+    return v
+  })
 }
 
-export function record(key: string, observed: unknown[]): void {
+export function decode(text: string): unknown {
+  // A reviver returning undefined would delete the entry, so the tags are replaced in a walk.
+  const revive = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(revive)
+    if (v === null || typeof v !== 'object') return v
+    if (TAG in v) {
+      const tag = (v as Record<string, unknown>)[TAG]
+      if (tag === 'undefined') return undefined
+      if (tag === 'bigint') return BigInt((v as unknown as { v: string }).v)
+      if (tag === '-0') return -0
+      return Number(tag)
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))
+  }
+  return revive(JSON.parse(text))
+}
+
+export function load(key: string): unknown {
+  const data = store().data
+  if (!(key in data)) throw new Error(`no recorded node:dgram observation for ${key}: run the Node recording first`)
+  return data[key]
+}
+
+export function record(key: string, observed: unknown): void {
   if (mode !== 'record') return
   const s = store()
   s.data[key] = observed
   fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(s.file, JSON.stringify(s.data))
+  fs.writeFileSync(s.file, encode(s.data))
 }

@@ -184,10 +184,21 @@ export async function runScenario(dgram: Dgram, name: string, scenario: (ctx: Ct
   return log
 }
 
+/**
+ * What `observe` returns when given node:dgram: computed under Node (and recorded when asked),
+ * replayed from the recording under Bun and Deno. For comparisons that are no scenario.
+ */
+export async function onNode<T>(observe: (dgram: Dgram) => T | Promise<T>): Promise<T> {
+  const key = golden.nextKey()
+  const observed = golden.replaying() ? (golden.load(key) as T) : await observe(node)
+  golden.record(key, observed)
+  return observed
+}
+
 /** Runs the scenario on node:dgram and on ours and expects identical observations. */
 export async function sameAsNode(scenario: (ctx: Ctx) => void | Promise<void>, ms = 5000): Promise<unknown[]> {
   const key = golden.nextKey()
-  const expected = golden.replaying() ? golden.load(key) : await runScenario(node, 'node:dgram', scenario, ms)
+  const expected = golden.replaying() ? (golden.load(key) as unknown[]) : await runScenario(node, 'node:dgram', scenario, ms)
   golden.record(key, expected)
   const actual = await runScenario(dgramx, '@dgramx/dgram', scenario, ms)
   // Two empty traces would agree about nothing.

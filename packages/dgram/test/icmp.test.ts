@@ -1,7 +1,7 @@
 // ICMP errors as 'icmp' events (IP_RECVERR / IPV6_RECVERR), provoked on loopback by sending
 // to a port nobody listens on. The namespace tests (netns.test.ts) cover "fragmentation needed".
 import { describe, expect, it } from 'vitest'
-import { createSocket, type IcmpError } from '../src/index'
+import { createSocket, type IcmpReport as IcmpError } from '../src/index'
 import { once, socketTracker, withTimeout } from './harness'
 
 const track = socketTracker()

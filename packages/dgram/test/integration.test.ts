@@ -1,8 +1,7 @@
-// How the socket fits into the rest of Node: async context, diagnostics_channel, BlockList,
-// worker_threads.
+// How the socket fits into the rest of Node: async context, diagnostics_channel, worker_threads
+// (BlockList options: blocklist.test.ts).
 import { AsyncLocalStorage } from 'node:async_hooks'
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { BlockList } from 'node:net'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
@@ -73,49 +72,6 @@ describe('diagnostics_channel (differential)', () => {
       ctx.rec(seen.length, (seen[0] as { socket: unknown }).socket === s)
       s.close()
       ctx.done()
-    })
-  })
-})
-
-describe('BlockList options (differential; ignored where the running node:dgram ignores them)', () => {
-  it('validation of the option types', async () => {
-    await sameAsNode((ctx) => {
-      for (const key of ['receiveBlockList', 'sendBlockList']) {
-        try {
-          const s = ctx.dgram.createSocket({ type: 'udp4', [key]: {} } as never)
-          ctx.rec(key, 'accepted')
-          s.close()
-        } catch (e) {
-          ctx.rec(key, e)
-        }
-      }
-      ctx.done()
-    })
-  })
-
-  it('a blocked destination fails the send callback; a blocked sender is dropped', async () => {
-    await sameAsNode((ctx) => {
-      const blocked = new BlockList()
-      blocked.addAddress('127.0.0.1')
-      const receiver = ctx.track(ctx.dgram.createSocket({ type: 'udp4', receiveBlockList: blocked } as never))
-      receiver.on('message', (msg) => ctx.rec('received', msg))
-      receiver.bind(0, '127.0.0.1', () => {
-        const port = receiver.address().port
-        ctx.alias(port, 'PORT')
-        const sender = ctx.track(ctx.dgram.createSocket({ type: 'udp4', sendBlockList: blocked } as never))
-        sender.bind(0, '127.0.0.1', () => {
-          sender.send('to a blocked ip', port, '127.0.0.1', (err) => {
-            ctx.rec('send callback', err)
-            sender.connect(port, '127.0.0.1', (err2?: unknown) => {
-              ctx.rec('connect callback', err2)
-              const plain = ctx.track(ctx.dgram.createSocket('udp4'))
-              plain.bind(0, '127.0.0.1', () => {
-                plain.send('from a blocked ip', port, '127.0.0.1', () => setTimeout(() => ctx.done(), 30))
-              })
-            })
-          })
-        })
-      })
     })
   })
 })

@@ -3,9 +3,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createSocket } from '../src/index'
+import { createSocket, kNative } from '../src/index'
 import { runScript } from './child'
-import { once, tempDir } from './harness'
+import { foreignRuntime, once, tempDir } from './harness'
 
 // A case that must stay alive is killed after STAYS_ALIVE_MS; one that must exit gets twice
 // that to do so (a Node process exits in well under a second, but an emulated one under load
@@ -92,8 +92,25 @@ describe('resources', () => {
       }
     }
     expect(openFds()).toBeGreaterThanOrEqual(before + 15)
+    // Each socket's own descriptor: its number and the kernel object it names.
+    const own = sockets.map((s) => {
+      const fd = s[kNative]!.fd()
+      return { fd, target: fs.readlinkSync(`/proc/self/fd/${fd}`) }
+    })
+    expect(own.every((o) => o.target.startsWith('socket:['))).toBe(true)
     for (const s of sockets) s.close()
-    expect(openFds()).toBe(before)
+    // Gone, or the number already reused for something else.
+    const still = own.filter(({ fd, target }) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`) === target
+      } catch {
+        return false
+      }
+    })
+    expect(still).toEqual([])
+    // Bun opens and closes descriptors of its own at any time, so the process's count says
+    // something about us only under Node.
+    if (!foreignRuntime) expect(openFds()).toBe(before)
     warm.close()
   })
 })

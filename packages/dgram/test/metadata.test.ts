@@ -211,8 +211,9 @@ for _ in range(3):
     const lines = new Promise<string[]>((resolve) => {
       py.stdout.on('data', (d: Buffer) => {
         out += d
-        const l = out.trim().split('\n')
-        if (l.length >= 4) resolve(l)
+        // Only whole lines: a line can arrive in two pieces.
+        const whole = out.split('\n').slice(0, -1)
+        if (whole.length >= 4) resolve(whole)
       })
       py.on('close', () => resolve(out.trim().split('\n')))
     })

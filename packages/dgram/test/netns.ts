@@ -3,7 +3,8 @@
 // deleted by cleanup(), which the tests call in afterAll (also after a failure).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { builtPackage } from './child'
+import { builtPackage, childExecutable } from './child'
+import { foreignRuntime } from './harness'
 
 /** Fails loudly (never skips) when the machine cannot build namespaces. */
 export function requireNetns(): void {
@@ -62,12 +63,28 @@ export class Lab {
    * Runs a CommonJS script with `dgram` (our built package) in scope inside `ns`. `lines()`
    * yields each JSON line it prints; the process is killed by cleanup() if still running.
    */
-  node(ns: string, source: string): NodeScript {
-    const prelude = `const dgram = require(${JSON.stringify(builtPackage)});\nconst out = (v) => console.log(JSON.stringify(v));\n`
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', prelude + source], { stdio: ['ignore', 'pipe', 'pipe'] })
+  node(ns: string, source: string, options: { executable?: string; impls?: string[] } = {}): NodeScript {
+    // `pick({ node, ours })` keeps the implementations this process is to run (all by default).
+    const prelude = `const dgram = require(${JSON.stringify(builtPackage)});\nconst out = (v) => console.log(JSON.stringify(v));\n` +
+      `const pick = (all) => { const only = ${JSON.stringify(options.impls ?? null)}; return only ? Object.fromEntries(Object.entries(all).filter(([k]) => only.includes(k))) : all };\n`
+    const child = spawn('ip', ['netns', 'exec', ns, options.executable ?? process.execPath, '-e', prelude + source], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.children.add(child)
     child.on('close', () => this.children.delete(child))
     return new NodeScript(child)
+  }
+
+  /**
+   * Runs a script that compares `pick({ node: require('node:dgram'), ours: dgram })` and prints
+   * one object keyed by implementation. Under Bun or Deno node:dgram is not theirs but real
+   * Node's: then node's half runs under that Node, ours under the runtime, and the two merge.
+   */
+  async both<T extends Record<string, unknown>>(ns: string, source: string, ms?: number): Promise<T> {
+    if (!foreignRuntime) return this.node(ns, source).next<T>(ms)
+    const [theirs, ours] = await Promise.all([
+      this.node(ns, source, { executable: childExecutable('node'), impls: ['node'] }).next<T>(ms),
+      this.node(ns, source, { impls: ['ours'] }).next<T>(ms),
+    ])
+    return { ...theirs, ...ours }
   }
 
   cleanup(): void {

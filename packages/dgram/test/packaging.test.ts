@@ -49,7 +49,7 @@ describe('package', () => {
       `const d = require('@dgramx/dgram');
        console.log(JSON.stringify({ keys: Object.keys(d).sort(), def: Object.keys(d.default).sort(), same: d.default.createSocket === d.createSocket, type: typeof d.Socket }));`,
     ])
-    expect(JSON.parse(out)).toEqual({ keys: ['Socket', 'createSocket', 'default', 'kNative', 'promises'], def: ['Socket', 'createSocket', 'promises'], same: true, type: 'function' })
+    expect(JSON.parse(out)).toEqual({ keys: ['MessageBatch', 'Socket', '_createSocketHandle', 'createSocket', 'default', 'kNative', 'promises', 'socketpair', 'unixSync'], def: ['Socket', '_createSocketHandle', 'createSocket', 'promises', 'socketpair'], same: true, type: 'function' })
   })
 
   it('import by name gives the same class as require (no dual-package hazard)', () => {

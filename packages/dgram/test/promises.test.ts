@@ -107,6 +107,35 @@ describe('promises.messages', () => {
     r.close()
   })
 
+  it("an abort rejects with events.on's error shape: AbortError, code ABORT_ERR, the reason as cause", async () => {
+    const shape = (e: unknown): Record<string, unknown> => {
+      const err = e as Error & { code?: unknown }
+      // A reasonless abort's cause is a fresh DOMException per controller; Bun gives each its
+      // own line and column as keys, so causes are compared by what they say (identity below).
+      const cause = err.cause instanceof Error ? { name: err.cause.name, message: err.cause.message } : err.cause
+      return { isError: err instanceof Error, name: err.name, code: err.code, message: err.message, cause, stackTop: String(err.stack).split('\n')[0] }
+    }
+    const r = createSocket('udp4')
+    await promises.bind(r, 0, '127.0.0.1')
+    for (const reason of ['why', undefined, new Error('timeout')]) {
+      const ours = new AbortController()
+      const theirs = new AbortController()
+      const mine = promises.messages(r, { signal: ours.signal }).next()
+      const node = on(r, 'message', { signal: theirs.signal }).next()
+      ours.abort(reason)
+      theirs.abort(reason)
+      const [a, b] = await Promise.all([mine.then(() => null, (e) => e), node.then(() => null, (e) => e)])
+      expect(shape(a)).toEqual(shape(b))
+      // A reasonless abort has AbortSignal's own DOMException as its reason.
+      expect((a as Error).cause).toBe(ours.signal.reason)
+    }
+    // Aborted before the call: the first step rejects the same way.
+    const aborted = AbortSignal.abort('early')
+    await expect(promises.messages(r, { signal: aborted }).next()).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: 'early' })
+    expect(() => promises.messages(r, { signal: 'nope' as unknown as AbortSignal })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }))
+    r.close()
+  })
+
   it('a socket error ends the iteration by rejecting with it', async () => {
     const r = createSocket('udp4')
     await promises.bind(r, 0, '127.0.0.1')

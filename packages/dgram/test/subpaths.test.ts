@@ -1,4 +1,4 @@
-// The helper subpath exports (@dgramx/dgram/sd-notify, @dgramx/dgram/syslog): resolvable by
+// The subpath exports (@dgramx/dgram/promises, /sd-notify, /syslog): resolvable by
 // name from CommonJS and ESM, sharing the main entry's Socket class, typed, and in the tarball.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,6 +10,7 @@ import { timeScale } from './time-scale'
 const pkgDir = path.resolve(__dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'))
 const subpaths = {
+  promises: ['bind', 'messages', 'send'],
   'sd-notify': ['formatNotify', 'notify', 'notifySocket', 'watchdogUsec'],
   syslog: ['SyslogSender', 'createSyslog', 'defaultSyslogPaths', 'facilities', 'findSyslogSocket', 'formatSyslog', 'priority', 'severities'],
 }
@@ -48,6 +49,21 @@ describe('helper subpath exports', () => {
       expect(JSON.parse(run(dir, ['check.mjs']))).toEqual({ keys: names, cjsKeys: names, same: true })
     })
   }
+
+  it('the main entry: the default import and the named ones are the CommonJS build\'s (also under Bun, whose default import of CommonJS honours __esModule)', () => {
+    const dir = consumer()
+    fs.writeFileSync(
+      path.join(dir, 'main.mjs'),
+      `import dgram, * as esm from '@dgramx/dgram';
+       import { createRequire } from 'node:module';
+       const cjs = createRequire(import.meta.url)('@dgramx/dgram');
+       console.log(JSON.stringify({
+         defaultIsCjsDefault: dgram === cjs.default && typeof dgram.createSocket === 'function',
+         named: ['createSocket', 'Socket', 'kNative', 'promises'].every((k) => esm[k] !== undefined && esm[k] === cjs[k]),
+       }));`,
+    )
+    expect(JSON.parse(run(dir, ['main.mjs']))).toEqual({ defaultIsCjsDefault: true, named: true })
+  })
 
   it('sd-notify through the ESM entry: a no-op without NOTIFY_SOCKET, a datagram with it', () => {
     const dir = consumer()

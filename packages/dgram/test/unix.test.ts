@@ -369,7 +369,7 @@ describe('UDP-only options and methods on a unix_dgram socket: one rule, one err
   const unsupported = expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_UNSUPPORTED' })
 
   it.each(UDP_ONLY_OPTIONS)('createSocket option %s is refused when set, accepted when undefined or false', (name) => {
-    // A value of the option's own type (a BlockList where node validates one, on Node 22+).
+    // A value of the option's own type (a BlockList is validated as one first).
     const set = name === 'lookup' ? () => {} : name.endsWith('BlockList') ? new BlockList() : true
     expect(() => createSocket({ type: 'unix_dgram', [name]: set } as never)).toThrow(unsupported)
     // lookup is validated as a function first, as node:dgram does.

@@ -1,7 +1,7 @@
 // Type-check fixture for the unix_dgram API and the helper subpaths, against the built .d.ts.
 // Checked by test/unix-types.test.ts with `tsc --noEmit`; never executed.
 import fs from 'node:fs'
-import { createSocket, type SendQueueLimit, type UnixRemoteInfo, type UnixSocket, type UnixSocketOptions } from '@dgramx/dgram'
+import { createSocket, type MessageBatch, type RemoteInfo, type SendQueueLimit, type UnixRemoteInfo, type UnixSocket, type UnixSocketOptions } from '@dgramx/dgram'
 import { formatNotify, notify, watchdogUsec, type NotifyState } from '@dgramx/dgram/sd-notify'
 import { createSyslog, defaultSyslogPaths, findSyslogSocket, formatSyslog, type SyslogSender } from '@dgramx/dgram/syslog'
 
@@ -59,3 +59,16 @@ createSyslog({ path: ['/run/a.sock', Buffer.from('/run/b.sock'), ...defaultSyslo
 export const found: string | Buffer | undefined = findSyslogSocket(defaultSyslogPaths)
 // @ts-expect-error the defaults are read-only
 defaultSyslogPaths.push('/x')
+
+// The batch receive API: typed columns, and rinfo(i) typed after the socket.
+s.on('messages', (batch) => {
+  const rinfo: UnixRemoteInfo = batch.rinfo(0)
+  const lengths: Int32Array = batch.lengths
+  const first: Buffer = batch.message(0)
+  console.log(rinfo.pid, lengths[0], first.length, batch.data.length, batch.addresses[0], batch.family === undefined)
+})
+export const udp = createSocket('udp4')
+udp.on('messages', (batch: MessageBatch<RemoteInfo>) => {
+  const port: number = batch.rinfo(0).port + batch.ports[0] + batch.offsets[0] + batch.truncatedSizes[0]
+  console.log(port, batch.count, batch.family)
+})
