@@ -143,5 +143,5 @@ describe.skipIf(process.platform === 'win32' || underBun)('cluster workers (diff
     ])
     expect({ ...ours, stderr: ours.stderr.trim() }).toEqual({ ...node, stderr: node.stderr.trim() })
     expect(ours.code).toBe(0)
-  }, 60_000)
+  }, 60_000 * timeScale)
 })

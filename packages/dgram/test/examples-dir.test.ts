@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { timeScale } from './time-scale'
 
 const dir = path.resolve(__dirname, '..', '..', '..', 'examples')
 const examples = fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()
@@ -34,7 +35,7 @@ function run(file: string, tmp: string): Promise<{ code: number | null; stdout: 
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * timeScale)
     child.on('close', (code) => {
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
@@ -60,5 +61,5 @@ describe('examples/', () => {
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true })
     }
-  }, 90_000)
+  }, 90_000 * timeScale)
 })
