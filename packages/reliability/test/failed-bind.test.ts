@@ -11,20 +11,13 @@ import path from 'node:path'
 import { createSocket, type UnixSocket } from '@dgramx/dgram'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tmp, removeTmp } from './safety'
+import { until } from './wait'
 
 afterAll(removeTmp)
 
 const RUNS = Math.min(Number(process.env.DGRAMX_FUZZ_RUNS ?? 1500), 60)
 let cases = 0
 afterAll(() => console.log(`hardening: ${cases} cases — calls queued behind a failed bind (one state afterwards)`))
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 function bound(p: string): Promise<UnixSocket> {
   const s = createSocket('unix_dgram')
