@@ -2,7 +2,9 @@
 # The facade's test suite on the Linux arm release binaries, run here on x86_64 under QEMU user
 # mode: linux-arm64-gnu with an arm64 Node, linux-arm-gnueabihf (armv7) with an armv7l Node.
 #
-#   bash scripts/ci/linux-qemu.sh <arm64|armv7|all>
+#   bash scripts/ci/linux-qemu.sh <arm64|armv7|all> [vitest filters...]
+#
+# Filters (test files or parts of their paths) run only those files, e.g. while working on one.
 #
 # Binaries: target/release-targets/<suffix>/dgram.<suffix>.node, as scripts/build-target.sh
 # leaves them (the release build: cargo-zigbuild, glibc 2.17 floor); what is missing is built
@@ -15,6 +17,8 @@
 # and armv7 builds of esbuild and rollup (supportedArchitectures); the facade is built there once
 # by the host's Node. With `all`, the two arches run side by side (QEMU is single-threaded per
 # guest thread; the two emulations share the cores better than one after the other).
+# A small C probe (scripts/ci/qemu/recverr-offender.c, built with build-target.sh's zig) first
+# shows, outside of Node and dgramx, what each emulator does with the ICMP error queue.
 # Ends with one line per arch: `<arch> (Node vX): vitest "Test Files ..." / "Tests ..."`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,8 +28,10 @@ case "${1:-}" in
   arm64) arches=(arm64) ;;
   armv7) arches=(armv7) ;;
   all) arches=(arm64 armv7) ;;
-  *) echo "usage: $0 <arm64|armv7|all>" >&2; exit 2 ;;
+  *) echo "usage: $0 <arm64|armv7|all> [vitest filters...]" >&2; exit 2 ;;
 esac
+shift
+filters=("$@")
 
 # Per arch: Rust target, napi suffix, Debian's multiarch triple, npm Node package and version,
 # the binfmt_misc ELF magic/mask (e_ident + e_type + e_machine).
@@ -81,6 +87,29 @@ for a in "${arches[@]}"; do
 done
 stamp "binaries ready"
 
+# The ICMP error queue through the emulator, in plain C (no Node, no dgramx): built with the zig
+# that build-target.sh installed, run natively and under each guest's QEMU. Where a guest gets
+# the error but not its offender address while the host gets both, QEMU drops it (qemu-arm 7.2
+# does, qemu-aarch64 does not), and that arch's suite is told so (icmp.test.ts then checks that
+# the event carries no offender instead of the loopback address).
+echo "--- probe: IP_RECVERR / IPV6_RECVERR offender address, native and under QEMU"
+probe_src=scripts/ci/qemu/recverr-offender.c
+probe_dir="$(mktemp -d)"
+declare -A zigtarget=([arm64]=aarch64-linux-gnu [armv7]=arm-linux-gnueabihf)
+declare -A offender_unwritten=()
+python3 -m ziglang cc -O2 -o "$probe_dir/native" "$probe_src"
+native_out="$("$probe_dir/native")"
+echo "$native_out" | sed 's/^/native: /'
+for a in "${arches[@]}"; do
+  python3 -m ziglang cc -O2 -target "${zigtarget[$a]}" -o "$probe_dir/$a" "$probe_src"
+  out="$(QEMU_LD_PREFIX="/usr/${gnu[$a]}" "${qemu[$a]}" "$probe_dir/$a")"
+  echo "$out" | sed "s/^/$a: /"
+  if grep -q 'offender=unwritten' <<<"$out" && ! grep -q 'offender=unwritten' <<<"$native_out"; then
+    offender_unwritten[$a]=1
+  fi
+done
+rm -rf "$probe_dir"
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -113,7 +142,8 @@ stamp "copy ready"
 #   ENOPROTOOPT or EFAULT, for node:dgram as much as for us. That is metadata.test.ts,
 #   netns.test.ts (pktinfo, sendWith, path MTU) and the multicast / bindToDevice cases.
 # - qemu-user carries out a guest's sendmmsg as one host sendmsg per message, so strace on the
-#   emulator cannot count sendmmsg calls (tick-batch.test.ts, "at the syscall level").
+#   emulator cannot count sendmmsg calls (tick-batch.test.ts and offload.test.ts, "at the
+#   syscall level").
 # - types.test.ts and unix-types.test.ts run tsc on the type declarations: nothing in them
 #   depends on the architecture, .ci/run runs them natively, and emulated they exceed their
 #   timeouts.
@@ -122,6 +152,10 @@ stamp "copy ready"
 # name. Not yet re-checked one by one: netns.test.ts, the multicast cases, and all on armv7.
 # - docs/beyond-node-dgram.md's blocks (docs-snippets.test.ts) show receive metadata, per-send
 #   control and ICMP errors: the same untranslated IP options as metadata.test.ts.
+# Not left out, but checked differently where the probe above shows QEMU at fault (armv7): the
+# 'icmp' event's offender address (icmp.test.ts; DGRAMX_TEST_ICMP_OFFENDER_UNWRITTEN).
+# Node 20.11 (armv7) differs from later Node here and there; the tests compare with the node:dgram
+# they run on and say where (create-socket.test.ts: buffer sizes; promises.test.ts: highWaterMark).
 excludes=(
   --exclude test/metadata.test.ts --exclude test/netns.test.ts
   --exclude test/types.test.ts --exclude test/unix-types.test.ts
@@ -136,25 +170,18 @@ run_suite() {
   echo "--- smoke on $a (uv-poll and thread drivers)"
   "$node" "$copy/.github/scripts/smoke.cjs"
   DGRAMX_DRIVER=thread "$node" "$copy/.github/scripts/smoke.cjs"
-  # armv7 runs the smoke test only in CI for now (LINUX_QEMU_SMOKE_ONLY=armv7 in .ci/run): its
-  # full suite, last run here, gave 538 passed and 14 failed, not yet sorted (issue 14 open):
-  # createSocket's buffer-size validation against Node 20.11's node:dgram (7), the 'icmp'
-  # events of udp4/udp6 port unreachable (2), two docs-checker self-tests that outlast their
-  # 10 s deadline emulated, events.on's highWaterMark on 20.11 (fixed since), and the
-  # beyond-node-dgram.md snippets (left out below).
-  if [[ " ${LINUX_QEMU_SMOKE_ONLY:-} " == *" $a "* ]]; then
-    stamp "suite on $a: smoke only (LINUX_QEMU_SMOKE_ONLY)"
-    return 0
-  fi
   echo "--- the facade suite on $a (QEMU)"
+  if [ -n "${offender_unwritten[$a]:-}" ]; then export DGRAMX_TEST_ICMP_OFFENDER_UNWRITTEN=1; fi
   # dist/ was built above by the host's Node. The .mts config: vitest.config.ts is bundled as CJS
   # (the package is "type": "commonjs") and then require()s vite's ESM, which needs Node >= 20.19;
   # armv7's newest Node on npm is 20.11. Loaded as ESM it imports vite instead.
   # Emulated, a child Node takes seconds to start: the suite's own deadlines (child processes,
-  # withTimeout) and vitest's per-test limit are stretched, not the behaviour they check.
+  # withTimeout) and vitest's per-test limit are stretched, not the behaviour they check. The
+  # per-test limit is 5 min: a test that starts several Node children one after the other
+  # (dep0112.test.ts: three pairs) took over 2 min emulated on a loaded machine.
   DGRAMX_DIST_BUILT=1 DGRAMX_TEST_TIME_SCALE="${DGRAMX_TEST_TIME_SCALE:-6}" \
     "$node" node_modules/vitest/vitest.mjs run --config vitest.config.mts \
-    --testTimeout 120000 --hookTimeout 120000 "${excludes[@]}"
+    --testTimeout 300000 --hookTimeout 300000 "${excludes[@]}" "${filters[@]}"
   stamp "suite on $a: done"
 }
 

@@ -14,6 +14,7 @@ import { builtPackage, childExecutable } from './child'
 import { createSocket, kNative } from '../src/index'
 import { dgramx, type Dgram, errorShape, onNode, once, outcome } from './harness'
 import { isDeno, runtimeCommand } from './runtime'
+import { timeScale } from './time-scale'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgramx-fd-'))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -83,7 +84,7 @@ async function launch(type: 'udp4' | 'udp6' | 'unix_dgram', impl: 'node' | 'dgra
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d))
   child.stderr.on('data', (d: Buffer) => (stderr += d))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000 * timeScale)
   const [code] = (await once(child, 'close', 15_000)) as [number | null]
   clearTimeout(timer)
   expect(stderr).toBe('')

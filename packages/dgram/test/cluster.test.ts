@@ -145,5 +145,5 @@ describe.skipIf(process.platform === 'win32' || underBun || isDeno)('cluster wor
     ])
     expect({ ...ours, stderr: ours.stderr.trim() }).toEqual({ ...node, stderr: node.stderr.trim() })
     expect(ours.code).toBe(0)
-  }, 60_000)
+  }, 60_000 * timeScale)
 })

@@ -8,17 +8,33 @@ import { dgramx, errorShape, node, onNode, once, outcome, sameAsNode } from './h
 const badOptions: [string, unknown][] = [
   ['lookup is a number', { type: 'udp4', lookup: 1 }],
   ['lookup is a string (before the type check)', { type: 'bogus', lookup: 'x' }],
-  ['recvBufferSize is a string', { type: 'udp4', recvBufferSize: 'x' }],
-  ['recvBufferSize is negative', { type: 'udp4', recvBufferSize: -1 }],
-  ['recvBufferSize is fractional', { type: 'udp4', recvBufferSize: 1.5 }],
-  ['recvBufferSize is huge', { type: 'udp4', recvBufferSize: 2 ** 40 }],
-  ['sendBufferSize is a string', { type: 'udp6', sendBufferSize: '1024' }],
-  ['sendBufferSize is true', { type: 'udp6', sendBufferSize: true }],
   ['signal is an object', { type: 'udp4', signal: {} }],
   ['signal is null', { type: 'udp4', signal: null }],
   ['signal is a number', { type: 'udp4', signal: 5 }],
-  ['buffer size checked before the type', { type: 'nope', recvBufferSize: 'x' }],
 ]
+
+// Bad buffer sizes, with what node:dgram throws for them since it validates them in
+// createSocket (20.18.3 and 22.13.0: nodejs/node#56084). Before that it took them, and the
+// later bind() threw ERR_SOCKET_BAD_BUFFER_SIZE uncaught from inside its own callback, with the
+// descriptor left open. We refuse them in createSocket on every Node (DIFFERENCES.md).
+const badBufferSizes: [string, unknown, string, string][] = [
+  ['recvBufferSize is a string', { type: 'udp4', recvBufferSize: 'x' }, 'ERR_INVALID_ARG_TYPE', `The "options.recvBufferSize" property must be of type number. Received type string ('x')`],
+  ['recvBufferSize is negative', { type: 'udp4', recvBufferSize: -1 }, 'ERR_OUT_OF_RANGE', 'The value of "options.recvBufferSize" is out of range. It must be >= 0 && <= 4294967295. Received -1'],
+  ['recvBufferSize is fractional', { type: 'udp4', recvBufferSize: 1.5 }, 'ERR_OUT_OF_RANGE', 'The value of "options.recvBufferSize" is out of range. It must be an integer. Received 1.5'],
+  ['recvBufferSize is huge', { type: 'udp4', recvBufferSize: 2 ** 40 }, 'ERR_OUT_OF_RANGE', 'The value of "options.recvBufferSize" is out of range. It must be >= 0 && <= 4294967295. Received 1_099_511_627_776'],
+  ['sendBufferSize is a string', { type: 'udp6', sendBufferSize: '1024' }, 'ERR_INVALID_ARG_TYPE', `The "options.sendBufferSize" property must be of type number. Received type string ('1024')`],
+  ['sendBufferSize is true', { type: 'udp6', sendBufferSize: true }, 'ERR_INVALID_ARG_TYPE', 'The "options.sendBufferSize" property must be of type number. Received type boolean (true)'],
+  ['buffer size checked before the type', { type: 'nope', recvBufferSize: 'x' }, 'ERR_INVALID_ARG_TYPE', `The "options.recvBufferSize" property must be of type number. Received type string ('x')`],
+]
+
+/** Whether the running Node's node:dgram validates buffer sizes in createSocket. */
+function nodeValidatesBufferSizes(): boolean {
+  const [major, minor, patch] = process.versions.node.split('.').map(Number)
+  if (major >= 23) return true
+  if (major === 22) return minor >= 13
+  if (major === 20) return minor > 18 || (minor === 18 && patch >= 3)
+  return false
+}
 
 describe('createSocket argument validation (differential)', () => {
   it.each(badOptions)('%s', async (_name, options) => {
@@ -26,6 +42,37 @@ describe('createSocket argument validation (differential)', () => {
     const actual = outcome(() => dgramx.createSocket(options as never))
     expect(actual).toEqual(expected)
     expect(actual.threw).toBeDefined()
+  })
+
+  it.each(badBufferSizes)('%s', async (_name, options, code, message) => {
+    const actual = outcome(() => dgramx.createSocket(options as never))
+    // Recorded from the real Node release under Bun and Deno (whose own node:dgram is not it);
+    // a socket older node:dgram made is closed at once, only whether it threw is kept.
+    const theirs = await onNode((d) => {
+      const seen = outcome(() => d.createSocket(options as never))
+      ;(seen.returned as { close?: () => void } | undefined)?.close?.()
+      return { threw: seen.threw }
+    })
+    if (nodeValidatesBufferSizes()) {
+      expect(actual).toEqual(theirs)
+      // The table is node's own answer: checked here, where node gives it.
+      expect(theirs.threw).toMatchObject({ code, message })
+    } else {
+      // Older node:dgram takes the option (the socket it made is never bound, so no throw
+      // follows) and only its type check can refuse the call.
+      if ((options as { type: string }).type === 'nope') {
+        expect(theirs.threw).toMatchObject({ code: 'ERR_SOCKET_BAD_TYPE' })
+      } else {
+        expect(theirs.threw).toBeUndefined()
+      }
+      expect(actual.threw).toMatchObject({
+        code,
+        message,
+        class: code === 'ERR_OUT_OF_RANGE' ? 'RangeError' : 'TypeError',
+        name: code === 'ERR_OUT_OF_RANGE' ? 'RangeError' : 'TypeError',
+        string: `${code === 'ERR_OUT_OF_RANGE' ? 'RangeError' : 'TypeError'} [${code}]: ${message}`,
+      })
+    }
   })
 
   it('accepts falsy buffer sizes (0, NaN) like node', () => {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { extractBlocks, isRunnable, isTypeScript, policyProblems, prepare, repoRoot, runTwice, snippetDir, typeCheck, type Block, type Prepared } from './doc-snippets'
 import { isDeno } from './runtime'
+import { timeScale } from './time-scale'
 
 // What a snippet needs that Deno does not offer: worker_threads' parentPort.close(), and node:fs
 // on descriptors it did not open itself (received ones, rinfo.fds: EBADF).
@@ -31,8 +32,9 @@ const DOCS = [
   'packages/unix-dgram/README.md',
 ]
 
-// Generous: the machine may be shared, and a snippet's process starts Node and the addon.
-const TIMEOUT_MS = 20_000
+// Generous: the machine may be shared, and a snippet's process starts Node and the addon (under
+// QEMU, an emulated Node for each of a file's blocks at once: stretched by the time scale).
+const TIMEOUT_MS = 20_000 * timeScale
 
 const blocks: Block[] = DOCS.flatMap((file) => extractBlocks(fs.readFileSync(path.join(repoRoot, file), 'utf8'), file))
 const runnable = blocks.filter(isRunnable)
@@ -48,7 +50,7 @@ beforeAll(() => {
     prepared.set(block, prepare(block, dir, name))
   })
   diagnostics = typeCheck([...prepared.values()].flatMap((p) => (p.tsSource ? [p.tsSource] : [])))
-}, 120_000)
+}, 120_000 * timeScale)
 
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
@@ -94,7 +96,7 @@ describe('docs code blocks: the checker catches broken blocks', () => {
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
 
   const one = (markdown: string): Block[] => extractBlocks(markdown, 'test.md')
-  const problemsOf = async (markdown: string, timeoutMs = 10_000): Promise<string[]> => {
+  const problemsOf = async (markdown: string, timeoutMs = 10_000 * timeScale): Promise<string[]> => {
     const [block] = one(markdown).filter(isRunnable)
     const p = prepare(block!, scratch, `case-${Math.random().toString(36).slice(2)}`)
     const typeErrors = p.tsSource ? typeCheck([p.tsSource]).get(p.tsSource)! : []
@@ -129,7 +131,7 @@ describe('docs code blocks: the checker catches broken blocks', () => {
     expect((await problemsOf(code, 1500)).join()).toMatch(/still running after 1500 ms/)
   })
 
-  it('a TypeScript block with a type error fails tsc; a correct one runs', { timeout: 90_000 }, async () => {
+  it('a TypeScript block with a type error fails tsc; a correct one runs', { timeout: 90_000 * timeScale }, async () => {
     expect((await problemsOf("```ts\nimport { createSocket } from '@dgramx/dgram'\nconst n: number = createSocket('udp4')\nvoid n\n```\n")).join()).toMatch(/TS2322/)
     expect(await problemsOf("```ts\nimport { createSocket } from '@dgramx/dgram'\nconst s = createSocket('udp4')\ns.bind(0, '127.0.0.1', () => {\n  const port: number = s.address().port\n  console.log(typeof port)\n  s.close()\n})\n```\n<!-- output -->\n```text\nnumber\n```\n")).toEqual([])
   })

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isDeno } from './runtime'
+import { timeScale } from './time-scale'
 
 const dir = path.resolve(__dirname, '..', '..', '..', 'examples')
 const examples = fs.readdirSync(dir).filter((f) => f.endsWith('.mjs')).sort()
@@ -35,7 +36,7 @@ function run(file: string, tmp: string): Promise<{ code: number | null; stdout: 
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * timeScale)
     child.on('close', (code) => {
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
@@ -49,7 +50,7 @@ describe('examples/', () => {
   })
 
   // reuseport-workers.mjs's workers end with parentPort.close(), which Deno's worker_threads lacks.
-  it.for([...examples, '../scripts/demo.mjs'].map((f): [string] => [f]))('%s runs to completion, twice, and cleans up', { timeout: 90_000 }, async ([file], { skip }) => {
+  it.for([...examples, '../scripts/demo.mjs'].map((f): [string] => [f]))('%s runs to completion, twice, and cleans up', { timeout: 90_000 * timeScale }, async ([file], { skip }) => {
     skip(isDeno && file === 'reuseport-workers.mjs', "Deno's worker_threads has no parentPort.close()")
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ex-'))
     try {

@@ -60,7 +60,11 @@ describe('pause() and resume()', () => {
     expect(r.pause().resume()).toBe(r)
   })
 
-  it("events.on(socket, 'message', { close, highWaterMark }): reading stops, the unix_dgram sender waits in its queue, nothing is lost", async () => {
+  // events.on pauses the emitter at highWaterMark from Node 20.13 on; 20.11 (armv7's newest on
+  // npm) never calls pause(), so there is nothing of ours to observe.
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  const onPauses = major > 20 || (major === 20 && minor >= 13)
+  it.runIf(onPauses)("events.on(socket, 'message', { close, highWaterMark }): reading stops, the unix_dgram sender waits in its queue, nothing is lost", async () => {
     const where = path.join(tempDir(), 'flow.sock')
     const r = createSocket('unix_dgram')
     await promises.bind(r, where)

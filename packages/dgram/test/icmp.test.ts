@@ -6,6 +6,12 @@ import { once, socketTracker, withTimeout } from './harness'
 
 const track = socketTracker()
 
+// qemu-arm (7.2, 32-bit guests) hands over the sock_extended_err but never writes the offender
+// address after it; scripts/ci/qemu/recverr-offender.c shows that in plain C, and
+// scripts/ci/linux-qemu.sh sets this only where that probe finds it so. There the event must
+// then carry no offender rather than one read from bytes nobody wrote.
+const offenderUnwritten = process.env.DGRAMX_TEST_ICMP_OFFENDER_UNWRITTEN === '1'
+
 /** A loopback port with nobody bound to it (bound a moment ago, then closed). */
 async function closedPort(type: 'udp4' | 'udp6', address: string): Promise<number> {
   const s = createSocket(type)
@@ -40,8 +46,9 @@ describe.each([
       address: loopback,
       port: dead,
       family: type === 'udp4' ? 'IPv4' : 'IPv6',
-      offender: loopback,
+      ...(offenderUnwritten ? {} : { offender: loopback }),
     })
+    if (offenderUnwritten) expect(e.offender).toBeUndefined()
     expect(e.errno).toBeLessThan(0)
     expect(e.mtu).toBeUndefined()
     // Still receiving, and the pending error did not fail a receive.

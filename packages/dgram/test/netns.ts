@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { builtPackage, childExecutable } from './child'
 import { foreignRuntime } from './harness'
+import { timeScale } from './time-scale'
 
 /** Fails loudly (never skips) when the machine cannot build namespaces. */
 export function requireNetns(): void {
@@ -132,7 +133,7 @@ export class NodeScript {
 
   /** The next printed value (in order), failing after `ms` or if the script exits first. */
   async next<T = Record<string, unknown>>(ms = 10_000): Promise<T> {
-    const deadline = Date.now() + ms
+    const deadline = Date.now() + ms * timeScale
     while (this.values.length === 0) {
       if (this.exited) throw new Error(`script exited without output; stderr:\n${this.stderr}`)
       const left = deadline - Date.now()

@@ -128,11 +128,11 @@ describe('release', () => {
   beforeAll(async () => {
     rel = await import(tarballsModule)
     files = rel.packList(pkgDir)
-  }, 60_000)
+  }, 60_000 * timeScale)
 
   const node = (args: string[], cwd = repo) => {
     try {
-      return { status: 0, out: execFileSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }) }
+      return { status: 0, out: execFileSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 * timeScale }) }
     } catch (e) {
       const err = e as { status: number; stdout: string; stderr: string }
       return { status: err.status, out: `${err.stdout}${err.stderr}` }
@@ -191,7 +191,7 @@ describe('release', () => {
     expect(fixed).toContainEqual(expect.arrayContaining(['@dgramx/dgram', '@dgramx/dgram-*', '@dgramx/unix-dgram']))
     const unixFiles: string[] = rel.packList(unixDir)
     for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'index.js', 'index.d.ts']) expect(unixFiles).toContain(f)
-  }, 60_000)
+  }, 60_000 * timeScale)
 
   it('a hand npm pack of the facade or of @dgramx/unix-dgram fails, saying why and what to run', () => {
     for (const [dir, reason] of [
@@ -212,7 +212,7 @@ describe('release', () => {
       expect(out).toContain(reason)
       expect(out).toContain('node scripts/publish.mjs')
     }
-  }, 60_000)
+  }, 60_000 * timeScale)
 
   it('the prepack guard lets a complete manifest through', () => {
     const dir = tempDir()
@@ -231,7 +231,7 @@ describe('release', () => {
     const named = [...r.out.matchAll(/^ {2}(\S+) {2}\(/gm)].map((m) => m[1]).sort()
     expect(named).toEqual(rel.allTuples(pkg).filter((t: string) => t !== 'linux-x64-gnu').sort())
     expect(r.out).toContain('Nothing was published')
-  }, 60_000)
+  }, 60_000 * timeScale)
 
   it('publish: --only-built is gone, --targets must name known targets', () => {
     expect(node(['scripts/publish.mjs', '--only-built'])).toMatchObject({ status: 1, out: expect.stringContaining('--only-built is gone') })

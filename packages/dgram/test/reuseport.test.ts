@@ -10,6 +10,7 @@ import { createSocket, type Socket } from '../src/index'
 import { builtPackage } from './child'
 import { once, withTimeout } from './harness'
 import { isDeno, referenceNode } from './runtime'
+import { timeScale } from './time-scale'
 
 const MEMBERS = 3
 const SOURCES = 48
@@ -137,7 +138,7 @@ describe('examples/reuseport-workers.mjs', () => {
     let err = ''
     child.stdout!.on('data', (d: Buffer) => (out += d))
     child.stderr!.on('data', (d: Buffer) => (err += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000 * timeScale)
     const [code] = await once(child, 'close', 25_000)
     clearTimeout(timer)
     expect({ code, err }).toEqual({ code: 0, err: '' })

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { createSocket, type UnixSocket } from '../src/index'
 import { runScript } from './child'
 import { errorShape, once, outcome, tempDir } from './harness'
+import { timeScale } from './time-scale'
 
 async function bound(p: string, options: Record<string, unknown> = {}): Promise<UnixSocket> {
   const s = createSocket('unix_dgram')
@@ -273,7 +274,7 @@ describe('unix_dgram socket files', () => {
     }
     expect(fs.readFileSync(victim, 'utf8')).toBe('private')
     expect(outcomes.listening + outcomes.chmod + outcomes.bind).toBe(2000)
-  }, 60_000)
+  }, 60_000 * timeScale)
 
   it('unlinkOnClose removes the file it created even after process.chdir() (relative path)', async () => {
     const dir = tempDir()

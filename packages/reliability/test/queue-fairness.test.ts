@@ -10,6 +10,7 @@ import path from 'node:path'
 import { Socket, createSocket, type UnixSocket } from '@dgramx/dgram'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tmp, removeTmp } from './safety'
+import { until } from './wait'
 
 afterAll(removeTmp)
 
@@ -23,14 +24,6 @@ afterAll(() => console.log(`hardening: ${cases} cases — send queue head-of-lin
 const kNative = Object.getOwnPropertySymbols(Socket.prototype).find((k) => k.description === 'dgramx.native')!
 type Native = { recvStop(): void; recvStart(): void }
 const native = (s: UnixSocket): Native => (s as unknown as Record<symbol, Native>)[kNative]
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 let run = 0
 

@@ -11,6 +11,7 @@ import path from 'node:path'
 import { createSocket, type UnixSocket } from '@dgramx/dgram'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tmp, removeTmp } from './safety'
+import { until } from './wait'
 
 afterAll(removeTmp)
 
@@ -18,14 +19,6 @@ const RUNS = Math.min(Number(process.env.DGRAMX_FUZZ_RUNS ?? 1500), 150)
 let cases = 0
 let sends = 0
 afterAll(() => console.log(`hardening: ${cases} cases — send outcomes with close() at any point (${sends} datagrams)`))
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 let run = 0
 
