@@ -152,6 +152,7 @@ stamp "copy ready"
 # name. Not yet re-checked one by one: netns.test.ts, the multicast cases, and all on armv7.
 # - docs/beyond-node-dgram.md's blocks (docs-snippets.test.ts) show receive metadata, per-send
 #   control and ICMP errors: the same untranslated IP options as metadata.test.ts.
+#   So is messages-batch.test.ts's 'metadata: rinfo(i) …' (receive metadata through the batch API).
 # Not left out, but checked differently where the probe above shows QEMU at fault (armv7): the
 # 'icmp' event's offender address (icmp.test.ts; DGRAMX_TEST_ICMP_OFFENDER_UNWRITTEN).
 # Node 20.11 (armv7) differs from later Node here and there; the tests compare with the node:dgram
@@ -159,7 +160,7 @@ stamp "copy ready"
 excludes=(
   --exclude test/metadata.test.ts --exclude test/netns.test.ts
   --exclude test/types.test.ts --exclude test/unix-types.test.ts
-  --testNamePattern '^(?!.*(setMulticastInterface|multicast|bindToDevice|at the syscall level|beyond-node-dgram\.md)).*$'
+  --testNamePattern '^(?!.*(setMulticastInterface|multicast|bindToDevice|at the syscall level|beyond-node-dgram\.md|metadata: rinfo)).*$'
 )
 
 run_suite() {
