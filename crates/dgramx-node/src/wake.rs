@@ -453,6 +453,11 @@ unsafe extern "C" fn run_batch(
         return;
     }
     let context = &*(context as *const BatchContext);
+    // Cleared before anything is read: news the reactor thread posts from now on brings a new
+    // call. Cleared only after reading `retry_due` (as `take_ready` alone did), a retry that fell
+    // due in between found `notified` still set, posted nothing, and a stalled sender waited
+    // for an event that never came. The swap also makes what was posted before it visible.
+    context.shared.notified.swap(false, Ordering::AcqRel);
     let retry_due = context.shared.retry_due.swap(false, Ordering::AcqRel);
     let on_batch = context.on_batch;
     // A panic must never unwind into Node.
