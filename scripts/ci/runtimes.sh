@@ -24,13 +24,6 @@
 #   namespace lab starts our child as `<runtime> -e` under `ip netns exec`; deno takes no -e.
 # - bind.test.ts "reusePort is bind ENOTSUP on Windows" (Windows only, as under Node);
 #   queue-64bit.test.ts's two cases need more free memory than this machine has (as under Node).
-# - OPEN BUG (ours, not Deno's): unix-backpressure.test.ts's two 200,000-datagram floods
-#   ("unconnected: …" and "connected: … by a slow receiver in another process"). With both
-#   ends on the reactor-thread driver under Deno a flood sometimes stops making progress (no
-#   send callbacks for minutes) in about one run in three, even with its waits doubled; it
-#   passes in ~50 s otherwise. Skipped under Deno until it is found, with the docs snippets that
-#   pump through 'drain' the same way (docs-snippets.test.ts docs/unix-dgram.md lines 219 and
-#   255; 255 stalled once in 20 s).
 # - Not sorted yet: dep0112.test.ts (skipped under Bun and Deno by its own condition: it
 #   compares node:dgram's private members and DeprecationWarning output in one process);
 #   unix-fair-queue.test.ts "a stuck peer is retried with one syscall per retry…" (under Deno

@@ -94,10 +94,14 @@ build_real() {
 # ---- running the files. They use fixed paths (/tmp/unix_dgram.sock): as root each run gets a
 # private /tmp (a mount namespace), so nothing else on the machine is touched; otherwise they
 # run as they are.
+# A checkout (or work directory) under /tmp would vanish under the private one: then not.
 private_tmp=no
-[ "$(id -u)" = 0 ] && unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /tmp' 2>/dev/null && private_tmp=yes
+case "$(realpath "$root")/ $(realpath -m "$work")/" in
+  /tmp/* | *" /tmp/"*) private_tmp="no (the checkout is under /tmp)" ;;
+  *) [ "$(id -u)" = 0 ] && unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /tmp' 2>/dev/null && private_tmp=yes ;;
+esac
 isolated() {
-  if [ $private_tmp = yes ]; then
+  if [ "$private_tmp" = yes ]; then
     unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /tmp && exec "$@"' sh "$@"
   else
     "$@"

@@ -10,12 +10,6 @@ import { timeScale } from './time-scale'
 
 // What a snippet needs that Deno does not offer: worker_threads' parentPort.close(), and node:fs
 // on descriptors it did not open itself (received ones, rinfo.fds: EBADF).
-// OPEN BUG (ours): a unix_dgram pump that waits for 'drain' sometimes stalls under Deno, where
-// both ends use the reactor-thread driver (as unix-backpressure.test.ts's floods).
-function denoFloodStall(block: { code: string }): boolean {
-  return /sendQueueLimit/.test(block.code) && /'drain'/.test(block.code)
-}
-
 function denoLacks(block: { code: string }): boolean {
   return /parentPort\.close\(/.test(block.code) || (/rinfo\.fds/.test(block.code) && /fs\.\w+Sync\(fd\b/.test(block.code))
 }
@@ -77,7 +71,7 @@ describe('docs code blocks', () => {
     }
     for (const block of mine) {
       const title = `line ${block.line} (${block.lang}${block.output !== undefined ? ', checks its output' : ''})`
-      const denoCannot = isDeno && (denoLacks(block) || denoFloodStall(block))
+      const denoCannot = isDeno && denoLacks(block)
       it.skipIf(!runsHere(block) || denoCannot)(`${title}${runsHere(block) ? '' : ` — only on ${block.platforms!.join(', ')}`}`, async () => {
         const p = prepared.get(block)!
         if (isTypeScript(block)) expect(diagnostics.get(p.tsSource!)).toEqual([])

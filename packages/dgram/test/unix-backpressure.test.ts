@@ -10,7 +10,7 @@ import { createSocket, type UnixSocket } from '../src/index'
 import { builtPackage } from './child'
 import { once, outcome, tempDir, until, withTimeout } from './harness'
 import { lacks } from './lacks'
-import { childDrivers, isDeno, runtimeCommand } from './runtime'
+import { childDrivers, runtimeCommand } from './runtime'
 import { timeScale } from './time-scale'
 
 const N = 200_000
@@ -105,11 +105,8 @@ async function flood(connected: boolean): Promise<void> {
 }
 
 describe('unix_dgram backpressure: nothing lost', () => {
-  // OPEN BUG under Deno (not a runtime limit): with both ends on the reactor-thread driver a
-  // flood sometimes stops making progress (no send callbacks for minutes, then the timeout),
-  // in about one run in three; it passes in ~50 s otherwise. Skipped there until it is found.
-  it.skipIf(isDeno)(`unconnected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(false), 240_000 * timeScale)
-  it.skipIf(isDeno)(`connected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(true), 240_000 * timeScale)
+  it(`unconnected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(false), 240_000 * timeScale)
+  it(`connected: ${N} sent, ${N} received in order by a slow receiver in another process`, () => flood(true), 240_000 * timeScale)
 })
 
 async function receiver(): Promise<{ s: UnixSocket; p: string; got: number[] }> {
