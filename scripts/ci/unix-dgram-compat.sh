@@ -136,15 +136,27 @@ echo "unix-dgram@$UNIX_DGRAM_VERSION's own tests ($(echo $tests | wc -w) files),
 # call, rinfo, close, congestion) under both, compared scenario by scenario.
 compare_traces() {
   local contract=$root/scripts/ci/unix-dgram-contract.cjs
-  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$pkgdir") >"$work/traces-real.jsonl" 2>&1
-  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$compat") >"$work/traces-ours.jsonl" 2>&1
+  local real_rc=0 ours_rc=0
+  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$pkgdir") >"$work/traces-real.jsonl" 2>&1 || real_rc=$?
+  (cd "$work" && isolated timeout "$TEST_TIMEOUT" node "$contract" "$compat") >"$work/traces-ours.jsonl" 2>&1 || ours_rc=$?
+  # A side that crashed fails the comparison, even when both crashed alike.
   node -e '
     const fs = require("node:fs")
-    const read = (f) => new Map(fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => {
-      try { const j = JSON.parse(l); return [j.scenario, JSON.stringify(j.trace)] } catch { return [l, "not a trace line"] }
-    }))
-    const real = read(process.argv[1]), ours = read(process.argv[2])
     let passed = 0, failed = 0
+    const read = (f, side, rc) => {
+      const lines = fs.readFileSync(f, "utf8").split("\n").filter(Boolean)
+      const traces = new Map()
+      const other = []
+      for (const l of lines) {
+        try { const j = JSON.parse(l); traces.set(j.scenario, JSON.stringify(j.trace)) } catch { other.push(l) }
+      }
+      if (rc !== "0" || other.length > 0) {
+        failed++
+        console.log("  FAIL  the contract scenarios under " + side + " exited " + rc + (other.length ? ":\n          " + other.slice(0, 8).join("\n          ") : ""))
+      }
+      return traces
+    }
+    const real = read(process.argv[1], "the real unix-dgram", process.argv[3]), ours = read(process.argv[2], "ours", process.argv[4])
     for (const [name, trace] of real) {
       if (ours.get(name) === trace) { passed++; console.log("  ok    trace: " + name) }
       else { failed++; console.log("  FAIL  trace: " + name + "\n          real: " + trace + "\n          ours: " + ours.get(name)) }
@@ -152,7 +164,7 @@ compare_traces() {
     if (real.size === 0) { failed++; console.log("  FAIL  no traces from the real unix-dgram") }
     console.log("unix-dgram-compat: contract traces, ours vs real: " + passed + " passed, " + failed + " failed")
     process.exit(failed ? 1 : 0)
-  ' "$work/traces-real.jsonl" "$work/traces-ours.jsonl" || status=1
+  ' "$work/traces-real.jsonl" "$work/traces-ours.jsonl" "$real_rc" "$ours_rc" || status=1
 }
 
 run_side ours "@dgramx/unix-dgram" -r "$shim"
