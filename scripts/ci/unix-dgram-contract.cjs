@@ -35,6 +35,14 @@ function watch(s, trace, prefix = '') {
 }
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms))
+/** A server bound to `where` that keeps each datagram it gets as [text, rinfo]. */
+function listening(where) {
+  const got = []
+  const server = unix.createSocket('unix_dgram', (b, r) => got.push([String(b), r]))
+  server.bind(where)
+  return { server, got }
+}
+
 async function until(check, ms = 5000) {
   const end = Date.now() + ms
   while (!check() && Date.now() < end) await wait(5)
@@ -93,9 +101,7 @@ const scenarios = {
 
   'connect in the same tick as the bind; connected sends': async (t) => {
     const where = sockPath()
-    const got = []
-    const server = unix.createSocket('unix_dgram', (b, r) => got.push([String(b), r]))
-    server.bind(where)
+    const { server, got } = listening(where)
     const c = unix.createSocket('unix_dgram')
     watch(c, t)
     c.connect(missing)
@@ -118,9 +124,7 @@ const scenarios = {
 
   'unconnected sends: slices, failures by callback and by event, rinfo.path': async (t) => {
     const where = sockPath()
-    const got = []
-    const server = unix.createSocket('unix_dgram', (b, r) => got.push([String(b), r]))
-    server.bind(where)
+    const { server, got } = listening(where)
     const c = unix.createSocket('unix_dgram')
     watch(c, t)
     c.send(Buffer.from('foobarbaz'), 3, 4, where, (...a) => t.push(['cb', a.length]))
